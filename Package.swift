@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+// LLMPlan: a capacity planner for serving large language models.
+// Module graph (imports point one way, see ../shared/DESIGN.md):
+//   CLAPACK ← LinearAlgebra ← Analytic ← Simulation ← Planner ← Reporting ← llmplan
+//   PlanCore ← Analytic;  Analytic + LinearAlgebra ← Calibration
+import PackageDescription
+
+let package = Package(
+  name: "LLMPlan",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "llmplan", targets: ["llmplan"]),
+    .library(name: "PlanCore", targets: ["PlanCore"]),
+    .library(name: "Analytic", targets: ["Analytic"]),
+    .library(name: "Simulation", targets: ["Simulation"]),
+    .library(name: "Planner", targets: ["Planner"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+  ],
+  targets: [
+    // Debian's liblapack-dev ships the libraries but no LAPACK header: we declare the
+    // Fortran routines we call ourselves.
+    .systemLibrary(name: "CLAPACK", path: "Sources/CLAPACK"),
+    .target(name: "LinearAlgebra", dependencies: ["CLAPACK"]),
+    .target(name: "PlanCore", dependencies: [.product(name: "Yams", package: "Yams")]),
+    .target(name: "Analytic", dependencies: ["PlanCore", "LinearAlgebra"]),
+    .target(
+      name: "Simulation",
+      dependencies: ["PlanCore", "Analytic", .product(name: "Collections", package: "swift-collections")]),
+    .target(name: "Calibration", dependencies: ["PlanCore", "Analytic", "LinearAlgebra"]),
+    .target(name: "Planner", dependencies: ["PlanCore", "Analytic", "Simulation"]),
+    .target(name: "Reporting", dependencies: ["PlanCore", "Analytic", "Planner"]),
+    .executableTarget(
+      name: "llmplan",
+      dependencies: [
+        "PlanCore", "LinearAlgebra", "Analytic", "Simulation", "Calibration", "Planner", "Reporting",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
+    .testTarget(name: "PlanCoreTests", dependencies: ["PlanCore"]),
+    .testTarget(name: "AnalyticTests", dependencies: ["Analytic", "PlanCore", "LinearAlgebra"]),
+    .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Analytic", "PlanCore"]),
+    .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "Analytic", "PlanCore"]),
+    .testTarget(name: "PlannerTests", dependencies: ["Planner", "Reporting", "Simulation", "Analytic", "PlanCore"]),
+  ]
+)

@@ -1,0 +1,36 @@
+import Foundation
+
+extension NSNull: NSNullLike {}
+
+/// Reads a JSON (or YAML, by extension) file into a `FieldReader`, with file-named errors.
+public enum DataFile {
+  public static func read(_ path: String) throws -> FieldReader {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw CatalogError(file: path, field: "", reason: "cannot read the file (missing or unreadable)")
+    }
+    return try parse(data, file: path)
+  }
+
+  public static func parse(_ data: Data, file: String) throws -> FieldReader {
+    let lower = file.lowercased()
+    if lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") {
+      return try YAMLData.parse(data, file: file)
+    }
+    let object: Any
+    do {
+      object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+    } catch {
+      throw CatalogError(file: file, field: "", reason: "not valid JSON (\(shortJSONError(error)))")
+    }
+    guard let dictionary = object as? [String: Any] else {
+      throw CatalogError(file: file, field: "", reason: "the top level must be a JSON object")
+    }
+    return FieldReader(file: file, object: dictionary)
+  }
+
+  static func shortJSONError(_ error: Error) -> String {
+    let nsError = error as NSError
+    if let debug = nsError.userInfo[NSDebugDescriptionErrorKey] as? String { return debug }
+    return nsError.localizedDescription
+  }
+}

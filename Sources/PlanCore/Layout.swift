@@ -1,0 +1,78 @@
+/// A parallel layout: tensor-parallel degree `tp` inside each pipeline stage, `pp` stages per
+/// replica, `dp` identical replicas behind a router.
+public struct Layout: Sendable, Hashable, Codable, CustomStringConvertible {
+  public var tp: Int
+  public var pp: Int
+  public var dp: Int
+
+  public init(tp: Int, pp: Int, dp: Int) {
+    self.tp = tp
+    self.pp = pp
+    self.dp = dp
+  }
+
+  public var gpusPerReplica: Int { tp * pp }
+  public var totalGPUs: Int { tp * pp * dp }
+  public var description: String { "TP\(tp)·PP\(pp)·DP\(dp)" }
+}
+
+/// Which GPU of the cluster holds each (replica, stage, tensor rank).
+public struct Placement: Sendable, Hashable, Codable {
+  /// `gpus[replica][stage][rank]` is a GPU index of the cluster.
+  public var gpus: [[[Int]]]
+
+  public init(gpus: [[[Int]]]) { self.gpus = gpus }
+
+  /// GPUs in order: replica by replica, stage by stage, rank by rank. Keeps each TP group on
+  /// consecutive GPUs (inside a node where the node is large enough).
+  public static func contiguous(_ layout: Layout) -> Placement {
+    var result: [[[Int]]] = []
+    var next = 0
+    for _ in 0..<layout.dp {
+      var stages: [[Int]] = []
+      for _ in 0..<layout.pp {
+        stages.append(Array(next..<(next + layout.tp)))
+        next += layout.tp
+      }
+      result.append(stages)
+    }
+    return Placement(gpus: result)
+  }
+}
+
+/// Why a layout cannot exist for a model and cluster.
+public struct LayoutError: Error, CustomStringConvertible, Equatable, Sendable {
+  public let reason: String
+  public init(_ reason: String) { self.reason = reason }
+  public var description: String { reason }
+}
+
+extension Layout {
+  /// Checks that the layout can exist: positive degrees, TP dividing the attention heads, PP
+  /// no more than the layers, enough GPUs, and a valid placement.
+  public func validate(model: ModelSpec, cluster: Cluster?, placement: Placement? = nil) throws {
+    guard tp > 0, pp > 0, dp > 0 else { throw LayoutError("TP, PP and DP must be positive (got \(self))") }
+    guard model.numHeads % tp == 0 else {
+      throw LayoutError("TP=\(tp) does not divide the \(model.numHeads) attention heads of \(model.name)")
+    }
+    guard tp <= model.numKVHeads || tp % model.numKVHeads == 0 else {
+      throw LayoutError("TP=\(tp) is neither ≤ nor a multiple of the \(model.numKVHeads) KV heads of \(model.name)")
+    }
+    guard pp <= model.numLayers else {
+      throw LayoutError("PP=\(pp) exceeds the \(model.numLayers) layers of \(model.name)")
+    }
+    if let cluster {
+      guard totalGPUs <= cluster.gpuCount else {
+        throw LayoutError("\(self) needs \(totalGPUs) GPUs; cluster \(cluster.name) has \(cluster.gpuCount)")
+      }
+      if let placement {
+        let flat = placement.gpus.flatMap { $0.flatMap { $0 } }
+        guard placement.gpus.count == dp, placement.gpus.allSatisfy({ $0.count == pp && $0.allSatisfy { $0.count == tp } })
+        else { throw LayoutError("placement shape does not match \(self)") }
+        guard Set(flat).count == flat.count, flat.allSatisfy({ $0 >= 0 && $0 < cluster.gpuCount }) else {
+          throw LayoutError("placement uses a GPU twice or one outside the cluster")
+        }
+      }
+    }
+  }
+}

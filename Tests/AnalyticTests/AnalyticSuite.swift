@@ -1,0 +1,1 @@
+// Tests for Analytic live beside this file.

@@ -1,0 +1,1 @@
+// Tests for PlanCore live beside this file.

@@ -1,0 +1,1 @@
+// Tests for Planner live beside this file.
