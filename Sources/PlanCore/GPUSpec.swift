@@ -28,6 +28,12 @@ public struct EfficiencyProfile: Sendable, Hashable, Codable {
   public var iterationOverheadSeconds: Double
   /// Where these numbers come from (datasheet law, calibration file, …).
   public var source: String
+  /// Per-operator overrides of the compute and memory laws, keyed by the cost model's operator
+  /// name (`input_norm`, `qkv_proj`, …); operators without an entry use the fields above.
+  /// See `OperatorEfficiency` (Sources/PlanCore/OperatorEfficiency.swift).
+  public var operators: [String: OperatorEfficiency] = [:]
+  /// How far predictions made with this profile can be trusted (residual quantiles), if known.
+  public var uncertainty: PredictionUncertainty? = nil
 
   public init(
     computeMax: Double, computeHalfSaturationFLOPs: Double, memoryMax: Double,
@@ -163,7 +169,7 @@ extension EfficiencyProfile {
       guard value >= 0 else { throw reader.error(key, "must not be negative, found \(value)") }
       return value
     }
-    return EfficiencyProfile(
+    var profile = EfficiencyProfile(
       computeMax: try fraction("compute_max"),
       computeHalfSaturationFLOPs: try nonNegative("compute_half_saturation_flops", parse: { try Units.split($0).0 }),
       memoryMax: try fraction("memory_max"),
@@ -174,6 +180,8 @@ extension EfficiencyProfile {
       collectiveStepSeconds: try nonNegative("collective_step_latency", parse: Units.seconds),
       iterationOverheadSeconds: try nonNegative("iteration_overhead", parse: Units.seconds),
       source: try reader.optionalString("source") ?? "unspecified")
+    try profile.loadOperatorsAndUncertainty(from: reader)
+    return profile
   }
 
   /// The `efficiency` block as written in a GPU file (SI numbers), for `calibrate --out`.

@@ -1,0 +1,105 @@
+import Analytic
+import PlanCore
+
+/// Everything `llmplan calibrate` prints and writes.
+public struct CalibrationResult: Sendable {
+  public var gpu: GPUSpec
+  /// The GPU with the calibrated profile (residual quantiles included).
+  public var calibratedGPU: GPUSpec
+  public var pooledLaw: OperatorLawFit?
+  public var operatorLaws: [OperatorLawFit]
+  public var launchSeconds: Double?
+  public var collectiveLaw: CollectiveLawFit?
+  public var before: AccuracyReport
+  public var after: AccuracyReport
+  /// Parameter sets that were not physical and are therefore not written, with the reason.
+  public var refusals: [String]
+  public var notes: [String]
+
+  /// True when every fitted parameter set is physical.
+  public var isPhysical: Bool { refusals.isEmpty }
+}
+
+/// Fits a GPU's efficiency profile (compute, memory, launch, collectives) to measurements by
+/// linear least squares (LAPACK), refusing parameters that are not physical.
+public struct Calibrator: Sendable {
+  public let gpu: GPUSpec
+  public let cluster: Cluster?
+  public let operatorTiming: OperatorTiming
+
+  public init(gpu: GPUSpec, cluster: Cluster?, operatorTiming: OperatorTiming) {
+    self.gpu = gpu
+    self.cluster = cluster
+    self.operatorTiming = operatorTiming
+  }
+
+  public func calibrate(_ measurements: MeasurementSet, sourceNote: String) throws -> CalibrationResult {
+    guard !measurements.isEmpty else { throw TimingError("no usable measurements") }
+    let collectiveTiming = cluster.map(CollectiveTiming.init)
+    var refusals: [String] = []
+    var notes: [String] = []
+    var profile = gpu.efficiency
+
+    // Only points the model can time on this hardware take part.
+    var operators: [OperatorMeasurement] = []
+    for m in measurements.operators {
+      if (try? operatorTiming.seconds(m, gpu)) != nil { operators.append(m) }
+    }
+    var collectives: [CollectiveMeasurement] = []
+    for m in measurements.collectives {
+      if let collectiveTiming, (try? collectiveTiming.gpus(for: m)) != nil { collectives.append(m) }
+    }
+    if operators.count < measurements.operators.count {
+      notes.append("\(measurements.operators.count - operators.count) operator timings cannot be timed by the model and are left out")
+    }
+    if collectives.count < measurements.collectives.count {
+      let reason = cluster == nil ? "no --cluster given" : "cluster \(cluster!.name) cannot host their groups"
+      notes.append("\(measurements.collectives.count - collectives.count) collective timings left out: \(reason)")
+    }
+
+    var pooled: OperatorLawFit?
+    var laws: [OperatorLawFit] = []
+    var launch: Double?
+    if !operators.isEmpty {
+      let result = try OperatorCalibration(gpu: gpu, timing: operatorTiming).run(operators)
+      pooled = result.pooled
+      laws = result.perOperator
+      launch = result.launchSeconds
+      notes.append(result.launchNote)
+      refusals += ([result.pooled] + result.perOperator).compactMap(\.refusal)
+      let iterationOverhead = profile.iterationOverheadSeconds
+      profile = result.profile
+      profile.iterationOverheadSeconds = iterationOverhead
+      notes.append("iteration overhead kept at \(Units.formatSeconds(iterationOverhead)): operator and collective timings do not determine it")
+    }
+    var collectiveFit: CollectiveLawFit?
+    if !collectives.isEmpty, let collectiveTiming {
+      let fit = try CollectiveCalibration(timing: collectiveTiming, prior: gpu.efficiency).run(collectives)
+      collectiveFit = fit
+      if let refusal = fit.refusal {
+        refusals.append(refusal)
+      } else {
+        profile = fit.law.applied(to: profile)
+      }
+    }
+    let operatorCount = operators.count
+    let collectiveCount = collectives.count
+    profile.source =
+      "Calibrated by llmplan calibrate from \(operatorCount) operator and \(collectiveCount) collective timings (\(sourceNote)); "
+      + "prior: \(gpu.efficiency.source)"
+
+    var calibrated = gpu
+    calibrated.efficiency = profile
+    let before = AccuracyReport.evaluate(
+      gpu: gpu, measurements: measurements, operatorTiming: operatorTiming, collectiveTiming: collectiveTiming)
+    let after = AccuracyReport.evaluate(
+      gpu: calibrated, measurements: measurements, operatorTiming: operatorTiming, collectiveTiming: collectiveTiming)
+    calibrated.efficiency.uncertainty = after.uncertainty(
+      calibrated: true,
+      source: "residual quantiles (measured / predicted - 1) of the calibrated model on its \(operatorCount + collectiveCount) calibration timings",
+      fallback: gpu.efficiency.uncertainty)
+    return CalibrationResult(
+      gpu: gpu, calibratedGPU: calibrated, pooledLaw: pooled, operatorLaws: laws, launchSeconds: launch,
+      collectiveLaw: collectiveFit, before: before, after: after, refusals: refusals, notes: notes)
+  }
+}

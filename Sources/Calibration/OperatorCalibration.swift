@@ -1,0 +1,174 @@
+import PlanCore
+
+/// The fit of one operator law (one operator, or the pooled law of several).
+public struct OperatorLawFit: Sendable {
+  /// Operator name, or "(all GEMMs)" style label for the pooled law.
+  public var name: String
+  public var points: Int
+  /// The law as fitted, launch folded into the ramps (what the data determine).
+  public var foldedLaw: OperatorLaw
+  /// The law with the common kernel launch taken out of its ramps (what the profile stores).
+  public var law: OperatorLaw
+  /// Which of the four parameters the data determined (others come from the fallback law).
+  public var fitted: [Bool]
+  public var rounds: Int
+  public var converged: Bool
+  /// Why these parameters are not physical, when they are not (then they are not written).
+  public var refusal: String?
+  /// `predicted / measured − 1` per fitted point.
+  public var relativeErrors: [Double]
+}
+
+/// Fits the compute/memory laws of the operators in a measurement set.
+struct OperatorCalibration {
+  let gpu: GPUSpec
+  let timing: OperatorTiming
+
+  /// GEMM-like operators whose pooled law becomes the profile's global law (the operators
+  /// without an entry of their own, attention and the LM head, are GEMM-like too).
+  static let matrixOperators: Set<String> = ["qkv_proj", "out_proj", "mlp_up_proj", "mlp_down_proj", "lm_head", "attention"]
+
+  struct Result {
+    var pooled: OperatorLawFit
+    var perOperator: [OperatorLawFit]
+    var launchSeconds: Double
+    var launchNote: String
+    /// The calibrated profile's compute/memory part (collective fields untouched).
+    var profile: EfficiencyProfile
+  }
+
+  func peak(_ measurement: OperatorMeasurement) throws -> Double {
+    guard let value = gpu.peakFLOPS(measurement.model.dtype) else {
+      throw TimingError("\(gpu.name) lists no peak FLOP/s for \(measurement.model.dtype.rawValue)")
+    }
+    return value
+  }
+
+  /// A prior law with the kernel launch folded into its ramps (the fit sees launch as part of
+  /// every kernel's fixed cost).
+  func folded(_ profile: EfficiencyProfile, peak: Double) -> OperatorLaw {
+    var law = OperatorLaw(profile)
+    law.computeRampFLOPs += profile.kernelLaunchSeconds * peak * law.inverseComputeMax
+    law.memoryRampBytes += profile.kernelLaunchSeconds * gpu.memoryBandwidthBytesPerSecond * law.inverseMemoryMax
+    return law
+  }
+
+  func fit(_ measurements: [OperatorMeasurement], name: String, start: OperatorLaw, fallback: OperatorLaw) throws -> OperatorLawFit {
+    let prior = gpu.efficiency
+    let timing = self.timing
+    let gpu = self.gpu
+    let peak = try self.peak(measurements[0])
+    let bandwidth = gpu.memoryBandwidthBytesPerSecond
+    let fitter = PiecewiseLinearFit(
+      evaluate: { index, theta in
+        var probe = gpu
+        probe.efficiency = OperatorLaw(vector: theta).applied(to: prior, launchSeconds: 0)
+        return try timing.seconds(measurements[index], probe)
+      },
+      measured: measurements.map(\.seconds),
+      scales: [1, peak * 1e-6, 1, bandwidth * 1e-6],
+      rampColumns: [1, 3], prior: fallback.vector)
+    let outcome = try fitter.run(start: start.vector) { theta in
+      if !(theta[0] > 0 && theta[2] > 0) { return "a fitted efficiency is not positive" }
+      if theta[1] < 0 || theta[3] < 0 { return "a fitted fixed cost (ramp) is negative" }
+      return nil
+    }
+    let law = OperatorLaw(vector: outcome.theta)
+    return OperatorLawFit(
+      name: name, points: measurements.count, foldedLaw: law, law: law, fitted: outcome.fitted, rounds: outcome.rounds,
+      converged: outcome.converged, refusal: outcome.stoppedOutside.map { "\(name): \($0)" }, relativeErrors: outcome.relativeErrors)
+  }
+
+  /// Why a fitted law is not physical, or nil.
+  func physicalCheck(_ fit: OperatorLawFit, peak: Double) -> String? {
+    if let refusal = fit.refusal { return refusal }
+    let law = fit.foldedLaw
+    let bandwidth = gpu.memoryBandwidthBytesPerSecond
+    if fit.fitted[0] && law.computeMax > 1 {
+      return "\(fit.name): compute efficiency \(format(law.computeMax)) > 1: the timings imply "
+        + "\(Units.formatFLOPS(peak * law.computeMax)) on large kernels, above the \(Units.formatFLOPS(peak)) peak of \(gpu.name) "
+        + "(wrong --gpu, wrong time unit, or sparse/low-precision kernels)"
+    }
+    if fit.fitted[2] && law.memoryMax > 1 {
+      return "\(fit.name): memory efficiency \(format(law.memoryMax)) > 1: the timings imply "
+        + "\(Units.formatBytesPerSecond(bandwidth * law.memoryMax)), above the \(Units.formatBytesPerSecond(bandwidth)) HBM bandwidth "
+        + "of \(gpu.name) (working sets served from cache, wrong --gpu, or a wrong time unit)"
+    }
+    if fit.fitted[1] && law.computeRampFLOPs < 0 {
+      return "\(fit.name): negative fixed cost on compute-bound kernels (\(Units.formatSeconds(law.computeRampFLOPs / peak)))"
+    }
+    if fit.fitted[3] && law.memoryRampBytes < 0 {
+      return "\(fit.name): negative fixed cost on memory-bound kernels (\(Units.formatSeconds(law.memoryRampBytes / bandwidth)))"
+    }
+    return nil
+  }
+
+  func run(_ measurements: [OperatorMeasurement]) throws -> Result {
+    let prior = gpu.efficiency
+    let peak = try self.peak(measurements[0])
+    let bandwidth = gpu.memoryBandwidthBytesPerSecond
+    for m in measurements where try self.peak(m) != peak {
+      throw TimingError("measurements mix precisions with different peaks (\(m.model.dtype.rawValue) at \(m.origin.description)); calibrate one precision at a time")
+    }
+    let byName = Dictionary(grouping: measurements, by: \.operatorName)
+    let names = byName.keys.sorted()
+
+    // The pooled law: every GEMM-like operator together (all operators when none is GEMM-like).
+    let matrixPoints = measurements.filter { Self.matrixOperators.contains($0.operatorName) }
+    let pooledPoints = matrixPoints.isEmpty ? measurements : matrixPoints
+    let priorLaw = folded(prior, peak: peak)
+    var pooled = try fit(pooledPoints, name: matrixPoints.isEmpty ? "pooled (all operators)" : "pooled (GEMM operators)", start: priorLaw, fallback: priorLaw)
+    pooled.refusal = physicalCheck(pooled, peak: peak)
+    let fallback = pooled.refusal == nil ? pooled.foldedLaw : priorLaw
+
+    var perOperator: [OperatorLawFit] = []
+    for name in names {
+      let points = byName[name]!
+      let start = prior.operators[name] != nil ? folded(prior.forOperator(name), peak: peak) : fallback
+      var result: OperatorLawFit
+      do {
+        result = try fit(points, name: name, start: start, fallback: fallback)
+        result.refusal = physicalCheck(result, peak: peak)
+      } catch let failure as PiecewiseLinearFit.Failure {
+        result = OperatorLawFit(
+          name: name, points: points.count, foldedLaw: fallback, law: fallback, fitted: [false, false, false, false], rounds: 0,
+          converged: false, refusal: "\(name): \(failure.description)", relativeErrors: [])
+      }
+      perOperator.append(result)
+    }
+
+    // The kernel launch: the smallest fixed cost any accepted, fitted law shows (every kernel
+    // pays it); each law keeps the rest of its fixed cost as its ramp.
+    var floors: [Double] = []
+    for fit in [pooled] + perOperator where fit.refusal == nil {
+      let ramps = fit.foldedLaw.rampSeconds(peakFLOPSPerSecond: peak, bandwidthBytesPerSecond: bandwidth)
+      if fit.fitted[1] { floors.append(ramps.compute) }
+      if fit.fitted[3] { floors.append(ramps.memory) }
+    }
+    let launch: Double
+    let launchNote: String
+    if let smallest = floors.min() {
+      launch = smallest
+      launchNote = "kernel launch = the smallest fixed cost among the fitted laws (\(Units.formatSeconds(smallest)))"
+    } else {
+      launch = prior.kernelLaunchSeconds
+      launchNote = "kernel launch kept at \(Units.formatSeconds(launch)): no fitted law determined a fixed cost"
+    }
+    func unfold(_ law: OperatorLaw) -> OperatorLaw {
+      var result = law
+      result.computeRampFLOPs = max(0, law.computeRampFLOPs - launch * peak)
+      result.memoryRampBytes = max(0, law.memoryRampBytes - launch * bandwidth)
+      return result
+    }
+    pooled.law = unfold(pooled.foldedLaw)
+    for index in perOperator.indices { perOperator[index].law = unfold(perOperator[index].foldedLaw) }
+
+    var profile = pooled.refusal == nil ? pooled.law.applied(to: prior, launchSeconds: launch) : prior
+    if pooled.refusal != nil { profile.kernelLaunchSeconds = launch }
+    profile.operators = prior.operators
+    for fit in perOperator where fit.refusal == nil { profile.operators[fit.name] = fit.law.override }
+    return Result(pooled: pooled, perOperator: perOperator, launchSeconds: launch, launchNote: launchNote, profile: profile)
+  }
+
+  private func format(_ value: Double) -> String { String(format: "%.3f", value) }
+}

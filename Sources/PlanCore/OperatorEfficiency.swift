@@ -1,0 +1,169 @@
+import Foundation
+
+/// Overrides of the compute and memory efficiency laws for one operator class (a norm, the
+/// activation, a GEMM, …). Kernels differ: a residual add streams at nearly the full HBM rate,
+/// a norm (a reduction per row) far below it; one law for all of them misses by a factor of
+/// two or three. Fields left nil inherit the profile's own.
+public struct OperatorEfficiency: Sendable, Hashable, Codable {
+  public var computeMax: Double?
+  public var computeHalfSaturationFLOPs: Double?
+  public var memoryMax: Double?
+  public var memoryHalfSaturationBytes: Double?
+
+  public init(
+    computeMax: Double? = nil, computeHalfSaturationFLOPs: Double? = nil, memoryMax: Double? = nil,
+    memoryHalfSaturationBytes: Double? = nil
+  ) {
+    self.computeMax = computeMax
+    self.computeHalfSaturationFLOPs = computeHalfSaturationFLOPs
+    self.memoryMax = memoryMax
+    self.memoryHalfSaturationBytes = memoryHalfSaturationBytes
+  }
+
+  static let keys: Set<String> = [
+    "compute_max", "compute_half_saturation_flops", "memory_max", "memory_half_saturation", "note",
+  ]
+}
+
+/// Quantiles of `measured / predicted − 1` over a set of calibration points: multiplying a
+/// prediction by `1 + p10` and `1 + p90` gives the band in which 80 % of measured times fell.
+public struct ResidualQuantiles: Sendable, Hashable, Codable {
+  public var p10: Double
+  public var p50: Double
+  public var p90: Double
+
+  public init(p10: Double, p50: Double, p90: Double) {
+    self.p10 = p10
+    self.p50 = p50
+    self.p90 = p90
+  }
+
+  /// The same band made `factor` times wider around its median (for predictions further from
+  /// the data, e.g. a GPU nobody measured).
+  public func widened(by factor: Double) -> ResidualQuantiles {
+    ResidualQuantiles(p10: p50 + (p10 - p50) * factor, p50: p50, p90: p50 + (p90 - p50) * factor)
+  }
+}
+
+/// How far the predictions of a GPU's profile can be trusted: residual quantiles for operators
+/// and collectives, overall and by name, from calibration (or, for an uncalibrated profile,
+/// from how well the datasheet law did on measured hardware, widened).
+public struct PredictionUncertainty: Sendable, Hashable, Codable {
+  /// True when the quantiles come from fitting this GPU's own measurements.
+  public var calibrated: Bool
+  /// Any operator without an entry in `byName`.
+  public var compute: ResidualQuantiles
+  /// Any collective without an entry in `byName`.
+  public var communication: ResidualQuantiles
+  /// By operator name (`qkv_proj`) or collective name (`all_reduce`).
+  public var byName: [String: ResidualQuantiles]
+  public var source: String
+
+  public init(
+    calibrated: Bool, compute: ResidualQuantiles, communication: ResidualQuantiles,
+    byName: [String: ResidualQuantiles] = [:], source: String
+  ) {
+    self.calibrated = calibrated
+    self.compute = compute
+    self.communication = communication
+    self.byName = byName
+    self.source = source
+  }
+}
+
+extension EfficiencyProfile {
+  /// The profile an operator runs with: this one with `operators[name]`'s overrides applied.
+  public func forOperator(_ name: String) -> EfficiencyProfile {
+    guard let entry = operators[name] else { return self }
+    var result = self
+    if let value = entry.computeMax { result.computeMax = value }
+    if let value = entry.computeHalfSaturationFLOPs { result.computeHalfSaturationFLOPs = value }
+    if let value = entry.memoryMax { result.memoryMax = value }
+    if let value = entry.memoryHalfSaturationBytes { result.memoryHalfSaturationBytes = value }
+    result.operators = [:]
+    return result
+  }
+
+  /// Reads the optional `operators` and `uncertainty` entries of an `efficiency` block:
+  ///
+  /// ```json
+  /// "operators": { "input_norm": { "memory_max": 0.3, "memory_half_saturation": "10 MB" } },
+  /// "uncertainty": { "calibrated": false, "compute": {"p10": -0.3, "p50": 0, "p90": 0.4},
+  ///                  "communication": {"p10": -0.3, "p50": 0, "p90": 0.5},
+  ///                  "by_name": {"all_reduce": {"p10": -0.2, "p50": 0, "p90": 0.3}}, "source": "…" }
+  /// ```
+  mutating func loadOperatorsAndUncertainty(from reader: FieldReader) throws {
+    if let table = try reader.optionalObject("operators") {
+      var result: [String: OperatorEfficiency] = [:]
+      for key in table.object.keys.sorted() {
+        let entry = try table.object(key)
+        if let unknown = entry.object.keys.sorted().first(where: { !OperatorEfficiency.keys.contains($0) }) {
+          throw entry.error(unknown, "unknown field (known: \(OperatorEfficiency.keys.sorted().joined(separator: ", ")))")
+        }
+        func fraction(_ field: String) throws -> Double? {
+          guard let value = try entry.optionalDouble(field) else { return nil }
+          guard value > 0, value <= 1 else { throw entry.error(field, "must be a fraction in (0, 1], found \(value)") }
+          return value
+        }
+        func size(_ field: String, _ parse: (String) throws -> Double) throws -> Double? {
+          guard let value = try entry.optionalQuantity(field, parse: parse, bareNumberAllowed: true) else { return nil }
+          guard value >= 0 else { throw entry.error(field, "must not be negative, found \(value)") }
+          return value
+        }
+        result[key] = OperatorEfficiency(
+          computeMax: try fraction("compute_max"),
+          computeHalfSaturationFLOPs: try size("compute_half_saturation_flops", { try Units.split($0).0 }),
+          memoryMax: try fraction("memory_max"),
+          memoryHalfSaturationBytes: try size("memory_half_saturation", Units.bytes))
+      }
+      operators = result
+    }
+    if let block = try reader.optionalObject("uncertainty") {
+      func quantiles(_ reader: FieldReader, _ key: String) throws -> ResidualQuantiles {
+        let entry = try reader.object(key)
+        let p10 = try entry.double("p10")
+        let p50 = try entry.optionalDouble("p50") ?? 0
+        let p90 = try entry.double("p90")
+        guard p10 > -1 else { throw entry.error("p10", "must exceed -1 (a time cannot shrink to zero), found \(p10)") }
+        guard p10 <= p50, p50 <= p90 else { throw entry.error("p90", "quantiles must satisfy p10 ≤ p50 ≤ p90") }
+        return ResidualQuantiles(p10: p10, p50: p50, p90: p90)
+      }
+      var byName: [String: ResidualQuantiles] = [:]
+      if let names = try block.optionalObject("by_name") {
+        for key in names.object.keys.sorted() { byName[key] = try quantiles(names, key) }
+      }
+      uncertainty = PredictionUncertainty(
+        calibrated: try block.optionalBool("calibrated") ?? false, compute: try quantiles(block, "compute"),
+        communication: try quantiles(block, "communication"), byName: byName,
+        source: try block.optionalString("source") ?? "unspecified")
+    }
+  }
+
+  /// The whole `efficiency` block as written in a GPU file, per-operator overrides and
+  /// uncertainty included (for `llmplan calibrate --out`).
+  public var fileObject: [String: Any] {
+    var object = jsonObject
+    if !operators.isEmpty {
+      var table: [String: Any] = [:]
+      for (name, entry) in operators {
+        var fields: [String: Any] = [:]
+        if let value = entry.computeMax { fields["compute_max"] = value }
+        if let value = entry.computeHalfSaturationFLOPs { fields["compute_half_saturation_flops"] = value }
+        if let value = entry.memoryMax { fields["memory_max"] = value }
+        if let value = entry.memoryHalfSaturationBytes { fields["memory_half_saturation"] = "\(value) B" }
+        table[name] = fields
+      }
+      object["operators"] = table
+    }
+    if let uncertainty {
+      func quantiles(_ q: ResidualQuantiles) -> [String: Any] { ["p10": q.p10, "p50": q.p50, "p90": q.p90] }
+      var block: [String: Any] = [
+        "calibrated": uncertainty.calibrated, "compute": quantiles(uncertainty.compute),
+        "communication": quantiles(uncertainty.communication), "source": uncertainty.source,
+      ]
+      if !uncertainty.byName.isEmpty { block["by_name"] = uncertainty.byName.mapValues(quantiles) }
+      object["uncertainty"] = block
+    }
+    return object
+  }
+}
