@@ -78,7 +78,7 @@ public enum LoadModel {
     let queue = try solveQueue(
       lambda: lambda, replicas: replicas, router: router, service: service, arrivals: chainArrivals, solver: solver)
     prediction.solver = queue.solver
-    prediction.steadyState = steadyState(
+    prediction.steadyState = try steadyState(
       queue: queue, lambda: lambda, replicas: replicas, router: router, service: service, slo: slo)
     return prediction
   }
@@ -179,7 +179,7 @@ public enum LoadModel {
 
   static func steadyState(
     queue: QueueSolution, lambda: Double, replicas: Int, router: RouterPolicy, service: ReplicaServiceModel, slo: SLO
-  ) -> LoadSteadyState {
+  ) throws -> LoadSteadyState {
     // A round-robin queue is one replica's; a pooled one is the whole deployment's.
     let copies = (router == .roundRobin || replicas == 1) ? Double(replicas) : 1
     let prefill = service.prefillSeconds
@@ -199,8 +199,8 @@ public enum LoadModel {
     let tpotWithin = tpot.map { $0 <= slo.tpotSeconds } ?? true
     let success = (1 - queue.blockingProbability) * ttftWithin * (tpotWithin ? 1 : 0)
     let running = copies * queue.meanBusyServers
-    let p50 = waiting.quantileSeconds(0.5)
-    let p90 = waiting.quantileSeconds(0.9)
+    let p50 = try waiting.quantileSeconds(0.5)
+    let p90 = try waiting.quantileSeconds(0.9)
     let throughput = copies * queue.throughputPerSecond
     return LoadSteadyState(
       blockingProbability: queue.blockingProbability, throughputRequestsPerSecond: throughput,
@@ -227,5 +227,21 @@ struct PooledDepartureRates: DepartureRateProfile {
     let high = r == 0 ? 0 : perReplica[q]  // r > 0 ⇒ n < dp·B ⇒ q + 1 ≤ B
     return Double(r) * high + Double(replicas - r) * low
   }
-  @inline(__always) func inverseRate(_ n: Int) -> Double { 1 / rate(n) }
+  @inline(__always) func forEachInverseRate(_ body: (Int, Double) -> Void) {
+    let dp = Double(replicas)
+    var n = 0
+    perReplica.withUnsafeBufferPointer { mu in
+      var low = 0.0
+      for q in 0..<mu.count {
+        let high = mu[q]
+        var r = 1.0
+        for _ in 0..<replicas {
+          n += 1
+          body(n, 1 / (r * high + (dp - r) * low))
+          r += 1
+        }
+        low = high
+      }
+    }
+  }
 }

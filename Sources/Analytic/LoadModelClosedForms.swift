@@ -21,8 +21,9 @@ public enum QueueingFormulas {
 
     /// p-quantile of the wait when it is an atom at 0 plus an exponential tail:
     /// P(W > t) = P(wait) e^{−rate·t}  ⇒  t_p = ln(P(wait) / (1 − p)) / rate, or 0.
+    /// nil when the wait has no exponential tail or p is outside (0, 1).
     public func waitingQuantileSeconds(_ p: Double) -> Double? {
-      guard let rate = waitingDecayRatePerSecond else { return nil }
+      guard let rate = waitingDecayRatePerSecond, p > 0, p < 1 else { return nil }
       return max(0, log(probabilityOfWaiting / (1 - p)) / rate)
     }
   }

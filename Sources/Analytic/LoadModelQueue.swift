@@ -52,8 +52,9 @@ protocol DepartureRateProfile {
   var servers: Int { get }
   /// μ(n), n in 1…S.
   func rate(_ n: Int) -> Double
-  /// 1 / μ(n), n in 1…S.
-  func inverseRate(_ n: Int) -> Double
+  /// Calls `body(n, 1/μ(n))` for n = 1…S in order: the product-form loop walks the chain
+  /// once, so a profile can produce its rates incrementally (no per-state integer division).
+  func forEachInverseRate(_ body: (Int, Double) -> Void)
 }
 
 /// Rates from tables.
@@ -62,7 +63,11 @@ struct TabulatedDepartureRates: DepartureRateProfile {
   let inverses: [Double]
   var servers: Int { rates.count }
   @inline(__always) func rate(_ n: Int) -> Double { rates[n - 1] }
-  @inline(__always) func inverseRate(_ n: Int) -> Double { inverses[n - 1] }
+  @inline(__always) func forEachInverseRate(_ body: (Int, Double) -> Void) {
+    inverses.withUnsafeBufferPointer { table in
+      for n in 1...table.count { body(n, table[n - 1]) }
+    }
+  }
 }
 
 extension DepartureRateProfile {
@@ -131,6 +136,9 @@ public struct BirthDeathQueue: Sendable, Hashable {
         arrivalRate: arrivalRatePerSecond, serviceRates: serviceRatesPerSecond, waitingRoom: waitingRoom,
         dense: solver == .lapackDense)
     case .lapackBanded:
+      if arrivalRatePerSecond == 0 {
+        return idleQueueSolution(servers: rates.servers, waitingRoom: waitingRoom, tailRate: rates.rate(rates.servers), solver: .lapackBanded)
+      }
       let arrivals = try InterarrivalDistribution.exponential(ratePerSecond: arrivalRatePerSecond)
       return try RenewalArrivalQueue(arrivals: arrivals, serviceRatesPerSecond: serviceRatesPerSecond, waitingRoom: waitingRoom)
         .solve(.lapackBanded)
@@ -178,22 +186,23 @@ func geometricTailSums(_ rho: Double, _ waitingRoom: Int?) -> (a0: Double, a1: D
 /// load ρ = λ/μ(S) is ≥ 1 (the geometric tail sums need ρ < 1).
 ///
 /// Balance across the cut between n−1 and n gives π_n = π_{n−1} · λ / μ(n): one multiply per
-/// state up to S (the inverse rates are precomputed), running sums for the normaliser and
+/// state up to S (a replica's inverse rates are precomputed in `ReplicaServiceModel`; the
+/// pooled chain divides once per state), running sums for the normaliser and
 /// the mean, and a rescale by 1e−200 whenever the unnormalised weight passes 1e200 so that
 /// many-server chains (a^c/c! for c in the thousands) cannot overflow. Above S the weights are
 /// π_S ρ^j, summed in closed form (`geometricTailSums`). No allocation.
 func productFormSolution<R: DepartureRateProfile>(arrivalRate lambda: Double, rates: R, waitingRoom: Int?) -> QueueSolution? {
   let servers = rates.servers
   let nu = rates.rate(servers)
-  let rho = lambda * rates.inverseRate(servers)
+  let rho = lambda / nu
   guard rho < 1 else { return nil }
   if lambda == 0 { return idleQueueSolution(servers: servers, waitingRoom: waitingRoom, tailRate: nu, solver: .productForm) }
   var weight = 1.0  // unnormalised π_n, π_0 ≡ 1 (times `emptyWeight` after rescales)
   var total = 1.0  // Σ_{n ≤ S} weight
   var moment = 0.0  // Σ_{n ≤ S} n · weight
   var emptyWeight = 1.0
-  for n in 1...servers {
-    weight *= lambda * rates.inverseRate(n)
+  rates.forEachInverseRate { n, inverse in
+    weight *= lambda * inverse
     total += weight
     moment += Double(n) * weight
     if weight > 1e200 {

@@ -97,9 +97,10 @@ public struct WaitingTimeDistribution: Sendable, Hashable {
   /// P(W ≤ t).
   public func cumulativeProbability(seconds t: Double) -> Double { 1 - survival(seconds: t) }
 
-  /// The `p`-quantile of the wait (0 < p < 1), seconds: the smallest t with P(W ≤ t) ≥ p.
-  public func quantileSeconds(_ p: Double) -> Double {
-    precondition(p > 0 && p < 1, "quantile level must lie in (0, 1)")
+  /// The `p`-quantile of the wait, seconds: the smallest t with P(W ≤ t) ≥ p.
+  /// - Throws: `LoadModelError` unless 0 < p < 1.
+  public func quantileSeconds(_ p: Double) throws -> Double {
+    guard p > 0 && p < 1 else { throw LoadModelError("quantile level must lie in (0, 1) (got \(p))") }
     let tail = 1 - p
     if probabilityOfWaiting <= tail { return 0 }
     let target = tail / probabilityOfWaiting  // conditional survival to reach, in (0, 1)
