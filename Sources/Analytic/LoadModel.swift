@@ -8,7 +8,8 @@ import PlanCore
 /// **Chain.** State n = requests in the replica (running + waiting), n = 0…B + Q. Arrivals at
 /// rate λ while n < B + Q (beyond: turned away); departures at μ(min(n, B)) with μ from
 /// `ReplicaServiceModel`. It is a birth–death chain, solved by its exact product form
-/// (`ChainSolver.productForm`, O(B), no allocation: the layout-search hot path). The same chain
+/// (`ChainSolver.productForm`: O(B) per replica chain, O(dp·B) for a pooled one, no
+/// allocation — the layout-search hot path). The same chain
 /// can be solved with LAPACK (`lapackTridiagonal`: `dgtsv`; `lapackDense`: `dgesv`), which the
 /// tests check agrees to 1e-10. Bursty arrivals (gamma, cv > 1) add an arrival phase to the
 /// state, the chain stops being birth–death and is solved with LAPACK (`lapackBanded`:
