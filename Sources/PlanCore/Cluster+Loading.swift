@@ -10,7 +10,8 @@ extension Cluster {
   ///   "links": [{"from": "node0/gpu0", "to": "node0/gpu1", "bandwidth": "600 Gbit/s",
   ///              "latency": "1 us", "duplex": "full", "kind": "nvlink"}] }
   /// ```
-  /// `from` may end in `gpu*` to mean every GPU of that node (one link each).
+  /// `from` may end in `gpu*` to mean every GPU of that node (one link each). Bandwidth is
+  /// per direction. Optional top-level `display_name` and `description` are for people.
   public static func load(from reader: FieldReader, name: String) throws -> Cluster {
     var vertexNames: [String] = []
     var nodeOfGPU: [Int] = []
@@ -83,7 +84,7 @@ extension Cluster {
     }
     let cluster = Cluster(
       name: name, displayName: try reader.optionalString("display_name") ?? name,
-      defaultGPU: try reader.optionalString("gpu"), vertexNames: vertexNames, gpuCount: gpuCount,
+      summary: try reader.optionalString("description"), defaultGPU: try reader.optionalString("gpu"), vertexNames: vertexNames, gpuCount: gpuCount,
       nodeOfGPU: nodeOfGPU, nodeNames: nodeNames, links: links)
     if gpuCount > 1 {
       let connected = cluster.reachable(from: 0)
