@@ -61,7 +61,9 @@ public struct FieldReader {
 
   public func optionalInt(_ key: String) throws -> Int? {
     guard let value = try optionalDouble(key) else { return nil }
-    guard value == value.rounded(), abs(value) < 1e15 else { throw error(key, "must be a whole number, found \(value)") }
+    guard value == value.rounded(), abs(value) < 1e15 else {
+      throw error(key, "must be a whole number, found \(value)")
+    }
     return Int(value)
   }
 
@@ -110,7 +112,9 @@ public struct FieldReader {
   }
 
   /// A quantity with a unit ("600 Gbit/s") or, where `bareUnitAllowed`, a plain number in SI.
-  public func quantity(_ key: String, parse: (String) throws -> Double, bareNumberAllowed: Bool = false) throws -> Double {
+  public func quantity(
+    _ key: String, parse: (String) throws -> Double, bareNumberAllowed: Bool = false
+  ) throws -> Double {
     guard let value = try optionalQuantity(key, parse: parse, bareNumberAllowed: bareNumberAllowed) else {
       throw error(key, "missing")
     }

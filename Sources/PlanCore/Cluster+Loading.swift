@@ -43,7 +43,9 @@ extension Cluster {
     }
     let gpuCount = vertexNames.count
     for switchName in switchNames {
-      guard !vertexNames.contains(switchName) else { throw reader.error("switches", "duplicate vertex \"\(switchName)\"") }
+      guard !vertexNames.contains(switchName) else {
+        throw reader.error("switches", "duplicate vertex \"\(switchName)\"")
+      }
       vertexNames.append(switchName)
     }
     let index = Dictionary(uniqueKeysWithValues: vertexNames.enumerated().map { ($1, $0) })
@@ -79,12 +81,14 @@ extension Cluster {
       let kind = try link.optionalString("kind") ?? ""
       for from in froms {
         guard from != to else { throw link.error("to", "a link cannot join \"\(toText)\" to itself") }
-        links.append(Link(a: from, b: to, bytesPerSecond: bandwidth, latencySeconds: latency, duplex: duplex, kind: kind))
+        links.append(
+          Link(a: from, b: to, bytesPerSecond: bandwidth, latencySeconds: latency, duplex: duplex, kind: kind))
       }
     }
     let cluster = Cluster(
       name: name, displayName: try reader.optionalString("display_name") ?? name,
-      summary: try reader.optionalString("description"), defaultGPU: try reader.optionalString("gpu"), vertexNames: vertexNames, gpuCount: gpuCount,
+      summary: try reader.optionalString("description"), defaultGPU: try reader.optionalString("gpu"),
+      vertexNames: vertexNames, gpuCount: gpuCount,
       nodeOfGPU: nodeOfGPU, nodeNames: nodeNames, links: links)
     if gpuCount > 1 {
       let connected = cluster.reachable(from: 0)

@@ -17,7 +17,9 @@ public struct Cluster: Sendable, Hashable, Codable {
     /// Free-form kind for people ("nvlink", "pcie", "infiniband").
     public var kind: String
 
-    public init(a: Int, b: Int, bytesPerSecond: Double, latencySeconds: Double, duplex: Duplex = .full, kind: String = "") {
+    public init(
+      a: Int, b: Int, bytesPerSecond: Double, latencySeconds: Double, duplex: Duplex = .full, kind: String = ""
+    ) {
       self.a = a
       self.b = b
       self.bytesPerSecond = bytesPerSecond

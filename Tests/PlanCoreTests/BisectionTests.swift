@@ -103,7 +103,9 @@ import Testing
     }
     if let spine {
       names.append("spine")
-      for gpu in 0..<gpuCount { links.append(.init(a: gpu, b: names.count - 1, bytesPerSecond: spine, latencySeconds: 0)) }
+      for gpu in 0..<gpuCount {
+        links.append(.init(a: gpu, b: names.count - 1, bytesPerSecond: spine, latencySeconds: 0))
+      }
     }
     return Cluster(
       name: "synthetic", vertexNames: names, gpuCount: gpuCount, nodeOfGPU: nodeOf,

@@ -25,7 +25,8 @@ import Testing
     #expect(cluster.links.count == 8)
     let switchVertex = cluster.vertexCount - 1
     #expect(Set(cluster.links.map(\.a)) == Set(0..<8))
-    #expect(cluster.links.allSatisfy { $0.b == switchVertex && $0.bytesPerSecond == 300e9 && $0.latencySeconds == 1e-6 })
+    #expect(
+      cluster.links.allSatisfy { $0.b == switchVertex && $0.bytesPerSecond == 300e9 && $0.latencySeconds == 1e-6 })
   }
 
   @Test func ringWithCrossLinks() throws {

@@ -47,7 +47,9 @@ func expectCatalogError(
     #expect(error.file == file, sourceLocation: sourceLocation)
     #expect(error.field == field, "error was: \(error)", sourceLocation: sourceLocation)
     for fragment in fragments {
-      #expect(error.reason.contains(fragment), "\"\(error.reason)\" should mention \"\(fragment)\"", sourceLocation: sourceLocation)
+      #expect(
+        error.reason.contains(fragment), "\"\(error.reason)\" should mention \"\(fragment)\"",
+        sourceLocation: sourceLocation)
     }
     // Errors are shown to people on one line, starting with the file.
     #expect(!error.description.contains("\n"), sourceLocation: sourceLocation)

@@ -157,7 +157,9 @@ import Testing
   @Test func unknownUnit() throws {
     let (path, run) = try load(links: [link("node0/gpu*", "node0/sw", "300 GX/s")])
     expectCatalogError(file: path, field: "links[0].bandwidth", reasonContains: ["GX"], run)
-    let (path2, run2) = try load(links: [["from": "node0/gpu*", "to": "node0/sw", "bandwidth": "1 GB/s", "latency": "3 parsecs"]])
+    let (path2, run2) = try load(links: [
+      ["from": "node0/gpu*", "to": "node0/sw", "bandwidth": "1 GB/s", "latency": "3 parsecs"]
+    ])
     expectCatalogError(file: path2, field: "links[0].latency", reasonContains: ["parsecs"], run2)
   }
 
