@@ -51,7 +51,9 @@ extension Cluster {
     let index = Dictionary(uniqueKeysWithValues: vertexNames.enumerated().map { ($1, $0) })
 
     var links: [Link] = []
-    for link in try reader.objects("links") {
+    // A lone GPU needs no links; with several, the connectivity check below asks for them.
+    let linkReaders = reader.has("links") ? try reader.objects("links") : []
+    for link in linkReaders {
       let fromText = try link.string("from")
       let toText = try link.string("to")
       let froms: [Int]

@@ -18,6 +18,9 @@ struct ListingRequest {
       catalog = try Catalog.locate(explicit: catalogDirectory)
     }
     let names = requested.isEmpty ? catalog.names(kind) : requested
+    guard !names.isEmpty else {
+      throw CatalogError(file: "\(catalog.root)/\(kind.rawValue)", field: "", reason: "no .json files found")
+    }
     return try names.map { try loadOne(catalog, $0) }
   }
 }

@@ -71,6 +71,12 @@ private func jsonArray(_ text: String) throws -> [[String: Any]] {
     #expect(gqa.contains("64/8") && gqa.contains("327,680"))
   }
 
+  @Test func emptyCatalogDirectoryIsAnError() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("llmplan-empty-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    #expect(throws: CatalogError.self) { try ModelsCommand.parse(["--catalog", directory.path]).render() }
+  }
+
   @Test func userConfigByPath() throws {
     let path = catalogRoot + "/llm/llama-3-8b.json"
     for arguments in [[path], ["--file", path]] {

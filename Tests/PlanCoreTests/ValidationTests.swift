@@ -192,6 +192,19 @@ import Testing
     }
   }
 
+  @Test func multiGPUClusterWithoutLinksIsDisconnected() throws {
+    let path = try Fixtures.write(json: ["nodes": [["name": "node0", "gpus": 2]]], name: "nolinks.json")
+    expectCatalogError(file: path, field: "links", reasonContains: ["node0/gpu1", "not connected"]) {
+      _ = try Fixtures.catalog.cluster(path)
+    }
+  }
+
+  @Test func singleGPUNeedsNoLinks() throws {
+    let path = try Fixtures.write(json: ["nodes": [["name": "box", "gpus": 1]]], name: "single.json")
+    let cluster = try Fixtures.catalog.cluster(path)
+    #expect(cluster.gpuCount == 1 && cluster.links.isEmpty && cluster.vertexNames == ["box/gpu0"])
+  }
+
   @Test func selfLink() throws {
     let (path, run) = try load(gpus: 2, links: [link("node0/gpu0", "node0/gpu0"), link("node0/gpu0", "node0/gpu1")])
     expectCatalogError(file: path, field: "links[0].to", reasonContains: ["itself"], run)
