@@ -1,21 +1,41 @@
+import ArgumentParser
 import Foundation
 import PlanCore
 
-/// What a listing command shows: every entry of one kind in the catalog, or the names and
-/// file paths the user gave (`llmplan models path/config.json`).
-struct ListingRequest {
-  var catalogDirectory: String?
-  var requested: [String]
+/// Options of the listing commands (`models`, `gpus`, `clusters`): every entry of one kind in
+/// the catalog, or just the names and file paths the user gave (`llmplan models path/config.json`).
+struct ListingOptions: ParsableArguments {
+  @OptionGroup var catalogOptions: CatalogOptions
+
+  @Option(name: .long, help: "A file (a HuggingFace config.json for models) or catalog name to show; repeatable.")
+  var file: [String] = []
+
+  @Argument(help: "Catalog names or file paths (default: the whole catalog).")
+  var names: [String] = []
+
+  @Flag(name: .long, help: "Print JSON instead of a table.")
+  var json = false
+
+  /// Loads and validates the requested entries of `kind`, turns each into its listing row and
+  /// renders them as JSON or as a table.
+  func render<Entry, Facts: Encodable>(
+    _ kind: Catalog.Kind, load: (Catalog, String) throws -> Entry, facts: (Entry) -> Facts,
+    table: ([Facts]) -> String
+  ) throws -> String {
+    let rows = try self.load(kind, load).map(facts)
+    return json ? try JSONOutput.string(rows) : table(rows)
+  }
 
   /// Catalog entries of `kind`, loaded and validated. A request made only of file paths does
   /// not need a catalog directory at all.
-  func load<T>(_ kind: Catalog.Kind, _ loadOne: (Catalog, String) throws -> T) throws -> [T] {
+  func load<Entry>(_ kind: Catalog.Kind, _ loadOne: (Catalog, String) throws -> Entry) throws -> [Entry] {
+    let requested = names + file
     let onlyPaths = !requested.isEmpty && requested.allSatisfy { $0.contains("/") || $0.hasSuffix(".json") }
     let catalog: Catalog
-    if onlyPaths && catalogDirectory == nil {
+    if onlyPaths && catalogOptions.catalog == nil {
       catalog = Catalog(root: FileManager.default.currentDirectoryPath)  // paths never consult the root
     } else {
-      catalog = try Catalog.locate(explicit: catalogDirectory)
+      catalog = try catalogOptions.load()
     }
     let names = requested.isEmpty ? catalog.names(kind) : requested
     guard !names.isEmpty else {

@@ -7,26 +7,15 @@ struct ClustersCommand: ParsableCommand {
     commandName: "clusters",
     abstract: "List clusters: GPUs, nodes, links, switches and bisection bandwidth.")
 
-  @OptionGroup var catalogOptions: CatalogOptions
-
-  @Option(name: .long, help: "A cluster file (or catalog name) to show; repeatable.")
-  var file: [String] = []
-
-  @Argument(help: "Catalog names or cluster file paths (default: the whole catalog).")
-  var names: [String] = []
-
-  @Flag(name: .long, help: "Print JSON instead of a table.")
-  var json = false
+  @OptionGroup var listing: ListingOptions
 
   func run() throws {
     print(try render())
   }
 
+  /// The text this command prints.
   func render() throws -> String {
-    let request = ListingRequest(catalogDirectory: catalogOptions.catalog, requested: names + file)
-    let clusters = try request.load(.cluster) { catalog, name in try catalog.cluster(name) }
-    let facts = clusters.map(ClusterFacts.init)
-    return json ? try JSONOutput.string(facts) : ClusterFacts.table(facts)
+    try listing.render(.cluster, load: { try $0.cluster($1) }, facts: ClusterFacts.init, table: ClusterFacts.table)
   }
 }
 

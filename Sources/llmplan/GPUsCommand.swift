@@ -7,26 +7,15 @@ struct GPUsCommand: ParsableCommand {
     commandName: "gpus",
     abstract: "List GPUs with peak dense FLOP/s, memory, memory bandwidth and intra-node link.")
 
-  @OptionGroup var catalogOptions: CatalogOptions
-
-  @Option(name: .long, help: "A GPU file (or catalog name) to show; repeatable.")
-  var file: [String] = []
-
-  @Argument(help: "Catalog names or GPU file paths (default: the whole catalog).")
-  var names: [String] = []
-
-  @Flag(name: .long, help: "Print JSON instead of a table.")
-  var json = false
+  @OptionGroup var listing: ListingOptions
 
   func run() throws {
     print(try render())
   }
 
+  /// The text this command prints.
   func render() throws -> String {
-    let request = ListingRequest(catalogDirectory: catalogOptions.catalog, requested: names + file)
-    let gpus = try request.load(.gpu) { catalog, name in try catalog.gpu(name) }
-    let facts = gpus.map(GPUFacts.init)
-    return json ? try JSONOutput.string(facts) : GPUFacts.table(facts)
+    try listing.render(.gpu, load: { try $0.gpu($1) }, facts: GPUFacts.init, table: GPUFacts.table)
   }
 }
 

@@ -11,16 +11,7 @@ struct ModelsCommand: ParsableCommand {
       paths to HuggingFace config.json files (positionally or with --file) to show just those.
       """)
 
-  @OptionGroup var catalogOptions: CatalogOptions
-
-  @Option(name: .long, help: "A HuggingFace config.json (or catalog name) to show; repeatable.")
-  var file: [String] = []
-
-  @Argument(help: "Catalog names or config.json paths (default: the whole catalog).")
-  var names: [String] = []
-
-  @Flag(name: .long, help: "Print JSON instead of a table.")
-  var json = false
+  @OptionGroup var listing: ListingOptions
 
   func run() throws {
     print(try render())
@@ -28,10 +19,7 @@ struct ModelsCommand: ParsableCommand {
 
   /// The text this command prints.
   func render() throws -> String {
-    let request = ListingRequest(catalogDirectory: catalogOptions.catalog, requested: names + file)
-    let models = try request.load(.model) { catalog, name in try catalog.model(name) }
-    let facts = models.map(ModelFacts.init)
-    return json ? try JSONOutput.string(facts) : ModelFacts.table(facts)
+    try listing.render(.model, load: { try $0.model($1) }, facts: ModelFacts.init, table: ModelFacts.table)
   }
 }
 
