@@ -30,7 +30,7 @@ struct ListingOptions: ParsableArguments {
   /// not need a catalog directory at all.
   func load<Entry>(_ kind: Catalog.Kind, _ loadOne: (Catalog, String) throws -> Entry) throws -> [Entry] {
     let requested = names + file
-    let onlyPaths = !requested.isEmpty && requested.allSatisfy { $0.contains("/") || $0.hasSuffix(".json") }
+    let onlyPaths = !requested.isEmpty && requested.allSatisfy(Catalog.isFilePath)
     let catalog: Catalog
     if onlyPaths && catalogOptions.catalog == nil {
       catalog = Catalog(root: FileManager.default.currentDirectoryPath)  // paths never consult the root
