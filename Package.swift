@@ -44,6 +44,7 @@ let package = Package(
     .testTarget(name: "AnalyticTests", dependencies: ["Analytic", "PlanCore", "LinearAlgebra"]),
     .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Analytic", "PlanCore"]),
     .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "Analytic", "PlanCore"]),
+    .testTarget(name: "LLMPlanCLITests", dependencies: ["llmplan", "PlanCore"]),
     .testTarget(name: "PlannerTests", dependencies: ["Planner", "Reporting", "Simulation", "Analytic", "PlanCore"]),
   ]
 )

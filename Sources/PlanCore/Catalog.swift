@@ -48,10 +48,16 @@ public struct Catalog: Sendable {
     case cluster = "clusters"
   }
 
+  /// Whether `resolve` reads `nameOrPath` as a file path (it contains "/" or ends in ".json")
+  /// rather than as a catalog name.
+  public static func isFilePath(_ nameOrPath: String) -> Bool {
+    nameOrPath.contains("/") || nameOrPath.hasSuffix(".json")
+  }
+
   /// The file a name or path refers to, and the catalog name to give it.
   public func resolve(_ nameOrPath: String, kind: Kind) throws -> (path: String, name: String) {
     let fileManager = FileManager.default
-    if nameOrPath.contains("/") || nameOrPath.hasSuffix(".json") {
+    if Self.isFilePath(nameOrPath) {
       guard fileManager.fileExists(atPath: nameOrPath) else {
         throw CatalogError(file: nameOrPath, field: "", reason: "file not found")
       }

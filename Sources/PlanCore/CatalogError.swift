@@ -1,3 +1,5 @@
+import Foundation
+
 /// A catalog or scenario file that cannot be used, with the file, the field and the reason:
 /// `Models/llm/bad.json: num_attention_heads: 30 does not divide hidden_size 4096`.
 public struct CatalogError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -41,13 +43,15 @@ public struct FieldReader {
   public func firstKey(_ keys: [String]) -> String? { keys.first(where: has) }
 
   public func optionalDouble(_ key: String) throws -> Double? {
-    guard has(key) else { return nil }
-    if let value = object[key] as? Double, !(object[key] is Bool) {
+    guard has(key), let raw = object[key] else { return nil }
+    // JSON `true` would otherwise bridge to 1 through NSNumber.
+    guard !Self.isBoolean(raw) else { throw error(key, "must be a number, found a boolean") }
+    if let value = raw as? Double {
       guard value.isFinite else { throw error(key, "must be a finite number") }
       return value
     }
-    if let value = object[key] as? Int { return Double(value) }
-    throw error(key, "must be a number, found \(describe(object[key]))")
+    if let value = raw as? Int { return Double(value) }
+    throw error(key, "must be a number, found \(describe(raw))")
   }
 
   public func double(_ key: String) throws -> Double {
@@ -57,7 +61,9 @@ public struct FieldReader {
 
   public func optionalInt(_ key: String) throws -> Int? {
     guard let value = try optionalDouble(key) else { return nil }
-    guard value == value.rounded(), abs(value) < 1e15 else { throw error(key, "must be a whole number, found \(value)") }
+    guard value == value.rounded(), abs(value) < 1e15 else {
+      throw error(key, "must be a whole number, found \(value)")
+    }
     return Int(value)
   }
 
@@ -87,13 +93,28 @@ public struct FieldReader {
   }
 
   public func optionalBool(_ key: String) throws -> Bool? {
-    guard has(key) else { return nil }
-    guard let value = object[key] as? Bool else { throw error(key, "must be true or false") }
+    guard has(key), let raw = object[key] else { return nil }
+    // A JSON number 0 or 1 bridges to Bool through NSNumber: accept only real booleans.
+    guard Self.isBoolean(raw), let value = raw as? Bool else {
+      throw error(key, "must be true or false, found \(describe(raw))")
+    }
     return value
   }
 
+  /// The dynamic type Foundation's JSON parser gives `true`/`false` (an NSNumber subclass).
+  private static let booleanNumberType: Any.Type = type(of: NSNumber(value: true))
+
+  /// Whether a decoded value is a boolean (JSON `true`/`false` or a Swift `Bool` from YAML),
+  /// as opposed to a number that merely bridges to one.
+  static func isBoolean(_ value: Any) -> Bool {
+    let dynamicType = type(of: value)
+    return dynamicType == Bool.self || dynamicType == booleanNumberType
+  }
+
   /// A quantity with a unit ("600 Gbit/s") or, where `bareUnitAllowed`, a plain number in SI.
-  public func quantity(_ key: String, parse: (String) throws -> Double, bareNumberAllowed: Bool = false) throws -> Double {
+  public func quantity(
+    _ key: String, parse: (String) throws -> Double, bareNumberAllowed: Bool = false
+  ) throws -> Double {
     guard let value = try optionalQuantity(key, parse: parse, bareNumberAllowed: bareNumberAllowed) else {
       throw error(key, "missing")
     }
@@ -141,7 +162,8 @@ public struct FieldReader {
   private func describe(_ value: Any?) -> String {
     guard let value else { return "nothing" }
     if value is String { return "a string" }
-    if value is Bool { return "a boolean" }
+    if Self.isBoolean(value) { return "a boolean" }
+    if value is NSNullLike { return "null" }
     if value is [Any] { return "a list" }
     if value is [String: Any] { return "an object" }
     return "\(value)"

@@ -10,7 +10,8 @@ extension Cluster {
   ///   "links": [{"from": "node0/gpu0", "to": "node0/gpu1", "bandwidth": "600 Gbit/s",
   ///              "latency": "1 us", "duplex": "full", "kind": "nvlink"}] }
   /// ```
-  /// `from` may end in `gpu*` to mean every GPU of that node (one link each).
+  /// `from` may end in `gpu*` to mean every GPU of that node (one link each). Bandwidth is
+  /// per direction. Optional top-level `display_name` and `description` are for people.
   public static func load(from reader: FieldReader, name: String) throws -> Cluster {
     var vertexNames: [String] = []
     var nodeOfGPU: [Int] = []
@@ -42,13 +43,17 @@ extension Cluster {
     }
     let gpuCount = vertexNames.count
     for switchName in switchNames {
-      guard !vertexNames.contains(switchName) else { throw reader.error("switches", "duplicate vertex \"\(switchName)\"") }
+      guard !vertexNames.contains(switchName) else {
+        throw reader.error("switches", "duplicate vertex \"\(switchName)\"")
+      }
       vertexNames.append(switchName)
     }
     let index = Dictionary(uniqueKeysWithValues: vertexNames.enumerated().map { ($1, $0) })
 
     var links: [Link] = []
-    for link in try reader.objects("links") {
+    // A lone GPU needs no links; with several, the connectivity check below asks for them.
+    let linkReaders = reader.has("links") ? try reader.objects("links") : []
+    for link in linkReaders {
       let fromText = try link.string("from")
       let toText = try link.string("to")
       let froms: [Int]
@@ -78,12 +83,14 @@ extension Cluster {
       let kind = try link.optionalString("kind") ?? ""
       for from in froms {
         guard from != to else { throw link.error("to", "a link cannot join \"\(toText)\" to itself") }
-        links.append(Link(a: from, b: to, bytesPerSecond: bandwidth, latencySeconds: latency, duplex: duplex, kind: kind))
+        links.append(
+          Link(a: from, b: to, bytesPerSecond: bandwidth, latencySeconds: latency, duplex: duplex, kind: kind))
       }
     }
     let cluster = Cluster(
       name: name, displayName: try reader.optionalString("display_name") ?? name,
-      defaultGPU: try reader.optionalString("gpu"), vertexNames: vertexNames, gpuCount: gpuCount,
+      summary: try reader.optionalString("description"), defaultGPU: try reader.optionalString("gpu"),
+      vertexNames: vertexNames, gpuCount: gpuCount,
       nodeOfGPU: nodeOfGPU, nodeNames: nodeNames, links: links)
     if gpuCount > 1 {
       let connected = cluster.reachable(from: 0)

@@ -171,7 +171,7 @@ extension EfficiencyProfile {
     }
     var profile = EfficiencyProfile(
       computeMax: try fraction("compute_max"),
-      computeHalfSaturationFLOPs: try nonNegative("compute_half_saturation_flops", parse: { try Units.split($0).0 }),
+      computeHalfSaturationFLOPs: try nonNegative("compute_half_saturation_flops", parse: Units.flops),
       memoryMax: try fraction("memory_max"),
       memoryHalfSaturationBytes: try nonNegative("memory_half_saturation", parse: Units.bytes),
       kernelLaunchSeconds: try nonNegative("kernel_launch", parse: Units.seconds),

@@ -30,7 +30,8 @@ public enum DataFile {
 
   static func shortJSONError(_ error: Error) -> String {
     let nsError = error as NSError
-    if let debug = nsError.userInfo[NSDebugDescriptionErrorKey] as? String { return debug }
-    return nsError.localizedDescription
+    let text = (nsError.userInfo[NSDebugDescriptionErrorKey] as? String) ?? nsError.localizedDescription
+    // Error messages are printed on one line.
+    return text.split(whereSeparator: \.isNewline).joined(separator: " ")
   }
 }

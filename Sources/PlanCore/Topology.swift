@@ -17,7 +17,9 @@ public struct Cluster: Sendable, Hashable, Codable {
     /// Free-form kind for people ("nvlink", "pcie", "infiniband").
     public var kind: String
 
-    public init(a: Int, b: Int, bytesPerSecond: Double, latencySeconds: Double, duplex: Duplex = .full, kind: String = "") {
+    public init(
+      a: Int, b: Int, bytesPerSecond: Double, latencySeconds: Double, duplex: Duplex = .full, kind: String = ""
+    ) {
       self.a = a
       self.b = b
       self.bytesPerSecond = bytesPerSecond
@@ -29,6 +31,8 @@ public struct Cluster: Sendable, Hashable, Codable {
 
   public var name: String
   public var displayName: String
+  /// One or two sentences for people, from the file's `description` field.
+  public var summary: String?
   /// Catalog name of the GPU this cluster is built from, if the file says.
   public var defaultGPU: String?
   /// Vertex names: GPUs first ("node0/gpu3"), then switches ("node0/nvswitch").
@@ -40,11 +44,12 @@ public struct Cluster: Sendable, Hashable, Codable {
   public var links: [Link]
 
   public init(
-    name: String, displayName: String? = nil, defaultGPU: String? = nil, vertexNames: [String], gpuCount: Int,
-    nodeOfGPU: [Int], nodeNames: [String], links: [Link]
+    name: String, displayName: String? = nil, summary: String? = nil, defaultGPU: String? = nil,
+    vertexNames: [String], gpuCount: Int, nodeOfGPU: [Int], nodeNames: [String], links: [Link]
   ) {
     self.name = name
     self.displayName = displayName ?? name
+    self.summary = summary
     self.defaultGPU = defaultGPU
     self.vertexNames = vertexNames
     self.gpuCount = gpuCount

@@ -113,6 +113,16 @@ public enum Units {
     throw ParseError(text: text, reason: "unknown compute-rate unit \"\(unit)\" (use e.g. \"312 TFLOP/s\")")
   }
 
+  /// A count of floating-point operations from "3.12 GFLOP", "9.894e9 FLOP" or a bare number.
+  public static func flops(_ text: String) throws -> Double {
+    let (value, unit) = try split(text)
+    if unit.isEmpty { return value }
+    guard unit.hasSuffix("FLOP"), let scale = decimalPrefixes[String(unit.dropLast(4))] else {
+      throw ParseError(text: text, reason: "unknown operation-count unit \"\(unit)\" (use e.g. \"3.12 GFLOP\")")
+    }
+    return value * scale
+  }
+
   // MARK: Formatting for people
 
   /// "13.5 GB" (decimal, as GPU datasheets count).

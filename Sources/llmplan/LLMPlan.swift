@@ -18,6 +18,9 @@ struct LLMPlan: ParsableCommand {
       """,
     subcommands: [
       // Each subcommand lives in its own file; keep one per line.
+      ModelsCommand.self,
+      GPUsCommand.self,
+      ClustersCommand.self,
     ]
   )
 }

@@ -1,1 +1,2 @@
-// Tests for PlanCore live beside this file.
+// Tests for PlanCore: units, the model / GPU / cluster catalog, validation errors, bisection.
+// Shared fixtures are in TestSupport.swift.

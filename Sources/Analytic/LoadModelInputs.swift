@@ -1,0 +1,108 @@
+import Foundation
+
+/// Why the load model refused a question. Bad input is reported, never clamped or turned into NaN.
+public struct LoadModelError: Error, CustomStringConvertible, Equatable, Sendable {
+  public let reason: String
+  public init(_ reason: String) { self.reason = reason }
+  public var description: String { reason }
+}
+
+/// How a data-parallel deployment spreads requests over its replicas.
+public enum RouterPolicy: String, CaseIterable, Sendable, Codable {
+  /// Replica `i mod dp` gets request `i`.
+  case roundRobin
+  /// The replica with the fewest requests in flight (running + waiting).
+  case leastOutstanding
+  /// The replica with the most free KV cache.
+  case leastKV
+}
+
+/// What the load model needs to know about one replica, filled in by the cost and memory
+/// models for one layout. Validated once at construction, so the evaluation hot path does no
+/// checks and no allocation.
+///
+/// **Service rate.** With continuous batching, `b` running requests share the engine: each
+/// decode iteration (time `d(b)`) advances all of them by one token, and every admitted request
+/// also costs one prefill (time `p`) that the others wait through (vLLM runs prefill before
+/// decode; chunked prefill costs the same compute, spread out). Counting engine time per
+/// completed request at a steady occupancy `b`:
+///
+///     engine seconds per completion  =  p + (N − 1) · d(b) / b
+///
+/// (its own prefill, plus its `N − 1` decode tokens sharing `b`-wide iterations; the first
+/// output token comes out of the prefill). So the replica completes requests at
+///
+///     μ(b) = b / (b · p + (N − 1) · d(b)),
+///
+/// and by Little's law on the running batch a request stays `b / μ(b) = b·p + (N − 1)·d(b)`
+/// in it. With exponential holding times this is the departure rate of the birth–death chain
+/// in state `min(n, B)`. The exponential assumption is the model's approximation (real decode
+/// lengths are closer to deterministic for a fixed output length); the simulator measures the
+/// difference.
+public struct ReplicaServiceModel: Sendable, Hashable {
+  /// B: the most sequences the replica runs at once (KV cache for the workload's mean
+  /// sequence, or the scheduler's cap, whichever is lower).
+  public let maxConcurrentSequences: Int
+  /// p: seconds to prefill one mean prompt with nothing else running.
+  public let prefillSeconds: Double
+  /// d(b): `decodeStepSecondsByBatch[b - 1]` is one decode iteration at batch `b`, b = 1…B.
+  public let decodeStepSecondsByBatch: [Double]
+  /// N: mean output tokens per request (≥ 1; the first comes from the prefill).
+  public let meanOutputTokens: Double
+  /// Requests that may wait for a batch slot before new arrivals are rejected; `nil` means an
+  /// unbounded queue (vLLM's default), so nothing is ever rejected.
+  public let queueCapacity: Int?
+  /// μ(b), b = 1…B: requests completed per second at occupancy `b` (see the type's doc).
+  public let departureRatesPerSecond: [Double]
+  /// 1 / μ(b): engine seconds per completion at occupancy `b` (precomputed for the hot path).
+  let secondsPerDeparture: [Double]
+
+  /// - Throws: `LoadModelError` when B < 1, the decode table does not have B positive finite
+  ///   entries, the prefill time is negative or not finite, N < 1, or the queue capacity is
+  ///   negative.
+  public init(
+    maxConcurrentSequences: Int, prefillSeconds: Double, decodeStepSecondsByBatch: [Double],
+    meanOutputTokens: Double, queueCapacity: Int?
+  ) throws {
+    guard maxConcurrentSequences >= 1 else {
+      throw LoadModelError("maxConcurrentSequences must be at least 1 (got \(maxConcurrentSequences)); a replica that cannot hold one sequence serves nothing")
+    }
+    guard decodeStepSecondsByBatch.count == maxConcurrentSequences else {
+      throw LoadModelError("decodeStepSecondsByBatch has \(decodeStepSecondsByBatch.count) entries, expected one per batch size 1…\(maxConcurrentSequences)")
+    }
+    if let bad = decodeStepSecondsByBatch.firstIndex(where: { !($0.isFinite && $0 > 0) }) {
+      throw LoadModelError("decode step at batch \(bad + 1) is \(decodeStepSecondsByBatch[bad]) s; it must be positive and finite")
+    }
+    guard prefillSeconds.isFinite, prefillSeconds >= 0 else {
+      throw LoadModelError("prefillSeconds must be finite and ≥ 0 (got \(prefillSeconds))")
+    }
+    guard meanOutputTokens.isFinite, meanOutputTokens >= 1 else {
+      throw LoadModelError("meanOutputTokens must be finite and ≥ 1 (got \(meanOutputTokens))")
+    }
+    if let queueCapacity, queueCapacity < 0 {
+      throw LoadModelError("queueCapacity must be ≥ 0 or nil for unbounded (got \(queueCapacity))")
+    }
+    if prefillSeconds == 0 && meanOutputTokens == 1 {
+      throw LoadModelError("a request with no prefill time and no decode tokens takes no time: service rate is infinite")
+    }
+    var rates = [Double](repeating: 0, count: maxConcurrentSequences)
+    var inverse = [Double](repeating: 0, count: maxConcurrentSequences)
+    for b in 1...maxConcurrentSequences {
+      let seconds = prefillSeconds + (meanOutputTokens - 1) * decodeStepSecondsByBatch[b - 1] / Double(b)
+      inverse[b - 1] = seconds
+      rates[b - 1] = 1 / seconds
+    }
+    self.maxConcurrentSequences = maxConcurrentSequences
+    self.prefillSeconds = prefillSeconds
+    self.decodeStepSecondsByBatch = decodeStepSecondsByBatch
+    self.meanOutputTokens = meanOutputTokens
+    self.queueCapacity = queueCapacity
+    self.departureRatesPerSecond = rates
+    self.secondsPerDeparture = inverse
+  }
+
+  /// μ(B): requests per second one replica completes with its batch full. Above this arrival
+  /// rate the queue grows without bound.
+  @inline(__always)
+  public var capacityRequestsPerSecond: Double { departureRatesPerSecond[maxConcurrentSequences - 1] }
+}
