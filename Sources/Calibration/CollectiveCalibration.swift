@@ -6,6 +6,8 @@ public struct CollectiveLawFit: Sendable {
   public var law: CollectiveLaw
   /// Which of (step latency, inverse bandwidth max, ramp) the data determined.
   public var fitted: [Bool]
+  /// Standard errors of (step latency, inverse bandwidth max, ramp); nil where held.
+  public var standardErrors: [Double?]
   public var rounds: Int
   public var converged: Bool
   public var refusal: String?
@@ -32,13 +34,13 @@ struct CollectiveCalibration {
       }
       let law = CollectiveLaw(vector: outcome.theta)
       var fit = CollectiveLawFit(
-        points: measurements.count, law: law, fitted: outcome.fitted, rounds: outcome.rounds, converged: outcome.converged,
+        points: measurements.count, law: law, fitted: outcome.fitted, standardErrors: outcome.standardErrors, rounds: outcome.rounds, converged: outcome.converged,
         refusal: outcome.stoppedOutside.map { "collectives: \($0)" }, relativeErrors: outcome.relativeErrors)
       if fit.refusal == nil { fit.refusal = physicalCheck(fit) }
       return fit
     } catch let failure as PiecewiseLinearFit.Failure {
       return CollectiveLawFit(
-        points: measurements.count, law: start, fitted: [false, false, false], rounds: 0, converged: false,
+        points: measurements.count, law: start, fitted: [false, false, false], standardErrors: [nil, nil, nil], rounds: 0, converged: false,
         refusal: "collectives: \(failure.description)", relativeErrors: [])
     }
   }

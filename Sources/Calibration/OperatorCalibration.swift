@@ -11,6 +11,8 @@ public struct OperatorLawFit: Sendable {
   public var law: OperatorLaw
   /// Which of the four parameters the data determined (others come from the fallback law).
   public var fitted: [Bool]
+  /// Standard errors of the fitted parameters (same order as `OperatorLaw`'s four; nil if held).
+  public var standardErrors: [Double?]
   public var rounds: Int
   public var converged: Bool
   /// Why these parameters are not physical, when they are not (then they are not written).
@@ -75,7 +77,7 @@ struct OperatorCalibration {
     }
     let law = OperatorLaw(vector: outcome.theta)
     return OperatorLawFit(
-      name: name, points: measurements.count, foldedLaw: law, law: law, fitted: outcome.fitted, rounds: outcome.rounds,
+      name: name, points: measurements.count, foldedLaw: law, law: law, fitted: outcome.fitted, standardErrors: outcome.standardErrors, rounds: outcome.rounds,
       converged: outcome.converged, refusal: outcome.stoppedOutside.map { "\(name): \($0)" }, relativeErrors: outcome.relativeErrors)
   }
 
@@ -131,7 +133,7 @@ struct OperatorCalibration {
         result.refusal = physicalCheck(result, peak: peak)
       } catch let failure as PiecewiseLinearFit.Failure {
         result = OperatorLawFit(
-          name: name, points: points.count, foldedLaw: fallback, law: fallback, fitted: [false, false, false, false], rounds: 0,
+          name: name, points: points.count, foldedLaw: fallback, law: fallback, fitted: [false, false, false, false], standardErrors: [nil, nil, nil, nil], rounds: 0,
           converged: false, refusal: "\(name): \(failure.description)", relativeErrors: [])
       }
       perOperator.append(result)

@@ -1,3 +1,7 @@
+import LinearAlgebra
+
+@inline(__always) private func pow2(_ x: Double) -> Double { x * x }
+
 /// Fits parameters of a model whose prediction is piecewise linear (affine) in them: within a
 /// region (here, which roofline bound each kernel hits) `t̂_i(θ) = c_i + g_i · θ`, and the
 /// region depends on θ. Each round reads the design rows `g_i` off the model by finite
@@ -26,6 +30,9 @@ struct PiecewiseLinearFit {
     var relativeErrors: [Double]
     var rounds: Int
     var converged: Bool
+    /// Standard error of each fitted parameter (nil for held ones): `s · √diag((AᵀA)⁻¹)` of the
+    /// relative system at the solution, with `s² = Σ r² / (n − p)`.
+    var standardErrors: [Double?] = []
     /// Set when a round produced values the model cannot take (a non-positive efficiency or a
     /// negative ramp): the fit stops there and reports them.
     var stoppedOutside: String?
@@ -78,7 +85,8 @@ struct PiecewiseLinearFit {
       let errors = try predictions(next)
       let objective = errors.reduce(0) { $0 + $1 * $1 }
       let moved = zip(next, theta).contains { abs($0 - $1) > 1e-10 * max(abs($0), abs($1), 1e-300) }
-      let current = Outcome(theta: next, fitted: fitted, relativeErrors: errors, rounds: round, converged: !moved, stoppedOutside: nil)
+      var current = Outcome(theta: next, fitted: fitted, relativeErrors: errors, rounds: round, converged: !moved, stoppedOutside: nil)
+      current.standardErrors = standardErrors(design: design, active: active, errors: errors)
       if objective < bestObjective || !moved {
         best = current
         bestObjective = objective
@@ -87,6 +95,34 @@ struct PiecewiseLinearFit {
       theta = next
     }
     return best!
+  }
+
+  /// Standard errors of the active parameters from the relative design at the solution.
+  private func standardErrors(design: [[Double]], active: [Int], errors: [Double]) -> [Double?] {
+    let n = measured.count
+    let p = active.count
+    var result = [Double?](repeating: nil, count: design.first?.count ?? 0)
+    guard n > p, p > 0 else { return result }
+    // Normal matrix of the scaled relative system (scaling keeps it well conditioned).
+    var scale = [Double](repeating: 0, count: p)
+    for (k, j) in active.enumerated() {
+      scale[k] = (0..<n).reduce(0) { $0 + pow2(design[$1][j] / measured[$1]) }.squareRoot()
+    }
+    var normal = Matrix(rows: p, columns: p)
+    for a in 0..<p {
+      for b in 0..<p {
+        var sum = 0.0
+        for i in 0..<n { sum += design[i][active[a]] * design[i][active[b]] / pow2(measured[i]) }
+        normal[a, b] = sum / (scale[a] * scale[b])
+      }
+    }
+    let identity = (0..<p).map { k in (0..<p).map { $0 == k ? 1.0 : 0.0 } }
+    guard let inverse = try? LinearAlgebra.solve(normal, columns: identity) else { return result }
+    let variance = errors.reduce(0) { $0 + $1 * $1 } / Double(n - p)
+    for (k, j) in active.enumerated() where inverse[k][k] >= 0 {
+      result[j] = (variance * inverse[k][k]).squareRoot() / scale[k]
+    }
+    return result
   }
 
   /// Relative errors at θ.

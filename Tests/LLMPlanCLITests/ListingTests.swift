@@ -130,7 +130,7 @@ private func jsonArray(_ text: String) throws -> [[String: Any]] {
 @Suite struct ClustersCommandTests {
   @Test func jsonReportsSizeAndBisection() throws {
     let clusters = try jsonArray(try ClustersCommand.parse(["--catalog", catalogRoot, "--json"]).render())
-    #expect(clusters.count == 5)
+    #expect(clusters.count == 6)
     func entry(_ name: String) throws -> [String: Any] {
       try #require(clusters.first { $0["name"] as? String == name })
     }

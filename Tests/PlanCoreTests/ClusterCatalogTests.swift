@@ -3,9 +3,11 @@ import Testing
 @testable import PlanCore
 
 @Suite struct ClusterCatalogTests {
-  @Test func catalogHoldsTheFiveClusters() {
+  @Test func catalogHoldsTheSixClusters() {
     #expect(
-      Fixtures.catalog.names(.cluster) == ["dgx-a100", "dgx-a100-2node-ib", "dgx-h100", "pcie4", "ring4-cross"])
+      Fixtures.catalog.names(.cluster) == [
+        "dgx-a100", "dgx-a100-2node-ib", "dgx-h100", "dgx-h100-2node-ib", "pcie4", "ring4-cross",
+      ])
   }
 
   @Test func everyClusterNamesAnExistingGPUAndDescribesItself() throws {
