@@ -18,6 +18,8 @@ struct LLMPlan: ParsableCommand {
       """,
     subcommands: [
       // Each subcommand lives in its own file; keep one per line.
+      EstimateCommand.self,
+      OpsCommand.self,
     ]
   )
 }
