@@ -45,6 +45,23 @@ import Testing
     }
   }
 
+  @Test func gemmsAndLMHeadCountExactly() throws {
+    // Llama-2-7B has no biases: its four projections do exactly 2 FLOPs per matrix weight per
+    // token, 2 · T · (4 · 4096² + 3 · 4096 · 11008). The LM head projects only the token that
+    // samples, 2 · 32000 · 4096, after a final RMSNorm over all T tokens (4 FLOPs per element).
+    let cost = try CostModel(model: Fixtures.llama2_7b, gpu: Fixtures.a100_80gb, tp: 1)
+    let tokens = 2000.0
+    let batch = BatchShape.prefill(tokens: 2000)
+    let gemms = [OperatorKind.qkvProj, .outProj, .mlpUpProj, .mlpDownProj].map { cost.cost($0, batch: batch).flops }
+    let matrixWeights: Double = 4 * 4096 * 4096 + 3 * 4096 * 11008
+    #expect(gemms.reduce(0, +) == 2 * tokens * matrixWeights)
+    let head: Double = 2 * 32000 * 4096 + 4 * tokens * 4096
+    #expect(cost.cost(.lmHead, batch: batch).flops == head)
+    // Decode: one sampled token per sequence.
+    let decodeHead: Double = 16 * (2 * 32000 * 4096 + 4 * 4096)
+    #expect(cost.cost(.lmHead, batch: .decode(batch: 16, context: 100)).flops == decodeHead)
+  }
+
   @Test func tensorParallelismSplitsTheWorkWithoutLosingAny() throws {
     // Heads and MLP columns are split, so TP ranks together do the TP=1 work; only norms and
     // residual adds (replicated) are repeated, a few FLOPs per element: within 2 %.
