@@ -21,6 +21,8 @@ struct LLMPlan: ParsableCommand {
       ModelsCommand.self,
       GPUsCommand.self,
       ClustersCommand.self,
+      EstimateCommand.self,
+      OpsCommand.self,
     ]
   )
 }

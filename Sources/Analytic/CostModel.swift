@@ -1,0 +1,308 @@
+import PlanCore
+
+/// Why a cost, memory or prediction request cannot be answered.
+public struct CostModelError: Error, CustomStringConvertible, Equatable, Sendable {
+  public let reason: String
+  public init(_ reason: String) { self.reason = reason }
+  public var description: String { reason }
+}
+
+/// Operator roofline of one decoder layer (plus embedding and LM head) on one GPU of a
+/// tensor-parallel group.
+///
+/// Each kernel's time is `max(FLOPs / achieved FLOP/s, bytes / achieved bandwidth) + launch`,
+/// where "achieved" follows the GPU's `EfficiencyProfile`: small kernels reach a smaller
+/// fraction of the datasheet peak than large ones. Tensor parallelism splits attention heads
+/// and MLP columns (Megatron-LM: column-parallel QKV and up projections, row-parallel output
+/// and down projections); KV heads are split too, but a GPU always holds at least one, so they
+/// are replicated when TP exceeds the KV head count (GQA/MQA). Norms and residual adds run
+/// replicated on every rank. The vocabulary of the embedding and LM head is split across TP
+/// ranks (vocabulary-parallel, as in Megatron-LM and vLLM).
+///
+/// All dimensions are precomputed per GPU at construction, so costing a `BatchShape` is a
+/// fixed number of multiply-adds and divisions, without allocation.
+public struct CostModel: Sendable, Hashable {
+  public let model: ModelSpec
+  public let gpu: GPUSpec
+  public let tp: Int
+  /// Peak dense FLOP/s of `gpu` for the model's dtype.
+  public let peakFLOPSPerSecond: Double
+  /// Key/value heads each GPU holds: KV heads / TP, at least one (replicated when TP > KV heads).
+  public let kvHeadsPerGPU: Int
+
+  // Per-GPU dimensions as Doubles (the hot path multiplies them).
+  let hidden: Double
+  let headDim: Double
+  let queryHeadsPerGPU: Double
+  let queryColumns: Double
+  let kvColumns: Double
+  let mlpInnerColumns: Double
+  let mlpUpColumns: Double
+  let vocabShard: Double
+  let elementBytes: Double
+  let normFLOPsPerElement: Double
+  let activationFLOPsPerElement: Double
+  let bandwidth: Double
+  let efficiency: EfficiencyProfile
+
+  /// - Throws: `CostModelError` when TP does not divide the heads, the GPU has no peak rate for
+  ///   the model's dtype, or the efficiency profile has a non-positive fraction.
+  public init(model: ModelSpec, gpu: GPUSpec, tp: Int) throws {
+    guard tp >= 1 else { throw CostModelError("TP must be at least 1 (got \(tp))") }
+    guard model.numHeads % tp == 0 else {
+      throw CostModelError("TP=\(tp) does not divide the \(model.numHeads) attention heads of \(model.name)")
+    }
+    guard model.hiddenSize > 0, model.numLayers > 0, model.numKVHeads > 0, model.headDim > 0,
+      model.intermediateSize > 0, model.vocabSize > 0
+    else { throw CostModelError("model \(model.name) has a non-positive dimension") }
+    guard let peak = gpu.peakFLOPS(model.dtype), peak > 0 else {
+      throw CostModelError("GPU \(gpu.name) lists no peak dense FLOP/s for \(model.dtype.rawValue)")
+    }
+    let e = gpu.efficiency
+    guard e.computeMax > 0, e.memoryMax > 0, e.collectiveBandwidthMax > 0, e.computeHalfSaturationFLOPs >= 0,
+      e.memoryHalfSaturationBytes >= 0, e.kernelLaunchSeconds >= 0, e.iterationOverheadSeconds >= 0
+    else { throw CostModelError("GPU \(gpu.name) has an invalid efficiency profile (fractions must be > 0)") }
+    guard gpu.memoryBandwidthBytesPerSecond > 0 else {
+      throw CostModelError("GPU \(gpu.name) has no positive memory bandwidth")
+    }
+    self.model = model
+    self.gpu = gpu
+    self.tp = tp
+    peakFLOPSPerSecond = peak
+    kvHeadsPerGPU = tp >= model.numKVHeads ? 1 : (model.numKVHeads + tp - 1) / tp
+    hidden = Double(model.hiddenSize)
+    headDim = Double(model.headDim)
+    queryHeadsPerGPU = Double(model.numHeads / tp)
+    queryColumns = queryHeadsPerGPU * headDim
+    kvColumns = Double(kvHeadsPerGPU) * headDim
+    mlpInnerColumns = Double(model.intermediateSize) / Double(tp)
+    mlpUpColumns = (model.gatedMLP ? 2 : 1) * mlpInnerColumns
+    vocabShard = Double(model.vocabSize) / Double(tp)
+    elementBytes = model.dtype.bytes
+    // RMSNorm: square, accumulate, scale by 1/rms, multiply by the weight = 4 FLOPs/element.
+    // LayerNorm: mean (1), subtract (1), square+accumulate (2), normalise (1), scale+shift (2) = 7.
+    normFLOPsPerElement = model.normalization == .rmsNorm ? 4 : 7
+    // Gated (SwiGLU): SiLU = negate, exp, add, divide (4) then gate × up (1) = 5 per output.
+    // Ungated GELU, tanh form: x³, ×0.044715, +x, ×√(2/π), tanh, +1, ×x, ×0.5 = 8 per output.
+    activationFLOPsPerElement = model.gatedMLP ? 5 : 8
+    bandwidth = gpu.memoryBandwidthBytesPerSecond
+    efficiency = e
+  }
+
+  // MARK: Roofline
+
+  /// How a kernel's arithmetic is rooflined.
+  enum KernelClass {
+    /// Tensor-core matrix work (GEMMs, prefill attention): achieved FLOP/s follows the
+    /// size-dependent compute-efficiency law, which describes exactly these kernels.
+    case matrix
+    /// Element-wise and streaming kernels (norms, activation, residual adds, rotary, cache
+    /// writes, decode attention, lookups): their arithmetic intensity (≈ 0.5–16 FLOP/byte) lies
+    /// far below any ridge point, and their small-size slowdown is the memory law's. Their
+    /// FLOPs are timed at `computeMax` × peak without the GEMM saturation term, which would
+    /// otherwise add its intercept (half-saturation FLOPs / (peak · computeMax), 12.5 µs on an
+    /// A100) to every one-token norm and make it falsely compute-bound.
+    case streaming
+  }
+
+  /// Books one kernel (or a group of `kernels` kernels with these totals) into `cost`.
+  @inline(__always)
+  func book(_ cost: inout OperatorCost, flops: Double, bytes: Double, kernels: Int, kind: KernelClass) {
+    let computeSeconds: Double
+    if flops <= 0 {
+      computeSeconds = 0
+    } else if kind == .matrix {
+      computeSeconds = flops / (peakFLOPSPerSecond * efficiency.computeEfficiency(flops: flops))
+    } else {
+      computeSeconds = flops / (peakFLOPSPerSecond * efficiency.computeMax)
+    }
+    let memorySeconds = bytes > 0 ? bytes / (bandwidth * efficiency.memoryEfficiency(bytes: bytes)) : 0
+    let seconds = max(computeSeconds, memorySeconds) + Double(kernels) * efficiency.kernelLaunchSeconds
+    if computeSeconds > memorySeconds {
+      cost.computeBoundSeconds += seconds
+    } else {
+      cost.memoryBoundSeconds += seconds
+    }
+    cost.flops += flops
+    cost.bytes += bytes
+    cost.kernels += kernels
+  }
+
+  // MARK: Weights per GPU
+
+  /// Weight bytes of one decoder layer on one GPU of the TP group.
+  public var layerWeightBytesPerGPU: Double {
+    let d = hidden
+    let qkv = d * (queryColumns + 2 * kvColumns) + (model.attentionBias ? queryColumns + 2 * kvColumns : 0)
+    let out = queryColumns * d + (model.attentionBias ? d : 0)  // row-parallel bias is replicated
+    let up = d * mlpUpColumns + (model.mlpBias ? mlpUpColumns : 0)
+    let down = mlpInnerColumns * d + (model.mlpBias ? d : 0)
+    let norms = d * (model.normalization == .rmsNorm ? 2 : 4)
+    return (qkv + out + up + down + norms) * elementBytes
+  }
+
+  /// Embedding weight bytes on one GPU of the first stage: the vocabulary shard of the token
+  /// embedding, plus the (replicated) learned position embedding where the model has one.
+  public var embeddingWeightBytesPerGPU: Double {
+    let positions = model.positionEmbedding == .learned ? Double(model.maxPositionEmbeddings) * hidden : 0
+    return (vocabShard * hidden + positions) * elementBytes
+  }
+
+  /// LM-head weight bytes on one GPU of the last stage: final norm plus the vocabulary shard
+  /// of the output projection. A tied projection costs nothing extra only when the same GPU
+  /// also holds the embedding (`sharesEmbedding`, i.e. one pipeline stage); with PP > 1 the
+  /// last stage keeps its own copy (as vLLM does).
+  public func lmHeadWeightBytesPerGPU(sharesEmbedding: Bool) -> Double {
+    let norm = hidden * (model.normalization == .rmsNorm ? 1 : 2)
+    let projection = model.tieWordEmbeddings && sharesEmbedding ? 0 : vocabShard * hidden
+    return (norm + projection) * elementBytes
+  }
+
+  /// KV-cache bytes one token occupies in one layer on one GPU: 2 (K and V) × KV heads per GPU
+  /// × head dim × dtype bytes.
+  public var kvBytesPerTokenPerLayerPerGPU: Double { 2 * kvColumns * elementBytes }
+
+  // MARK: Operators
+
+  /// The cost of one operator of a decoder layer (or `embedding` / `lm_head`) for `batch`.
+  public func cost(_ kind: OperatorKind, batch: BatchShape) -> OperatorCost {
+    var cost = OperatorCost(kind: kind)
+    let tokens = Double(batch.totalTokens)
+    guard tokens > 0 else { return cost }
+    let d = hidden
+    let b = elementBytes
+    switch kind {
+    case .inputNorm, .postAttentionNorm:
+      // Read and write the hidden states; read the norm weights.
+      let normWeights = d * (model.normalization == .rmsNorm ? 1 : 2)
+      book(&cost, flops: normFLOPsPerElement * tokens * d, bytes: (2 * tokens * d + normWeights) * b, kernels: 1, kind: .streaming)
+
+    case .qkvProj:
+      let columns = queryColumns + 2 * kvColumns
+      let bias = model.attentionBias ? columns : 0
+      let flops = 2 * tokens * d * columns + (model.attentionBias ? tokens * columns : 0)
+      let bytes = (d * columns + bias + tokens * d + tokens * columns) * b
+      book(&cost, flops: flops, bytes: bytes, kernels: 1, kind: .matrix)
+
+    case .attention:
+      attention(&cost, batch: batch)
+
+    case .outProj:
+      let bias = model.attentionBias ? d : 0
+      let flops = 2 * tokens * queryColumns * d + (model.attentionBias ? tokens * d : 0)
+      let bytes = (queryColumns * d + bias + tokens * queryColumns + tokens * d) * b
+      book(&cost, flops: flops, bytes: bytes, kernels: 1, kind: .matrix)
+
+    case .residualAdd:
+      // Two adds per layer (after attention, after the MLP): read two tensors, write one.
+      book(&cost, flops: 2 * tokens * d, bytes: 2 * 3 * tokens * d * b, kernels: 2, kind: .streaming)
+
+    case .mlpUpProj:
+      let bias = model.mlpBias ? mlpUpColumns : 0
+      let flops = 2 * tokens * d * mlpUpColumns + (model.mlpBias ? tokens * mlpUpColumns : 0)
+      let bytes = (d * mlpUpColumns + bias + tokens * d + tokens * mlpUpColumns) * b
+      book(&cost, flops: flops, bytes: bytes, kernels: 1, kind: .matrix)
+
+    case .mlpAct:
+      // Gated: read gate and up, write their product. Ungated: read and write one tensor.
+      let touched = (model.gatedMLP ? 3 : 2) * tokens * mlpInnerColumns
+      book(&cost, flops: activationFLOPsPerElement * tokens * mlpInnerColumns, bytes: touched * b, kernels: 1, kind: .streaming)
+
+    case .mlpDownProj:
+      let bias = model.mlpBias ? d : 0
+      let flops = 2 * tokens * mlpInnerColumns * d + (model.mlpBias ? tokens * d : 0)
+      let bytes = (mlpInnerColumns * d + bias + tokens * mlpInnerColumns + tokens * d) * b
+      book(&cost, flops: flops, bytes: bytes, kernels: 1, kind: .matrix)
+
+    case .embedding:
+      // A table lookup: no arithmetic counted for it. Each rank reads the rows of its vocabulary
+      // shard (1/TP of the tokens on average) and writes the full (masked) output; the TP
+      // all-reduce that combines the shards is a collective, costed by the replica.
+      book(&cost, flops: 0, bytes: (tokens * d / Double(tp) + tokens * d) * b, kernels: 1, kind: .streaming)
+      if model.positionEmbedding == .learned {
+        // Add the learned position row: read two tensors, write one; one FLOP per element.
+        book(&cost, flops: tokens * d, bytes: 3 * tokens * d * b, kernels: 1, kind: .streaming)
+      }
+
+    case .lmHead:
+      // The final norm runs on every token; logits only for the tokens that sample: the last
+      // token of each sequence (we count every prefill chunk and every decoding sequence).
+      let normWeights = d * (model.normalization == .rmsNorm ? 1 : 2)
+      book(&cost, flops: normFLOPsPerElement * tokens * d, bytes: (2 * tokens * d + normWeights) * b, kernels: 1, kind: .streaming)
+      let sampled = Double(batch.prefillSequences + batch.decodeSequences)
+      let flops = 2 * sampled * d * vocabShard
+      let bytes = (d * vocabShard + sampled * d + sampled * vocabShard) * b
+      book(&cost, flops: flops, bytes: bytes, kernels: 1, kind: .matrix)
+    }
+    return cost
+  }
+
+  /// Attention of one layer: rotary embedding of Q and K (rotary models), the KV-cache write,
+  /// and the attention kernels, each rooflined on its own.
+  ///
+  /// FLOPs: every scored (query, key) pair costs 2·headDim for QKᵀ and 2·headDim for P·V, per
+  /// query head, so 4·headDim·heads per pair. Prefill scores the causal pairs
+  /// (`prefillAttentionPairs`: n(n+1)/2 for a whole prompt of n tokens, with FlashAttention
+  /// skipping the masked half); a decoding sequence scores its whole context. Bytes: prefill
+  /// (FlashAttention) reads Q, K and V once and writes O, without materialising the scores;
+  /// decode reads the sequence's whole KV cache.
+  @inline(__always)
+  func attention(_ cost: inout OperatorCost, batch: BatchShape) {
+    let tokens = Double(batch.totalTokens)
+    let b = elementBytes
+    let kvPerToken = 2 * kvColumns * b
+    if model.positionEmbedding == .rotary {
+      // Rotate Q and K in place: x·cos + rotate(x)·sin, 3 FLOPs per element; read and write.
+      let elements = tokens * (queryColumns + kvColumns)
+      book(&cost, flops: 3 * elements, bytes: 2 * elements * b, kernels: 1, kind: .streaming)
+    }
+    // Write the new tokens' K and V into the paged cache (read them, write them).
+    book(&cost, flops: 0, bytes: 2 * tokens * kvPerToken, kernels: 1, kind: .streaming)
+    let flopsPerPair = 4 * headDim * queryHeadsPerGPU
+    if batch.prefillTokens > 0 {
+      let queries = Double(batch.prefillTokens)
+      let bytes = 2 * queries * queryColumns * b + Double(batch.prefillContextTokens) * kvPerToken
+      book(&cost, flops: flopsPerPair * batch.prefillAttentionPairs, bytes: bytes, kernels: 1, kind: .matrix)
+    }
+    if batch.decodeSequences > 0 {
+      let queries = Double(batch.decodeSequences)
+      let context = Double(batch.decodeContextTokens)
+      let bytes = 2 * queries * queryColumns * b + context * kvPerToken
+      book(&cost, flops: flopsPerPair * context, bytes: bytes, kernels: 1, kind: .streaming)
+    }
+  }
+
+  /// The operators of one decoder layer for `batch`, in execution order (for `llmplan ops`).
+  public func layerOperators(batch: BatchShape) -> [OperatorCost] {
+    OperatorKind.layerOperators.map { cost($0, batch: batch) }
+  }
+
+  /// One decoder layer's totals for `batch` on one GPU, without allocating.
+  public func layerTotals(batch: BatchShape) -> CostTotals {
+    var totals = CostTotals()
+    for kind in OperatorKind.layerOperators {
+      totals.add(cost(kind, batch: batch))
+    }
+    return totals
+  }
+
+  /// Bytes of one tensor-parallel all-reduce message for `batch`: tokens × hidden × dtype
+  /// bytes (Megatron-style: after the attention output projection and after the MLP down
+  /// projection, and after the vocabulary-parallel embedding).
+  @inline(__always)
+  public func allReduceBytes(batch: BatchShape) -> Double {
+    Double(batch.totalTokens) * hidden * elementBytes
+  }
+
+  /// Bytes of the logits the LM head gathers to TP rank 0: sampled tokens × vocabulary × dtype bytes.
+  @inline(__always)
+  public func logitsBytes(batch: BatchShape) -> Double {
+    Double(batch.prefillSequences + batch.decodeSequences) * Double(model.vocabSize) * elementBytes
+  }
+
+  /// Bytes of the activations (hidden states) one stage hands to the next: tokens × hidden × dtype bytes.
+  @inline(__always)
+  public func activationBytes(batch: BatchShape) -> Double {
+    Double(batch.totalTokens) * hidden * elementBytes
+  }
+}

@@ -1,0 +1,62 @@
+import PlanCore
+
+/// The serving engine's settings that the cost, memory and prediction models depend on
+/// (named after their vLLM counterparts).
+public struct EngineConfig: Sendable, Hashable, Codable {
+  /// Fraction of GPU memory the engine may use (vLLM `gpu_memory_utilization`, default 0.90).
+  public var gpuMemoryUtilization: Double
+  /// Tokens per KV-cache block (vLLM `block_size`, default 16).
+  public var blockSizeTokens: Int
+  /// Most tokens one iteration processes (vLLM `max_num_batched_tokens`): the chunked-prefill
+  /// budget, and the size of the activation peak the memory model reserves for. 8192 by
+  /// default, a common production setting; longer prompts are prefilled in chunks.
+  public var maxBatchedTokens: Int
+  /// Most sequences running at once (vLLM `max_num_seqs`, default 256).
+  public var maxSequences: Int
+  /// Memory per GPU outside weights, activations and KV cache; nil = `defaultRuntimeReserveBytes`.
+  public var runtimeReserveBytes: Double?
+
+  public init(
+    gpuMemoryUtilization: Double = 0.90, blockSizeTokens: Int = 16, maxBatchedTokens: Int = 8192,
+    maxSequences: Int = 256, runtimeReserveBytes: Double? = nil
+  ) {
+    self.gpuMemoryUtilization = gpuMemoryUtilization
+    self.blockSizeTokens = blockSizeTokens
+    self.maxBatchedTokens = maxBatchedTokens
+    self.maxSequences = maxSequences
+    self.runtimeReserveBytes = runtimeReserveBytes
+  }
+
+  /// Checks every setting is in range.
+  public func validate() throws {
+    guard gpuMemoryUtilization > 0, gpuMemoryUtilization <= 1 else {
+      throw CostModelError("GPU memory utilisation must lie in (0, 1], found \(gpuMemoryUtilization)")
+    }
+    guard blockSizeTokens >= 1 else { throw CostModelError("KV block size must be at least 1 token") }
+    guard maxBatchedTokens >= 1 else { throw CostModelError("max batched tokens must be at least 1") }
+    guard maxSequences >= 1 else { throw CostModelError("max sequences must be at least 1") }
+    if let runtimeReserveBytes {
+      guard runtimeReserveBytes.isFinite, runtimeReserveBytes >= 0 else {
+        throw CostModelError("runtime reserve must be a finite, non-negative byte count")
+      }
+    }
+  }
+
+  /// Runtime reserve per GPU: 1.0 GB for a lone GPU, 1.5 GB when the GPU talks to others.
+  ///
+  /// Why: the CUDA context with cuBLAS/cuDNN workspaces takes roughly 0.4–0.6 GB per process
+  /// on A100/H100-class GPUs with PyTorch, and vLLM's captured CUDA graphs (decode batch sizes
+  /// up to 512) add a few hundred MB: together about 1 GB that `gpu_memory_utilization` must
+  /// also cover. NCCL adds its own buffers once a GPU joins a TP or PP group: 4 MiB per channel
+  /// per peer by default (`NCCL_BUFFSIZE`) over up to 32 channels in each direction, plus proxy
+  /// and registration memory — a few hundred MB, so we add 0.5 GB.
+  public func reserveBytes(gpusPerReplica: Int) -> Double {
+    if let runtimeReserveBytes { return runtimeReserveBytes }
+    return EngineConfig.defaultRuntimeReserveBytes(gpusPerReplica: gpusPerReplica)
+  }
+
+  /// The reserve `reserveBytes` uses when none is set (see there for the reasons).
+  public static func defaultRuntimeReserveBytes(gpusPerReplica: Int) -> Double {
+    gpusPerReplica > 1 ? 1.5e9 : 1.0e9
+  }
+}

@@ -1,0 +1,164 @@
+import PlanCore
+
+/// Iteration timing of one replica: its pipeline stages, each a TP group on real GPUs.
+///
+/// A stage's time for a batch is its layers' operator roofline (one layer × its layer count),
+/// its tensor-parallel collectives (two all-reduces per layer, Megatron-style, plus one after
+/// the vocabulary-parallel embedding on the first stage and the logits gather on the last), the
+/// embedding (first stage), the final norm and LM head (last stage), and the engine's
+/// per-iteration overhead, booked once per iteration on the first stage. Between stages the
+/// hidden states travel as in vLLM's pipeline: each TP rank sends 1/TP of them to its peer
+/// rank of the next stage, which all-gathers them.
+///
+/// Collective costs come from `CommModel` curves for the replica's actual GPUs, computed once
+/// here, so `stageSeconds` and `transferSeconds` are O(1) and allocation-free.
+public struct ReplicaCostModel: IterationTiming, Hashable {
+  public let cost: CostModel
+  /// Decoder layers of each stage.
+  public let stageLayers: [Int]
+  /// `stageGPUs[stage][rank]`: the cluster GPU of each TP rank of each stage.
+  public let stageGPUs: [[Int]]
+  /// Per-iteration engine overhead, seconds (from the GPU's efficiency profile).
+  public let iterationOverheadSeconds: Double
+  let allReduceCurves: [CollectiveCostCurve]
+  let logitsGatherCurve: CollectiveCostCurve
+  /// Per stage boundary: the slowest of the TP peer-to-peer sends, then the receiving stage's all-gather.
+  let sendCurves: [CollectiveCostCurve]
+  let receiveGatherCurves: [CollectiveCostCurve]
+
+  /// A replica whose stages run on `stageGPUs` (one array of TP ranks per stage).
+  ///
+  /// - Throws: `CostModelError` for a malformed stage list, `CommError` for GPUs the cluster
+  ///   does not have or cannot connect.
+  public init(cost: CostModel, cluster: Cluster, stageGPUs: [[Int]]) throws {
+    let stages = stageGPUs.count
+    guard stages >= 1 else { throw CostModelError("a replica needs at least one pipeline stage") }
+    guard stages <= cost.model.numLayers else {
+      throw CostModelError("PP=\(stages) exceeds the \(cost.model.numLayers) layers of \(cost.model.name)")
+    }
+    guard stageGPUs.allSatisfy({ $0.count == cost.tp }) else {
+      throw CostModelError("every stage needs exactly TP=\(cost.tp) GPUs")
+    }
+    let comm = CommModel(cluster: cluster, efficiency: cost.gpu.efficiency)
+    self.cost = cost
+    self.stageGPUs = stageGPUs
+    stageLayers = ReplicaCostModel.partitionLayers(cost.model.numLayers, stages: stages)
+    iterationOverheadSeconds = cost.gpu.efficiency.iterationOverheadSeconds
+    allReduceCurves = try stageGPUs.map { try comm.curve(.allReduce, gpus: $0) }
+    logitsGatherCurve = try comm.curve(.allGather, gpus: stageGPUs[stages - 1])
+    var sends: [CollectiveCostCurve] = []
+    var gathers: [CollectiveCostCurve] = []
+    for stage in 0..<(stages - 1) {
+      var slowest = CollectiveCostCurve.free
+      for rank in 0..<cost.tp {
+        let curve = try comm.curve(.sendRecv, gpus: [stageGPUs[stage][rank], stageGPUs[stage + 1][rank]])
+        // Slowest pair at the message sizes that matter (activations of 1–10⁴ tokens).
+        if curve.seconds(bytes: 1e6) > slowest.seconds(bytes: 1e6) { slowest = curve }
+      }
+      sends.append(slowest)
+      gathers.append(try comm.curve(.allGather, gpus: stageGPUs[stage + 1]))
+    }
+    sendCurves = sends
+    receiveGatherCurves = gathers
+  }
+
+  /// Replica `replica` of `layout` placed by `placement` (contiguous by default).
+  public init(
+    model: ModelSpec, gpu: GPUSpec, cluster: Cluster, layout: Layout, placement: Placement? = nil, replica: Int = 0
+  ) throws {
+    let placement = placement ?? Placement.contiguous(layout)
+    try layout.validate(model: model, cluster: cluster, placement: placement)
+    guard replica >= 0, replica < layout.dp else {
+      throw CostModelError("replica \(replica) does not exist in \(layout)")
+    }
+    try self.init(cost: CostModel(model: model, gpu: gpu, tp: layout.tp), cluster: cluster, stageGPUs: placement.gpus[replica])
+  }
+
+  /// Layers per stage, as balanced as the layer count allows. Following vLLM's default
+  /// partition (`get_pp_indices`), the leftover layers go to the stages just before the last,
+  /// because the last stage also runs the final norm and the LM head.
+  public static func partitionLayers(_ layers: Int, stages: Int) -> [Int] {
+    guard stages >= 1, layers >= stages else { return [] }
+    var result = [Int](repeating: layers / stages, count: stages)
+    let remainder = layers % stages
+    if remainder > 0 {
+      for offset in 2..<(remainder + 2) { result[stages - offset] += 1 }
+    }
+    return result
+  }
+
+  public var stageCount: Int { stageLayers.count }
+
+  // MARK: IterationTiming
+
+  public func stageSeconds(stage: Int, batch: BatchShape) -> Double {
+    stageTime(stage: stage, batch: batch, layer: cost.layerTotals(batch: batch)).totalSeconds
+  }
+
+  public func transferSeconds(afterStage stage: Int, batch: BatchShape) -> Double {
+    guard stage >= 0, stage < sendCurves.count, !batch.isEmpty else { return 0 }
+    let bytes = cost.activationBytes(batch: batch)
+    return sendCurves[stage].seconds(bytes: bytes / Double(cost.tp)) + receiveGatherCurves[stage].seconds(bytes: bytes)
+  }
+
+  // MARK: Breakdowns
+
+  /// Stage `stage`'s time for `batch`, split by component, given one layer's totals `layer`
+  /// (computed once per batch and shared by all stages).
+  public func stageTime(stage: Int, batch: BatchShape, layer: CostTotals) -> TimeBreakdown {
+    var result = TimeBreakdown()
+    guard stage >= 0, stage < stageLayers.count, !batch.isEmpty else { return result }
+    let layers = Double(stageLayers[stage])
+    result.computeBoundSeconds = layer.computeBoundSeconds * layers
+    result.memoryBoundSeconds = layer.memoryBoundSeconds * layers
+    let allReduce = allReduceCurves[stage].seconds(bytes: cost.allReduceBytes(batch: batch))
+    result.communicationSeconds = 2 * layers * allReduce
+    if stage == 0 {
+      let embedding = cost.cost(.embedding, batch: batch)
+      result.computeBoundSeconds += embedding.computeBoundSeconds
+      result.memoryBoundSeconds += embedding.memoryBoundSeconds
+      result.communicationSeconds += allReduce
+      result.overheadSeconds = iterationOverheadSeconds
+    }
+    if stage == stageLayers.count - 1 {
+      let head = cost.cost(.lmHead, batch: batch)
+      result.computeBoundSeconds += head.computeBoundSeconds
+      result.memoryBoundSeconds += head.memoryBoundSeconds
+      result.communicationSeconds += logitsGatherCurve.seconds(bytes: cost.logitsBytes(batch: batch))
+    }
+    return result
+  }
+
+  /// `batch` through every stage and transfer: its lone latency, the busiest stage, and the
+  /// breakdown. O(stages), allocation-free.
+  public func pass(_ batch: BatchShape) -> PipelinePass {
+    blendedPass(batch, batch, weight: 0)
+  }
+
+  /// The pass of an "average" iteration that is `a` with weight 1 − `weight` and `b` with
+  /// weight `weight`, blended stage by stage (so the busiest stage is that of the average).
+  /// Steady-state throughput uses it: decode steps with a fraction of a prompt's prefill added.
+  public func blendedPass(_ a: BatchShape, _ b: BatchShape, weight: Double) -> PipelinePass {
+    var result = PipelinePass()
+    let layerA = cost.layerTotals(batch: a)
+    let layerB = weight == 0 ? layerA : cost.layerTotals(batch: b)
+    let last = stageLayers.count - 1
+    for stage in 0...last {
+      var time = stageTime(stage: stage, batch: a, layer: layerA)
+      if weight != 0 {
+        time = time.blended(with: stageTime(stage: stage, batch: b, layer: layerB), weight: weight)
+      }
+      let seconds = time.totalSeconds
+      result.breakdown.add(time)
+      result.serialSeconds += seconds
+      result.maxStageSeconds = max(result.maxStageSeconds, seconds)
+      if stage < last {
+        var transfer = transferSeconds(afterStage: stage, batch: a)
+        if weight != 0 { transfer += weight * (transferSeconds(afterStage: stage, batch: b) - transfer) }
+        result.breakdown.pipelineSeconds += transfer
+        result.serialSeconds += transfer
+      }
+    }
+    return result
+  }
+}

@@ -1,0 +1,194 @@
+import Analytic
+import ArgumentParser
+import Foundation
+import PlanCore
+
+/// Serving-engine settings on the command line (vLLM names in the help).
+struct EngineOptions: ParsableArguments {
+  @Option(help: "Fraction of GPU memory the engine may use (vLLM gpu_memory_utilization).")
+  var gpuMemoryUtilization: Double = 0.90
+
+  @Option(help: "Most tokens per iteration, the chunked-prefill budget (vLLM max_num_batched_tokens).")
+  var maxBatchedTokens: Int = 8192
+
+  @Option(help: "Most sequences running at once per replica (vLLM max_num_seqs).")
+  var maxNumSeqs: Int = 256
+
+  @Option(help: "Tokens per KV-cache block (vLLM block_size).")
+  var blockSize: Int = 16
+
+  var config: EngineConfig {
+    EngineConfig(
+      gpuMemoryUtilization: gpuMemoryUtilization, blockSizeTokens: blockSize, maxBatchedTokens: maxBatchedTokens,
+      maxSequences: maxNumSeqs)
+  }
+}
+
+/// `llmplan estimate`: analytic predictions for one layout.
+struct EstimateCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "estimate",
+    abstract: "Predict memory fit, TTFT, TPOT and saturated throughput of one TP × PP × DP layout.",
+    discussion: """
+      TTFT is a lone request's prefill on an idle replica (no queue). TPOT is the decode time per \
+      token with --batch sequences running (context: prompt + output/2). Saturated throughput \
+      keeps the largest batch the KV cache allows for full-length requests (capped by \
+      --max-num-seqs) running, admitting new prompts as others finish. Without --cluster a \
+      built-in cluster of 8-GPU nodes is used: an ideal NVSwitch at the GPU's NVLink bandwidth \
+      inside a node, one InfiniBand NIC per GPU between nodes (200 Gbit/s, or 400 Gbit/s for \
+      NVLink-4-class GPUs). GPUs are placed contiguously: replica by replica, stage by stage.
+      """)
+
+  @OptionGroup var catalogOptions: CatalogOptions
+
+  @Option(help: "Model: catalog name or path to a HuggingFace config.json.")
+  var model: String
+
+  @Option(help: "GPU: catalog name or path (default: the cluster's GPU).")
+  var gpu: String?
+
+  @Option(help: "Cluster: catalog name or path (default: built-in ideal nodes).")
+  var cluster: String?
+
+  @Option(help: "Tensor-parallel degree.")
+  var tp: Int = 1
+
+  @Option(help: "Pipeline-parallel degree.")
+  var pp: Int = 1
+
+  @Option(help: "Data-parallel degree (replicas).")
+  var dp: Int = 1
+
+  @Option(help: "Prompt tokens per request.")
+  var prompt: Int
+
+  @Option(help: "Output tokens per request.")
+  var output: Int
+
+  @Option(help: "Sequences decoding together for the TPOT figure.")
+  var batch: Int = 1
+
+  @OptionGroup var engine: EngineOptions
+
+  @Flag(help: "Print JSON instead of text.")
+  var json = false
+
+  func run() throws {
+    do {
+      let prediction = try makePrediction()
+      if json {
+        try JSONOutput.print(prediction)
+      } else {
+        print(EstimateText.render(prediction))
+      }
+    } catch let error as UserFacingError {
+      throw error
+    } catch {
+      throw UserFacingError(error)
+    }
+  }
+
+  func makePrediction() throws -> LayoutPrediction {
+    let catalog = try catalogOptions.load()
+    let modelSpec = try catalog.model(model)
+    let clusterFromCatalog = try cluster.map { try catalog.cluster($0) }
+    guard let gpuName = gpu ?? clusterFromCatalog?.defaultGPU else {
+      throw UserFacingError(message: "--gpu is required (the cluster does not name its GPU)")
+    }
+    let gpuSpec = try catalog.gpu(gpuName)
+    let layout = Layout(tp: tp, pp: pp, dp: dp)
+    let clusterSpec = clusterFromCatalog ?? Cluster.idealNodes(gpu: gpuSpec, gpuCount: max(1, layout.totalGPUs))
+    try layout.validate(model: modelSpec, cluster: clusterSpec)
+    let evaluator = try LayoutEvaluator(
+      model: modelSpec, gpu: gpuSpec, cluster: clusterSpec, layout: layout, config: engine.config)
+    return try evaluator.predict(promptTokens: prompt, outputTokens: output, batch: batch)
+  }
+}
+
+/// The readable form of a `LayoutPrediction`.
+enum EstimateText {
+  static func render(_ p: LayoutPrediction) -> String {
+    let seconds = Units.formatSeconds
+    let bytes = Units.formatBytes
+    var out: [String] = []
+    out.append(
+      "\(p.model) on \(p.gpusTotal) × \(p.gpu) (\(p.layout)), cluster \(p.cluster)")
+    out.append(
+      "requests: \(p.promptTokens) prompt + \(p.outputTokens) output tokens"
+        + (p.withinContextWindow ? "" : "  (exceeds the model's context window)"))
+    out.append("")
+
+    // Memory.
+    let m = p.memory
+    let verdict =
+      m.fits
+      ? "fits (\(bytes(m.headroomBytes)) left for KV cache on the tightest GPU)"
+      : "does NOT fit (over by \(bytes(max(0, -m.headroomBytes)))"
+        + (m.headroomBytes >= 0 ? ", no room for one KV block" : "") + ")"
+    out.append("Memory per GPU: \(verdict)")
+    var memory: [[String]] = [["stage", "layers", "weights", "activations", "reserve", "KV cache", "budget"]]
+    for stage in m.stages {
+      memory.append([
+        "\(stage.stage)", "\(stage.layers)", bytes(stage.weightBytes), bytes(stage.activationBytes),
+        bytes(stage.reserveBytes), bytes(Double(m.maxKVTokens) * stage.kvBytesPerToken), bytes(stage.budgetBytes),
+      ])
+    }
+    out.append(TextTable.render(memory, rightAligned: [1, 2, 3, 4, 5, 6], indent: "  "))
+    out.append(
+      "  KV cache: \(m.maxKVTokens) tokens (\(m.kvBlocks) blocks of \(m.blockSizeTokens)); "
+        + "\(m.maxConcurrentSequences) full-length sequences; budget = memory × \(m.gpuMemoryUtilization)")
+    out.append("")
+
+    // Latency and throughput.
+    var latency: [[String]] = []
+    latency.append(["TTFT (lone request, no queue)", seconds(p.ttftSeconds), "dominated by \(p.ttftBreakdown.dominant.rawValue)"])
+    latency.append(["TPOT at batch \(p.batch)", seconds(p.tpotSeconds), "dominated by \(p.tpotBreakdown.dominant.rawValue)"])
+    if let atMax = p.tpotAtMaxBatchSeconds {
+      latency.append(["TPOT at max batch \(p.maxBatch)", seconds(atMax), ""])
+    }
+    out.append("Latency")
+    out.append(TextTable.render(latency, rightAligned: [1], indent: "  "))
+    out.append("")
+    let t = p.throughput
+    out.append("Saturated throughput (batch \(t.batch) per replica)")
+    var rates: [[String]] = [["", "output tokens/s", "requests/s"]]
+    rates.append([
+      "per replica", Units.threeSignificant(t.outputTokensPerSecondPerReplica),
+      Units.threeSignificant(t.requestsPerSecondPerReplica),
+    ])
+    rates.append([
+      "layout (DP=\(p.layout.dp))", Units.threeSignificant(t.outputTokensPerSecond),
+      Units.threeSignificant(t.requestsPerSecond),
+    ])
+    out.append(TextTable.render(rates, rightAligned: [1, 2], indent: "  "))
+    out.append("")
+
+    // Breakdown.
+    out.append("Breakdown")
+    var breakdown: [[String]] = [["", "TTFT", "TPOT@\(p.batch)", "saturated cycle"]]
+    let columns = [p.ttftBreakdown, p.tpotBreakdown, t.breakdown]
+    let parts: [(String, (TimeBreakdown) -> Double)] = [
+      ("compute-bound", { $0.computeBoundSeconds }), ("memory-bound", { $0.memoryBoundSeconds }),
+      ("communication", { $0.communicationSeconds }), ("pipeline", { $0.pipelineSeconds }),
+      ("overhead", { $0.overheadSeconds }), ("total", { $0.totalSeconds }),
+    ]
+    for (name, value) in parts {
+      breakdown.append([name] + columns.map { seconds(value($0)) })
+    }
+    breakdown.append(["dominant"] + columns.map { $0.dominant.rawValue })
+    out.append(TextTable.render(breakdown, rightAligned: [1, 2, 3], indent: "  "))
+    if p.stages.count > 1 {
+      out.append("")
+      out.append("Pipeline stages (slowest replica)")
+      var stages: [[String]] = [["stage", "layers", "GPUs", "prefill", "decode@\(p.batch)", "transfer"]]
+      for stage in p.stages {
+        stages.append([
+          "\(stage.stage)", "\(stage.layers)", stage.gpus.map(String.init).joined(separator: ","),
+          seconds(stage.prefillSeconds), seconds(stage.decodeSeconds), seconds(stage.decodeTransferSeconds),
+        ])
+      }
+      out.append(TextTable.render(stages, rightAligned: [1, 3, 4, 5], indent: "  "))
+    }
+    return out.joined(separator: "\n")
+  }
+}
