@@ -44,6 +44,9 @@ public struct CostModel: Sendable, Hashable {
   let activationFLOPsPerElement: Double
   let bandwidth: Double
   let efficiency: EfficiencyProfile
+  /// `efficiency` with each operator's overrides applied (`EfficiencyProfile.operators`, set by
+  /// calibration), indexed by `OperatorKind.slot`, so the hot path reads an array.
+  let operatorEfficiency: [EfficiencyProfile]
 
   /// - Throws: `CostModelError` when TP does not divide the heads, the GPU has no peak rate for
   ///   the model's dtype, or the efficiency profile has a non-positive fraction.
@@ -87,6 +90,19 @@ public struct CostModel: Sendable, Hashable {
     activationFLOPsPerElement = model.gatedMLP ? 5 : 8
     bandwidth = gpu.memoryBandwidthBytesPerSecond
     efficiency = e
+    if let unknown = e.operators.keys.sorted().first(where: { OperatorKind(rawValue: $0) == nil }) {
+      throw CostModelError(
+        "GPU \(gpu.name) has efficiency overrides for unknown operator \"\(unknown)\" (known: \(OperatorKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+    }
+    var perOperator = [EfficiencyProfile](repeating: e, count: OperatorKind.allCases.count)
+    for kind in OperatorKind.allCases {
+      let resolved = e.forOperator(kind.rawValue)
+      guard resolved.computeMax > 0, resolved.memoryMax > 0, resolved.computeHalfSaturationFLOPs >= 0,
+        resolved.memoryHalfSaturationBytes >= 0
+      else { throw CostModelError("GPU \(gpu.name) has an invalid efficiency override for \(kind.rawValue)") }
+      perOperator[kind.slot] = resolved
+    }
+    operatorEfficiency = perOperator
   }
 
   // MARK: Roofline
@@ -108,6 +124,7 @@ public struct CostModel: Sendable, Hashable {
   /// Books one kernel (or a group of `kernels` kernels with these totals) into `cost`.
   @inline(__always)
   func book(_ cost: inout OperatorCost, flops: Double, bytes: Double, kernels: Int, kind: KernelClass) {
+    let efficiency = operatorEfficiency[cost.kind.slot]
     let computeSeconds: Double
     if flops <= 0 {
       computeSeconds = 0
@@ -304,5 +321,25 @@ public struct CostModel: Sendable, Hashable {
   @inline(__always)
   public func activationBytes(batch: BatchShape) -> Double {
     Double(batch.totalTokens) * hidden * elementBytes
+  }
+}
+
+extension OperatorKind {
+  /// Position in `OperatorKind.allCases`, without building the array (hot path).
+  @inline(__always)
+  var slot: Int {
+    switch self {
+    case .inputNorm: 0
+    case .qkvProj: 1
+    case .attention: 2
+    case .outProj: 3
+    case .residualAdd: 4
+    case .postAttentionNorm: 5
+    case .mlpUpProj: 6
+    case .mlpAct: 7
+    case .mlpDownProj: 8
+    case .embedding: 9
+    case .lmHead: 10
+    }
   }
 }

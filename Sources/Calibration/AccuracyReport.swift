@@ -107,7 +107,7 @@ public struct AccuracyReport: Sendable, Codable {
     func quantiles(_ stats: ErrorStatistics) -> ResidualQuantiles {
       ResidualQuantiles(p10: stats.correctionP10, p50: stats.correctionP50, p90: stats.correctionP90)
     }
-    let defaults = fallback ?? UncertaintyDefaults.uncalibrated
+    let defaults = fallback ?? PredictionUncertainty.uncalibratedDefault
     var byName: [String: ResidualQuantiles] = [:]
     for row in rows where row.kind != .collectiveGroup { byName[row.name] = quantiles(row.statistics) }
     return PredictionUncertainty(

@@ -82,6 +82,13 @@ public struct Calibrator: Sendable {
         profile = fit.law.applied(to: profile)
       }
     }
+    for fit in laws where fit.refusal != nil {
+      if let alternative = fit.physicalAlternative {
+        notes.append("\(fit.name): the physical alternative (\(alternative.held.joined(separator: "; "))) stands in for the refused fit")
+      } else {
+        notes.append("\(fit.name): refused; it keeps \(gpu.name)'s own law")
+      }
+    }
     let operatorCount = operators.count
     let collectiveCount = collectives.count
     profile.source =

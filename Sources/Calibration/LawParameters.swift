@@ -33,7 +33,8 @@ public struct OperatorLaw: Sendable, Hashable {
 
   static let names = ["inverse compute max", "compute ramp (FLOPs)", "inverse memory max", "memory ramp (bytes)"]
 
-  var vector: [Double] { [inverseComputeMax, computeRampFLOPs, inverseMemoryMax, memoryRampBytes] }
+  /// (u_c, r_c, u_m, r_m) in this order.
+  public var vector: [Double] { [inverseComputeMax, computeRampFLOPs, inverseMemoryMax, memoryRampBytes] }
 
   init(vector v: [Double]) {
     self.init(inverseComputeMax: v[0], computeRampFLOPs: v[1], inverseMemoryMax: v[2], memoryRampBytes: v[3])
@@ -100,7 +101,8 @@ public struct CollectiveLaw: Sendable, Hashable {
   }
 
   static let names = ["step latency (s)", "inverse bandwidth max", "ramp (bytes)"]
-  var vector: [Double] { [stepSeconds, inverseBandwidthMax, rampBytes] }
+  /// (step seconds, u, r) in this order.
+  public var vector: [Double] { [stepSeconds, inverseBandwidthMax, rampBytes] }
   init(vector v: [Double]) { self.init(stepSeconds: v[0], inverseBandwidthMax: v[1], rampBytes: v[2]) }
 
   public var bandwidthMax: Double { 1 / inverseBandwidthMax }

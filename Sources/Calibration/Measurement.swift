@@ -170,7 +170,7 @@ public struct MeasurementSet: Sendable {
 }
 
 /// Timings in a file that LLMPlan's model has no counterpart for.
-public struct SkippedMeasurements: Sendable, Hashable {
+public struct SkippedMeasurements: Sendable, Hashable, Codable {
   public var name: String
   public var count: Int
   public var reason: String

@@ -19,6 +19,22 @@ public struct OperatorLawFit: Sendable {
   public var refusal: String?
   /// `predicted / measured − 1` per fitted point.
   public var relativeErrors: [Double]
+  /// Ramp FLOPs and ramp bytes that cost as much as one kernel launch in this operator as the
+  /// cost model books it (peak FLOP/s and bandwidth for one kernel per booking; twice that
+  /// when two kernels are booked together, as the two residual adds).
+  public var launchEquivalent: (flops: Double?, bytes: Double?) = (nil, nil)
+  /// For a refused law: the best physical law, with the offending parameters held at their
+  /// limits (efficiency 1, fixed cost 0) and the rest refitted; written only on request.
+  public var physicalAlternative: PhysicalAlternative?
+
+  public struct PhysicalAlternative: Sendable {
+    public var foldedLaw: OperatorLaw
+    public var law: OperatorLaw
+    public var fitted: [Bool]
+    public var relativeErrors: [Double]
+    /// What was held where, e.g. "memory max held at 1 (fit: 1.165)".
+    public var held: [String]
+  }
 }
 
 /// Fits the compute/memory laws of the operators in a measurement set.
@@ -55,13 +71,19 @@ struct OperatorCalibration {
     return law
   }
 
-  func fit(_ measurements: [OperatorMeasurement], name: String, start: OperatorLaw, fallback: OperatorLaw) throws -> OperatorLawFit {
+  func fit(
+    _ measurements: [OperatorMeasurement], name: String, start: OperatorLaw, fallback: OperatorLaw, frozen: [Int: Double] = [:]
+  ) throws -> OperatorLawFit {
     let prior = gpu.efficiency
     let timing = self.timing
     let gpu = self.gpu
     let peak = try self.peak(measurements[0])
     let bandwidth = gpu.memoryBandwidthBytesPerSecond
-    let fitter = PiecewiseLinearFit(
+    var held = fallback.vector
+    for (index, value) in frozen { held[index] = value }
+    var startVector = start.vector
+    for (index, value) in frozen { startVector[index] = value }
+    var fitter = PiecewiseLinearFit(
       evaluate: { index, theta in
         var probe = gpu
         probe.efficiency = OperatorLaw(vector: theta).applied(to: prior, launchSeconds: 0)
@@ -69,8 +91,9 @@ struct OperatorCalibration {
       },
       measured: measurements.map(\.seconds),
       scales: [1, peak * 1e-6, 1, bandwidth * 1e-6],
-      rampColumns: [1, 3], prior: fallback.vector)
-    let outcome = try fitter.run(start: start.vector) { theta in
+      rampColumns: [1, 3], prior: held)
+    fitter.frozen = Set(frozen.keys)
+    let outcome = try fitter.run(start: startVector) { theta in
       if !(theta[0] > 0 && theta[2] > 0) { return "a fitted efficiency is not positive" }
       if theta[1] < 0 || theta[3] < 0 { return "a fitted fixed cost (ramp) is negative" }
       return nil
@@ -105,6 +128,79 @@ struct OperatorCalibration {
     return nil
   }
 
+  /// Ramp FLOPs and bytes equal to one kernel launch for these measurements (see
+  /// `OperatorLawFit.launchEquivalent`), read off the cost model by probing: the time one more
+  /// second of launch adds, over the time one more ramp unit adds. Nil where no point is in
+  /// that region.
+  func launchEquivalents(_ measurements: [OperatorMeasurement], law: OperatorLaw) -> (flops: Double?, bytes: Double?) {
+    let prior = gpu.efficiency
+    var flops: [Double] = []
+    var bytes: [Double] = []
+    func seconds(_ m: OperatorMeasurement, _ law: OperatorLaw, launch: Double) -> Double? {
+      var probe = gpu
+      probe.efficiency = law.applied(to: prior, launchSeconds: launch)
+      return try? timing.seconds(m, probe)
+    }
+    for m in measurements {
+      guard let base = seconds(m, law, launch: 0), let launched = seconds(m, law, launch: 1e-6) else { continue }
+      let perLaunch = (launched - base) / 1e-6
+      var compute = law
+      let flopStep = max(law.computeRampFLOPs, 1e6) * 1e-6
+      compute.computeRampFLOPs += flopStep
+      var memory = law
+      let byteStep = max(law.memoryRampBytes, 1e3) * 1e-6
+      memory.memoryRampBytes += byteStep
+      if let t = seconds(m, compute, launch: 0), t > base { flops.append(perLaunch / ((t - base) / flopStep)) }
+      if let t = seconds(m, memory, launch: 0), t > base { bytes.append(perLaunch / ((t - base) / byteStep)) }
+    }
+    return (flops.isEmpty ? nil : quantile(flops, 0.5), bytes.isEmpty ? nil : quantile(bytes, 0.5))
+  }
+
+  /// The best physical law when `fit` is not physical: hold each offending parameter at its
+  /// limit and refit the others, until nothing is out of bounds (at most four rounds).
+  func physicalAlternative(
+    _ fit: OperatorLawFit, points: [OperatorMeasurement], fallback: OperatorLaw, peak: Double
+  ) -> OperatorLawFit.PhysicalAlternative? {
+    var frozen: [Int: Double] = [:]
+    var held: [String] = []
+    var current = fit
+    for _ in 0..<4 {
+      let law = current.foldedLaw
+      var changed = false
+      if current.fitted[0] && law.inverseComputeMax < 1 && frozen[0] == nil {
+        frozen[0] = 1
+        held.append(String(format: "compute max held at 1 (fit: %.3f)", law.computeMax))
+        changed = true
+      }
+      if current.fitted[2] && law.inverseMemoryMax < 1 && frozen[2] == nil {
+        frozen[2] = 1
+        held.append(String(format: "memory max held at 1 (fit: %.3f)", law.memoryMax))
+        changed = true
+      }
+      if current.fitted[1] && law.computeRampFLOPs < 0 && frozen[1] == nil {
+        frozen[1] = 0
+        held.append("compute fixed cost held at 0")
+        changed = true
+      }
+      if current.fitted[3] && law.memoryRampBytes < 0 && frozen[3] == nil {
+        frozen[3] = 0
+        held.append("memory fixed cost held at 0")
+        changed = true
+      }
+      if !changed { break }
+      guard let refit = try? self.fit(points, name: fit.name, start: current.foldedLaw, fallback: fallback, frozen: frozen) else {
+        return nil
+      }
+      current = refit
+      if current.refusal == nil && physicalCheck(current, peak: peak) == nil {
+        return OperatorLawFit.PhysicalAlternative(
+          foldedLaw: current.foldedLaw, law: current.foldedLaw, fitted: current.fitted,
+          relativeErrors: current.relativeErrors, held: held)
+      }
+    }
+    return nil
+  }
+
   func run(_ measurements: [OperatorMeasurement]) throws -> Result {
     let prior = gpu.efficiency
     let peak = try self.peak(measurements[0])
@@ -121,6 +217,7 @@ struct OperatorCalibration {
     let priorLaw = folded(prior, peak: peak)
     var pooled = try fit(pooledPoints, name: matrixPoints.isEmpty ? "pooled (all operators)" : "pooled (GEMM operators)", start: priorLaw, fallback: priorLaw)
     pooled.refusal = physicalCheck(pooled, peak: peak)
+    pooled.launchEquivalent = launchEquivalents(pooledPoints, law: pooled.foldedLaw)
     let fallback = pooled.refusal == nil ? pooled.foldedLaw : priorLaw
 
     var perOperator: [OperatorLawFit] = []
@@ -131,44 +228,71 @@ struct OperatorCalibration {
       do {
         result = try fit(points, name: name, start: start, fallback: fallback)
         result.refusal = physicalCheck(result, peak: peak)
+        if result.refusal != nil {
+          result.physicalAlternative = physicalAlternative(result, points: points, fallback: fallback, peak: peak)
+        }
+        let equivalentLaw = result.physicalAlternative?.foldedLaw ?? result.foldedLaw
+        result.launchEquivalent = launchEquivalents(points, law: equivalentLaw)
       } catch let failure as PiecewiseLinearFit.Failure {
         result = OperatorLawFit(
-          name: name, points: points.count, foldedLaw: fallback, law: fallback, fitted: [false, false, false, false], standardErrors: [nil, nil, nil, nil], rounds: 0,
-          converged: false, refusal: "\(name): \(failure.description)", relativeErrors: [])
+          name: name, points: points.count, foldedLaw: fallback, law: fallback, fitted: [false, false, false, false],
+          standardErrors: [nil, nil, nil, nil], rounds: 0, converged: false, refusal: "\(name): \(failure.description)",
+          relativeErrors: [])
       }
       perOperator.append(result)
     }
 
-    // The kernel launch: the smallest fixed cost any accepted, fitted law shows (every kernel
-    // pays it); each law keeps the rest of its fixed cost as its ramp.
+    // The kernel launch: the smallest fixed cost per kernel that any accepted, fitted law shows
+    // (every kernel pays it); each law keeps the rest of its fixed cost as its ramp.
     var floors: [Double] = []
-    for fit in [pooled] + perOperator where fit.refusal == nil {
-      let ramps = fit.foldedLaw.rampSeconds(peakFLOPSPerSecond: peak, bandwidthBytesPerSecond: bandwidth)
-      if fit.fitted[1] { floors.append(ramps.compute) }
-      if fit.fitted[3] { floors.append(ramps.memory) }
+    for fit in [pooled] + perOperator {
+      // A refused law counts through its physical alternative (its ramps were refitted).
+      let law: OperatorLaw
+      let fitted: [Bool]
+      if fit.refusal == nil {
+        (law, fitted) = (fit.foldedLaw, fit.fitted)
+      } else if let alternative = fit.physicalAlternative {
+        (law, fitted) = (alternative.foldedLaw, alternative.fitted)
+      } else {
+        continue
+      }
+      if fitted[1], let flops = fit.launchEquivalent.flops { floors.append(law.computeRampFLOPs / flops) }
+      if fitted[3], let bytes = fit.launchEquivalent.bytes { floors.append(law.memoryRampBytes / bytes) }
     }
     let launch: Double
     let launchNote: String
     if let smallest = floors.min() {
       launch = smallest
-      launchNote = "kernel launch = the smallest fixed cost among the fitted laws (\(Units.formatSeconds(smallest)))"
+      launchNote = "kernel launch = the smallest fixed cost per kernel among the fitted laws (\(Units.formatSeconds(smallest)))"
     } else {
       launch = prior.kernelLaunchSeconds
       launchNote = "kernel launch kept at \(Units.formatSeconds(launch)): no fitted law determined a fixed cost"
     }
-    func unfold(_ law: OperatorLaw) -> OperatorLaw {
+    func unfold(_ law: OperatorLaw, _ equivalent: (flops: Double?, bytes: Double?)) -> OperatorLaw {
       var result = law
-      result.computeRampFLOPs = max(0, law.computeRampFLOPs - launch * peak)
-      result.memoryRampBytes = max(0, law.memoryRampBytes - launch * bandwidth)
+      result.computeRampFLOPs = max(0, law.computeRampFLOPs - launch * (equivalent.flops ?? peak))
+      result.memoryRampBytes = max(0, law.memoryRampBytes - launch * (equivalent.bytes ?? bandwidth))
       return result
     }
-    pooled.law = unfold(pooled.foldedLaw)
-    for index in perOperator.indices { perOperator[index].law = unfold(perOperator[index].foldedLaw) }
+    pooled.law = unfold(pooled.foldedLaw, pooled.launchEquivalent)
+    for index in perOperator.indices {
+      let fit = perOperator[index]
+      perOperator[index].law = unfold(fit.foldedLaw, fit.launchEquivalent)
+      if let alternative = fit.physicalAlternative {
+        perOperator[index].physicalAlternative!.law = unfold(alternative.foldedLaw, fit.launchEquivalent)
+      }
+    }
 
     var profile = pooled.refusal == nil ? pooled.law.applied(to: prior, launchSeconds: launch) : prior
-    if pooled.refusal != nil { profile.kernelLaunchSeconds = launch }
+    profile.kernelLaunchSeconds = launch
     profile.operators = prior.operators
-    for fit in perOperator where fit.refusal == nil { profile.operators[fit.name] = fit.law.override }
+    for fit in perOperator {
+      if fit.refusal == nil {
+        profile.operators[fit.name] = fit.law.override
+      } else if let alternative = fit.physicalAlternative {
+        profile.operators[fit.name] = alternative.law.override
+      }
+    }
     return Result(pooled: pooled, perOperator: perOperator, launchSeconds: launch, launchNote: launchNote, profile: profile)
   }
 

@@ -10,4 +10,14 @@ public struct OperatorTiming: Sendable {
   public init(seconds: @escaping @Sendable (OperatorMeasurement, GPUSpec) throws -> Double) {
     self.seconds = seconds
   }
+
+  /// LLMPlan's analytic `CostModel`: the operator's roofline time for the measured batch on one
+  /// GPU of the TP group (FLOPs and bytes are the cost model's own), times the measured share.
+  public static let costModel = OperatorTiming { measurement, gpu in
+    guard let kind = OperatorKind(rawValue: measurement.operatorName) else {
+      throw TimingError("the cost model has no operator \"\(measurement.operatorName)\"")
+    }
+    let model = try CostModel(model: measurement.model, gpu: gpu, tp: measurement.tensorParallel)
+    return model.cost(kind, batch: measurement.batch.shape).seconds * measurement.shareOfOperator
+  }
 }

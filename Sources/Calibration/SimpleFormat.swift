@@ -97,13 +97,13 @@ public enum SimpleFormat {
 
   /// The cost-model operator a name refers to (ours or a profiler alias) and the share of it.
   static func operatorTarget(_ name: String, table: CSVTable, row: CSVTable.Row) throws -> (String, Double) {
-    if OperatorCatalog.names.contains(name) { return (name, 1) }
+    if OperatorKind(rawValue: name) != nil { return (name, 1) }
     switch ProfilerFormat.operatorMap[name] {
     case .success(let mapping): return (mapping.operatorName, mapping.share)
     case .failure(let reason): throw table.error(row, "name", "\"\(name)\" cannot be used: \(reason.text)")
     case nil:
       throw table.error(
-        row, "name", "unknown operator \"\(name)\" (known: \(OperatorCatalog.names.sorted().joined(separator: ", ")))")
+        row, "name", "unknown operator \"\(name)\" (known: \(OperatorKind.allCases.map(\.rawValue).joined(separator: ", ")))")
     }
   }
 }

@@ -23,6 +23,8 @@ struct LLMPlan: ParsableCommand {
       ClustersCommand.self,
       EstimateCommand.self,
       OpsCommand.self,
+      CalibrateCommand.self,
+      AccuracyCommand.self,
     ]
   )
 }

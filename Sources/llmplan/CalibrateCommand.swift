@@ -1,0 +1,270 @@
+import Analytic
+import ArgumentParser
+import Calibration
+import Foundation
+import PlanCore
+
+/// `llmplan calibrate`: fit a GPU's efficiency profile to measured timings.
+struct CalibrateCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "calibrate",
+    abstract: "Fit a GPU's efficiency profile (compute, memory, launch, collectives) to measured timings.",
+    discussion: """
+      Measurements: CSV files in LLMPlan's format, one timing per row with a header naming the \
+      columns (any order; # starts a comment line):
+        kind,name,tokens,tp,bytes,gpus,gpus_per_node,seconds
+        operator,qkv_proj,512,1,,,,0.0000905
+        collective,all_reduce,,,16777216,8,8,0.000115
+      kind is operator or collective; operator names are the cost model's (qkv_proj, attention, \
+      out_proj, mlp_up_proj, mlp_act, mlp_down_proj, input_norm, post_attention_norm, \
+      residual_add, embedding, lm_head); optional columns: context (cached tokens), phase \
+      (prefill or decode: then tokens counts decoding sequences), model (else --model). \
+      Collectives: all_reduce, all_gather, send_recv with bytes per GPU, gpus and gpus_per_node \
+      (default: all on one node). The Vidur profiler's operator (mlp.csv) and collective \
+      (all_reduce.csv, send_recv.csv) files are read as they are.
+
+      The fit: every kernel's time is max(compute, memory) + launch with compute = (FLOPs + \
+      half_c) / (peak · max_c) and memory = (bytes + half_m) / (bandwidth · max_m); in 1/max and \
+      half/max it is linear inside a roofline region, so each operator's law is a relative \
+      least-squares problem solved with LAPACK, re-solved until no point changes region. GEMM \
+      operators together give the profile's global law; each measured operator gets its own. \
+      The kernel launch is the smallest fixed cost any law shows. Collectives fit the bandwidth \
+      fraction, its size ramp and the per-step latency the same way on --cluster.
+
+      Parameters that are not physical (an efficiency above 1, a negative latency) are refused \
+      with the reason: nothing is written unless --keep-physical, which writes the physical \
+      ones and keeps the GPU file's values for the rest.
+      """)
+
+  @OptionGroup var catalogOptions: CatalogOptions
+  @OptionGroup var input: MeasurementOptions
+
+  @Option(help: "Write the calibrated GPU file here (e.g. Models/gpus/h100-80gb-sxm-calibrated.json).")
+  var out: String?
+
+  @Flag(help: "Fit on half of every group (1st, 3rd, … point by size) and score on the other half.")
+  var holdout = false
+
+  @Flag(help: "When some parameter sets are not physical, still write the others (refused ones keep the GPU file's values).")
+  var keepPhysical = false
+
+  @Flag(help: "Print JSON instead of text.")
+  var json = false
+
+  func run() throws {
+    do {
+      let catalog = try catalogOptions.load()
+      let loaded = try input.load(catalog: catalog)
+      let halves = loaded.measurements.interleavedHalves()
+      let fitSet = holdout ? halves.fit : loaded.measurements
+      let files = input.measurements.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", ")
+      let note = files + (holdout ? "; fitted on the interleaved half" : "")
+      let result = try Calibrator(gpu: loaded.gpu, cluster: loaded.cluster, operatorTiming: .costModel).calibrate(fitSet, sourceNote: note)
+      var heldOut: (before: AccuracyReport, after: AccuracyReport)?
+      if holdout {
+        let timing = loaded.cluster.map(CollectiveTiming.init)
+        heldOut = (
+          AccuracyReport.evaluate(gpu: loaded.gpu, measurements: halves.holdout, operatorTiming: .costModel, collectiveTiming: timing),
+          AccuracyReport.evaluate(gpu: result.calibratedGPU, measurements: halves.holdout, operatorTiming: .costModel, collectiveTiming: timing)
+        )
+      }
+      var written: String?
+      let mayWrite = result.isPhysical || keepPhysical
+      if let out, mayWrite {
+        try write(result.calibratedGPU, basedOn: loaded.gpu, catalog: catalog, to: out)
+        written = out
+      }
+      if json {
+        try JSONOutput.print(CalibrationOutput(result, heldOut: heldOut, written: written))
+      } else {
+        print(CalibrationText.render(result, heldOut: heldOut, cluster: loaded.cluster, skipped: loaded.measurements.skipped))
+        if let written { print("Wrote \(written)") }
+      }
+      if !result.isPhysical && !keepPhysical {
+        throw UserFacingError(
+          message: "refused: \(result.refusals.count) fitted parameter set(s) are not physical (listed above); nothing written. "
+            + "Fix the data, or pass --keep-physical to write only the physical ones.")
+      }
+    } catch let error as UserFacingError {
+      throw error
+    } catch {
+      throw UserFacingError(error)
+    }
+  }
+
+  /// Writes the GPU file with its `efficiency` block replaced, then reads it back to check it.
+  func write(_ gpu: GPUSpec, basedOn original: GPUSpec, catalog: Catalog, to path: String) throws {
+    let source = try catalog.resolve(input.gpu, kind: .gpu).path
+    guard let data = FileManager.default.contents(atPath: source),
+      var object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+    else { throw UserFacingError(message: "cannot re-read \(source) to write the calibrated copy") }
+    object["efficiency"] = gpu.efficiency.fileObject
+    object["display_name"] = "\(original.displayName) (calibrated)"
+    let output = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    try output.write(to: URL(fileURLWithPath: path))
+    let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+    let reread = try GPUSpec.load(from: DataFile.read(path), name: name)
+    guard reread.efficiency.operators.count == gpu.efficiency.operators.count, reread.efficiency.uncertainty != nil else {
+      throw UserFacingError(message: "\(path) did not read back as written")
+    }
+  }
+}
+
+/// JSON of `llmplan calibrate`.
+struct CalibrationOutput: Encodable {
+  struct Law: Encodable {
+    var name: String
+    var points: Int
+    var computeMax: Double
+    var computeHalfSaturationFLOPs: Double
+    var memoryMax: Double
+    var memoryHalfSaturationBytes: Double
+    var fitted: [Bool]
+    var standardErrors: [Double?]
+    var converged: Bool
+    var refusal: String?
+    var fitMedianAbsoluteRelativeError: Double?
+  }
+  struct Collectives: Encodable {
+    var points: Int
+    var bandwidthMax: Double
+    var halfSaturationBytes: Double
+    var stepSeconds: Double
+    var fitted: [Bool]
+    var standardErrors: [Double?]
+    var refusal: String?
+  }
+  var gpu: String
+  var kernelLaunchSeconds: Double?
+  var pooled: Law?
+  var operators: [Law]
+  var collectives: Collectives?
+  var refusals: [String]
+  var notes: [String]
+  var before: AccuracyReport
+  var after: AccuracyReport
+  var heldOutBefore: AccuracyReport?
+  var heldOutAfter: AccuracyReport?
+  var uncertainty: PredictionUncertainty?
+  var written: String?
+
+  init(_ result: CalibrationResult, heldOut: (before: AccuracyReport, after: AccuracyReport)?, written: String?) {
+    func law(_ fit: OperatorLawFit) -> Law {
+      Law(
+        name: fit.name, points: fit.points, computeMax: fit.law.computeMax,
+        computeHalfSaturationFLOPs: fit.law.computeHalfSaturationFLOPs, memoryMax: fit.law.memoryMax,
+        memoryHalfSaturationBytes: fit.law.memoryHalfSaturationBytes, fitted: fit.fitted, standardErrors: fit.standardErrors,
+        converged: fit.converged, refusal: fit.refusal,
+        fitMedianAbsoluteRelativeError: fit.relativeErrors.isEmpty ? nil : quantile(fit.relativeErrors.map(abs), 0.5))
+    }
+    gpu = result.gpu.name
+    kernelLaunchSeconds = result.launchSeconds
+    pooled = result.pooledLaw.map(law)
+    operators = result.operatorLaws.map(law)
+    collectives = result.collectiveLaw.map {
+      Collectives(
+        points: $0.points, bandwidthMax: $0.law.bandwidthMax, halfSaturationBytes: $0.law.halfSaturationBytes,
+        stepSeconds: $0.law.stepSeconds, fitted: $0.fitted, standardErrors: $0.standardErrors, refusal: $0.refusal)
+    }
+    refusals = result.refusals
+    notes = result.notes
+    before = result.before
+    after = result.after
+    heldOutBefore = heldOut?.before
+    heldOutAfter = heldOut?.after
+    uncertainty = result.calibratedGPU.efficiency.uncertainty
+    self.written = written
+  }
+}
+
+/// Text of `llmplan calibrate`.
+enum CalibrationText {
+  static func render(
+    _ result: CalibrationResult, heldOut: (before: AccuracyReport, after: AccuracyReport)?, cluster: Cluster?,
+    skipped: [SkippedMeasurements]
+  ) -> String {
+    var lines: [String] = []
+    let operatorPoints = result.operatorLaws.reduce(0) { $0 + $1.points }
+    lines.append(
+      "Calibrating \(result.gpu.name) from \(operatorPoints) operator and \(result.collectiveLaw?.points ?? 0) collective timings"
+        + (cluster.map { " on \($0.name)" } ?? "") + ".")
+    if result.pooledLaw != nil {
+      lines.append("")
+      lines.append("Operator laws (relative least squares, LAPACK dgelsd; ± one standard error; * = held, not determined by the data):")
+      var rows = [["law", "points", "compute max", "compute half-sat.", "memory max", "memory half-sat.", "fit median |err|", "status"]]
+      for fit in [result.pooledLaw!] + result.operatorLaws {
+        let law = fit.law
+        func value(_ index: Int, _ text: String) -> String {
+          guard fit.fitted[index] else { return text + " *" }
+          guard let error = fit.standardErrors[index] else { return text }
+          // Standard errors are of the linear parameters (1/max, half/max): show the relative one.
+          let value = fit.foldedLaw.vector[index]
+          guard value != 0 else { return text }
+          let relative = error / abs(value)
+          return text + String(format: " ±%.1f%%", relative * 100)
+        }
+        rows.append([
+          fit.name, "\(fit.points)", value(0, String(format: "%.3f", law.computeMax)),
+          value(1, TextTable.count(law.computeHalfSaturationFLOPs) + "FLOP"),
+          value(2, String(format: "%.3f", law.memoryMax)), value(3, Units.formatBytes(law.memoryHalfSaturationBytes)),
+          fit.relativeErrors.isEmpty ? "-" : AccuracyText.percent(quantile(fit.relativeErrors.map(abs), 0.5)),
+          fit.refusal == nil ? (fit.converged ? "ok" : "ok (best of \(fit.rounds) rounds)") : "REFUSED",
+        ])
+        if let alternative = fit.physicalAlternative {
+          let law = alternative.law
+          rows.append([
+            "  physical alternative", "", String(format: "%.3f", law.computeMax) + (alternative.fitted[0] ? "" : " *"),
+            TextTable.count(law.computeHalfSaturationFLOPs) + "FLOP" + (alternative.fitted[1] ? "" : " *"),
+            String(format: "%.3f", law.memoryMax) + (alternative.fitted[2] ? "" : " *"),
+            Units.formatBytes(law.memoryHalfSaturationBytes) + (alternative.fitted[3] ? "" : " *"),
+            alternative.relativeErrors.isEmpty ? "-" : AccuracyText.percent(quantile(alternative.relativeErrors.map(abs), 0.5)),
+            alternative.held.joined(separator: "; "),
+          ])
+        }
+      }
+      lines.append(TextTable.render(rows, rightAligned: [1, 6], indent: "  "))
+      if let launch = result.launchSeconds { lines.append("  kernel launch: \(Units.formatSeconds(launch))") }
+    }
+    if let fit = result.collectiveLaw {
+      lines.append("")
+      func se(_ index: Int) -> String {
+        guard fit.fitted[index] else { return " (held)" }
+        guard let error = fit.standardErrors[index], fit.law.vector[index] != 0 else { return "" }
+        return String(format: " ±%.1f%%", error / abs(fit.law.vector[index]) * 100)
+      }
+      lines.append(
+        "Collectives (\(fit.points) points): bandwidth max \(String(format: "%.3f", fit.law.bandwidthMax))\(se(1)), "
+          + "half-saturation \(Units.formatBytes(fit.law.halfSaturationBytes))\(se(2)), "
+          + "step latency \(Units.formatSeconds(fit.law.stepSeconds))\(se(0))"
+          + (fit.refusal == nil ? "" : "  REFUSED"))
+    }
+    if !result.refusals.isEmpty {
+      lines.append("")
+      lines.append("Refused (not physical, not written unless --keep-physical, which writes the physical alternative where there is one):")
+      for refusal in result.refusals { lines.append("  " + refusal) }
+    }
+    if !result.notes.isEmpty {
+      lines.append("")
+      for note in result.notes { lines.append("Note: " + note) }
+    }
+    lines.append("")
+    lines.append("Relative error |predicted / measured − 1| on the fitted points, before → after:")
+    lines.append(AccuracyText.comparison(before: result.before, after: result.after))
+    if let heldOut {
+      lines.append("")
+      lines.append("Held-out half (not used by the fit), before → after:")
+      lines.append(AccuracyText.comparison(before: heldOut.before, after: heldOut.after))
+    }
+    let notes = AccuracyText.notes(report: result.after, skipped: skipped)
+    if !notes.isEmpty { lines.append(notes) }
+    if let uncertainty = result.calibratedGPU.efficiency.uncertainty {
+      lines.append("")
+      lines.append(
+        String(
+          format: "Error bands (p10–p90 of measured / predicted − 1): operators %+.1f%% … %+.1f%%, collectives %+.1f%% … %+.1f%%",
+          uncertainty.compute.p10 * 100, uncertainty.compute.p90 * 100, uncertainty.communication.p10 * 100,
+          uncertainty.communication.p90 * 100))
+    }
+    return lines.joined(separator: "\n")
+  }
+}
