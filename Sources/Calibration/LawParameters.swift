@@ -69,11 +69,14 @@ public struct OperatorLaw: Sendable, Hashable {
     return profile
   }
 
-  /// This law as a per-operator override.
-  var override: OperatorEfficiency {
-    OperatorEfficiency(
-      computeMax: computeMax, computeHalfSaturationFLOPs: computeHalfSaturationFLOPs, memoryMax: memoryMax,
-      memoryHalfSaturationBytes: memoryHalfSaturationBytes)
+  /// This law as a per-operator override of the laws the data determined (`fitted` flags for
+  /// u_c, r_c, u_m, r_m); the rest is inherited from the profile's global law.
+  func override(fitted: [Bool]) -> OperatorEfficiency {
+    let compute = fitted[0] || fitted[1]
+    let memory = fitted[2] || fitted[3]
+    return OperatorEfficiency(
+      computeMax: compute ? computeMax : nil, computeHalfSaturationFLOPs: compute ? computeHalfSaturationFLOPs : nil,
+      memoryMax: memory ? memoryMax : nil, memoryHalfSaturationBytes: memory ? memoryHalfSaturationBytes : nil)
   }
 }
 

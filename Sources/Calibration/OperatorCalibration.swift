@@ -66,8 +66,9 @@ struct OperatorCalibration {
   /// every kernel's fixed cost).
   func folded(_ profile: EfficiencyProfile, peak: Double) -> OperatorLaw {
     var law = OperatorLaw(profile)
-    law.computeRampFLOPs += profile.kernelLaunchSeconds * peak * law.inverseComputeMax
-    law.memoryRampBytes += profile.kernelLaunchSeconds * gpu.memoryBandwidthBytesPerSecond * law.inverseMemoryMax
+    // compute seconds = (FLOPs · u + r) / peak + launch = (FLOPs · u + r + launch · peak) / peak.
+    law.computeRampFLOPs += profile.kernelLaunchSeconds * peak
+    law.memoryRampBytes += profile.kernelLaunchSeconds * gpu.memoryBandwidthBytesPerSecond
     return law
   }
 
@@ -288,9 +289,9 @@ struct OperatorCalibration {
     profile.operators = prior.operators
     for fit in perOperator {
       if fit.refusal == nil {
-        profile.operators[fit.name] = fit.law.override
+        profile.operators[fit.name] = fit.law.override(fitted: fit.fitted)
       } else if let alternative = fit.physicalAlternative {
-        profile.operators[fit.name] = alternative.law.override
+        profile.operators[fit.name] = alternative.law.override(fitted: alternative.fitted)
       }
     }
     return Result(pooled: pooled, perOperator: perOperator, launchSeconds: launch, launchNote: launchNote, profile: profile)

@@ -184,9 +184,10 @@ extension EfficiencyProfile {
     return profile
   }
 
-  /// The `efficiency` block as written in a GPU file (SI numbers), for `calibrate --out`.
+  /// The `efficiency` block as written in a GPU file (SI numbers), per-operator overrides and
+  /// uncertainty included, for `calibrate --out`.
   public var jsonObject: [String: Any] {
-    [
+    var object: [String: Any] = [
       "compute_max": computeMax,
       "compute_half_saturation_flops": computeHalfSaturationFLOPs,
       "memory_max": memoryMax,
@@ -198,5 +199,7 @@ extension EfficiencyProfile {
       "iteration_overhead": "\(iterationOverheadSeconds) s",
       "source": source,
     ]
+    object.merge(operatorsAndUncertaintyObject) { current, _ in current }
+    return object
   }
 }

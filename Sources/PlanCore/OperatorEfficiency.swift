@@ -139,10 +139,9 @@ extension EfficiencyProfile {
     }
   }
 
-  /// The whole `efficiency` block as written in a GPU file, per-operator overrides and
-  /// uncertainty included (for `llmplan calibrate --out`).
-  public var fileObject: [String: Any] {
-    var object = jsonObject
+  /// The `operators` and `uncertainty` entries of the `efficiency` block (part of `jsonObject`).
+  var operatorsAndUncertaintyObject: [String: Any] {
+    var object: [String: Any] = [:]
     if !operators.isEmpty {
       var table: [String: Any] = [:]
       for (name, entry) in operators {

@@ -98,7 +98,7 @@ struct CalibrateCommand: ParsableCommand {
     guard let data = FileManager.default.contents(atPath: source),
       var object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
     else { throw UserFacingError(message: "cannot re-read \(source) to write the calibrated copy") }
-    object["efficiency"] = gpu.efficiency.fileObject
+    object["efficiency"] = gpu.efficiency.jsonObject
     object["display_name"] = "\(original.displayName) (calibrated)"
     let output = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     try output.write(to: URL(fileURLWithPath: path))

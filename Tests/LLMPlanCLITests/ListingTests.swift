@@ -117,7 +117,7 @@ private func jsonArray(_ text: String) throws -> [[String: Any]] {
     #expect(a100["memoryBytes"] as? Double == 80e9)
     #expect(a100["memoryBandwidthBytesPerSecond"] as? Double == 2039e9)
     #expect(a100["intraNodeLinkBytesPerSecond"] as? Double == 300e9)
-    #expect((a100["efficiency"] as? [String: Any])?["computeMax"] as? Double == 0.8)
+    #expect((a100["efficiency"] as? [String: Any])?["computeMax"] as? Double == 0.7)
   }
 
   @Test func tableHasOneRowPerGPU() throws {
