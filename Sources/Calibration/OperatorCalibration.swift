@@ -96,7 +96,12 @@ struct OperatorCalibration {
     fitter.frozen = Set(frozen.keys)
     let outcome = try fitter.run(start: startVector) { theta in
       if !(theta[0] > 0 && theta[2] > 0) { return "a fitted efficiency is not positive" }
-      if theta[1] < 0 || theta[3] < 0 { return "a fitted fixed cost (ramp) is negative" }
+      if theta[1] < 0 {
+        return "the best fit needs a negative fixed cost on compute-bound kernels (\(Units.formatSeconds(theta[1] / peak)))"
+      }
+      if theta[3] < 0 {
+        return "the best fit needs a negative fixed cost on memory-bound kernels (\(Units.formatSeconds(theta[3] / bandwidth)))"
+      }
       return nil
     }
     let law = OperatorLaw(vector: outcome.theta)

@@ -4,10 +4,15 @@ import LinearAlgebra
 
 /// Fits parameters of a model whose prediction is piecewise linear (affine) in them: within a
 /// region (here, which roofline bound each kernel hits) `t̂_i(θ) = c_i + g_i · θ`, and the
-/// region depends on θ. Each round reads the design rows `g_i` off the model by finite
-/// differences at the current θ (exact inside a region), solves the relative least-squares
-/// problem with LAPACK, and repeats with the regions the new θ implies, until θ stops moving.
+/// region depends on θ. The design rows `g_i` are read off the model by finite differences at
+/// the current θ (exact inside a region); each round solves the relative least-squares problem
+/// with LAPACK; the rows are read again whenever the new θ moves a point to another region.
 /// The model is never re-implemented here: the rows come from the model itself.
+///
+/// With `robust`, the rounds are iteratively reweighted least squares (weights 1 / max(|r|, 1 %))
+/// and converge to the least *absolute* relative error: the median error a user reads in
+/// `llmplan accuracy` is what gets minimised, and points that no smooth law can follow (cache
+/// effects, tile quantisation) do not drag the fit.
 struct PiecewiseLinearFit {
   /// Model seconds of point `index` at parameters `theta`.
   let evaluate: (_ index: Int, _ theta: [Double]) throws -> Double
@@ -20,7 +25,8 @@ struct PiecewiseLinearFit {
   let prior: [Double]
   /// Parameters never fitted (held at `prior`).
   var frozen: Set<Int> = []
-  var maxRounds = 40
+  var robust = true
+  var maxRounds = 200
 
   struct Outcome {
     var theta: [Double]
@@ -30,8 +36,8 @@ struct PiecewiseLinearFit {
     var relativeErrors: [Double]
     var rounds: Int
     var converged: Bool
-    /// Standard error of each fitted parameter (nil for held ones): `s · √diag((AᵀA)⁻¹)` of the
-    /// relative system at the solution, with `s² = Σ r² / (n − p)`.
+    /// Standard error of each fitted parameter (nil for held ones): `s · √diag((AᵀWA)⁻¹)` of the
+    /// (weighted) relative system at the solution, `s² = Σ w r² / (n − p)`.
     var standardErrors: [Double?] = []
     /// Set when a round produced values the model cannot take (a non-positive efficiency or a
     /// negative ramp): the fit stops there and reports them.
@@ -45,60 +51,83 @@ struct PiecewiseLinearFit {
     }
   }
 
+  /// Design rows and offsets at θ.
+  private func probe(_ theta: [Double]) throws -> (design: [[Double]], offset: [Double], model: [Double]) {
+    let n = measured.count
+    let p = theta.count
+    var design = [[Double]](repeating: [Double](repeating: 0, count: p), count: n)
+    var offset = [Double](repeating: 0, count: n)
+    var model = [Double](repeating: 0, count: n)
+    for i in 0..<n {
+      let base = try evaluate(i, theta)
+      model[i] = base
+      var dot = 0.0
+      for j in 0..<p {
+        let step = 1e-6 * max(abs(theta[j]), scales[j])
+        var shifted = theta
+        shifted[j] += step
+        design[i][j] = (try evaluate(i, shifted) - base) / step
+        dot += design[i][j] * theta[j]
+      }
+      offset[i] = base - dot
+    }
+    return (design, offset, model)
+  }
+
   /// `isUsable(θ)` returns nil when the model can be evaluated at θ, else why not.
   func run(start: [Double], isUsable: ([Double]) -> String?) throws -> Outcome {
     let n = measured.count
     let p = start.count
     var theta = start
-    var best: Outcome?
-    var bestObjective = Double.infinity
+    var (design, offset, _) = try probe(theta)
+    var weights = [Double](repeating: 1, count: n)
+    var last: Outcome?
     for round in 1...maxRounds {
-      // Design rows at θ.
-      var design = [[Double]](repeating: [Double](repeating: 0, count: p), count: n)
-      var offset = [Double](repeating: 0, count: n)
-      for i in 0..<n {
-        let base = try evaluate(i, theta)
-        var dot = 0.0
-        for j in 0..<p {
-          let step = 1e-6 * max(abs(theta[j]), scales[j])
-          var probe = theta
-          probe[j] += step
-          design[i][j] = (try evaluate(i, probe) - base) / step
-          dot += design[i][j] * theta[j]
-        }
-        offset[i] = base - dot
-      }
       var active = (0..<p).filter { j in !frozen.contains(j) && design.contains { $0[j] != 0 } }
-      var outcome = try solve(design: design, offset: offset, active: active, theta: theta)
+      var outcome = try solve(design: design, offset: offset, weights: weights, active: active, theta: theta)
       if outcome == nil {
         active.removeAll { rampColumns.contains($0) }
-        outcome = try solve(design: design, offset: offset, active: active, theta: theta)
+        outcome = try solve(design: design, offset: offset, weights: weights, active: active, theta: theta)
       }
       guard let next = outcome else {
         throw Failure.notIdentifiable("the measurements cannot separate the parameters (too few points or too narrow a size range)")
       }
       let fitted = (0..<p).map { active.contains($0) }
       if let reason = isUsable(next) {
-        let errors = (try? predictions(next).map { $0 }) ?? [Double](repeating: .nan, count: n)
-        return Outcome(theta: next, fitted: fitted, relativeErrors: errors, rounds: round, converged: false, stoppedOutside: reason)
+        let errors = (try? predictions(next)) ?? [Double](repeating: .nan, count: n)
+        var stopped = Outcome(theta: next, fitted: fitted, relativeErrors: errors, rounds: round, converged: false, stoppedOutside: reason)
+        stopped.standardErrors = [Double?](repeating: nil, count: p)
+        return stopped
       }
-      let errors = try predictions(next)
-      let objective = errors.reduce(0) { $0 + $1 * $1 }
-      let moved = zip(next, theta).contains { abs($0 - $1) > 1e-10 * max(abs($0), abs($1), 1e-300) }
-      var current = Outcome(theta: next, fitted: fitted, relativeErrors: errors, rounds: round, converged: !moved, stoppedOutside: nil)
-      current.standardErrors = standardErrors(design: design, active: active, errors: errors)
-      if objective < bestObjective || !moved {
-        best = current
-        bestObjective = objective
+      let model = try (0..<n).map { try evaluate($0, next) }
+      let errors = (0..<n).map { model[$0] / measured[$0] - 1 }
+      // Did any point change region? Then the linear rows no longer describe it.
+      var regionsChanged = false
+      for i in 0..<n {
+        let linear = offset[i] + (0..<p).reduce(0) { $0 + design[i][$1] * next[$1] }
+        if abs(linear - model[i]) > 1e-7 * abs(model[i]) {
+          regionsChanged = true
+          break
+        }
       }
-      if !moved { return current }
+      let tolerance = robust ? 1e-7 : 1e-10
+      let moved = zip(next, theta).contains { abs($0 - $1) > tolerance * max(abs($0), abs($1), 1e-300) }
+      var current = Outcome(theta: next, fitted: fitted, relativeErrors: errors, rounds: round, converged: false, stoppedOutside: nil)
+      current.standardErrors = standardErrors(design: design, weights: weights, active: active, errors: errors)
+      last = current
+      if !moved && !regionsChanged {
+        current.converged = true
+        return current
+      }
       theta = next
+      if robust { weights = errors.map { 1 / max(abs($0), 0.01) } }
+      if regionsChanged { (design, offset, _) = try probe(theta) }
     }
-    return best!
+    return last!
   }
 
-  /// Standard errors of the active parameters from the relative design at the solution.
-  private func standardErrors(design: [[Double]], active: [Int], errors: [Double]) -> [Double?] {
+  /// Standard errors of the active parameters from the weighted relative design.
+  private func standardErrors(design: [[Double]], weights: [Double], active: [Int], errors: [Double]) -> [Double?] {
     let n = measured.count
     let p = active.count
     var result = [Double?](repeating: nil, count: design.first?.count ?? 0)
@@ -106,19 +135,19 @@ struct PiecewiseLinearFit {
     // Normal matrix of the scaled relative system (scaling keeps it well conditioned).
     var scale = [Double](repeating: 0, count: p)
     for (k, j) in active.enumerated() {
-      scale[k] = (0..<n).reduce(0) { $0 + pow2(design[$1][j] / measured[$1]) }.squareRoot()
+      scale[k] = (0..<n).reduce(0) { $0 + weights[$1] * pow2(design[$1][j] / measured[$1]) }.squareRoot()
     }
     var normal = Matrix(rows: p, columns: p)
     for a in 0..<p {
       for b in 0..<p {
         var sum = 0.0
-        for i in 0..<n { sum += design[i][active[a]] * design[i][active[b]] / pow2(measured[i]) }
+        for i in 0..<n { sum += weights[i] * design[i][active[a]] * design[i][active[b]] / pow2(measured[i]) }
         normal[a, b] = sum / (scale[a] * scale[b])
       }
     }
     let identity = (0..<p).map { k in (0..<p).map { $0 == k ? 1.0 : 0.0 } }
     guard let inverse = try? LinearAlgebra.solve(normal, columns: identity) else { return result }
-    let variance = errors.reduce(0) { $0 + $1 * $1 } / Double(n - p)
+    let variance = (0..<n).reduce(0) { $0 + weights[$1] * errors[$1] * errors[$1] } / Double(n - p)
     for (k, j) in active.enumerated() where inverse[k][k] >= 0 {
       result[j] = (variance * inverse[k][k]).squareRoot() / scale[k]
     }
@@ -131,15 +160,15 @@ struct PiecewiseLinearFit {
   }
 
   /// One LAPACK solve over `active`; nil when the scaled system is rank-deficient.
-  private func solve(design: [[Double]], offset: [Double], active: [Int], theta: [Double]) throws -> [Double]? {
+  private func solve(design: [[Double]], offset: [Double], weights: [Double], active: [Int], theta: [Double]) throws -> [Double]? {
     var next = theta
     for j in 0..<theta.count where !active.contains(j) { next[j] = prior[j] }
     guard !active.isEmpty else { return next }
-    let fixed = (0..<measured.count).map { i in
-      offset[i] + (0..<theta.count).filter { !active.contains($0) }.reduce(0) { $0 + design[i][$1] * next[$1] }
-    }
+    let held = (0..<theta.count).filter { !active.contains($0) }
+    let fixed = (0..<measured.count).map { i in offset[i] + held.reduce(0) { $0 + design[i][$1] * next[$1] } }
     guard
-      let outcome = try RelativeLeastSquares.solve(design: design, fixed: fixed, measured: measured, active: active),
+      let outcome = try RelativeLeastSquares.solve(
+        design: design, fixed: fixed, measured: measured, weights: weights, active: active),
       outcome.rank == active.count
     else { return nil }
     for (k, j) in active.enumerated() { next[j] = outcome.coefficients[k] }

@@ -35,7 +35,7 @@ public enum ProfilerFormat {
     "mlp_down_proj": .success(OperatorMapping(operatorName: "mlp_down_proj", share: 1)),
     // The profiler times one residual add; a layer runs two, which the model books together.
     "add": .success(OperatorMapping(operatorName: "residual_add", share: 0.5)),
-    "attn_rope": .failure(SkipReason("the cost model books the rotary kernel inside `attention`, not as an operator of its own")),
+    "attn_rope": .failure(SkipReason(ProfilerFormatReason.rope)),
   ]
 
   struct SkipReason: Error { let text: String; init(_ text: String) { self.text = text } }
@@ -124,4 +124,9 @@ public enum ProfilerFormat {
     }
     return result
   }
+}
+
+/// Reasons for profiler timings LLMPlan does not use.
+public enum ProfilerFormatReason {
+  public static let rope = "the cost model books the rotary kernel inside `attention`, not as an operator of its own"
 }

@@ -103,6 +103,12 @@ struct AccuracyOutput: Encodable {
 /// Text rendering shared by `accuracy` and `calibrate`.
 enum AccuracyText {
   static func percent(_ value: Double) -> String { String(format: "%.1f%%", value * 100) }
+  /// Median |error| of a fit's points, or "-" when there are none (or the fit stopped outside
+  /// the model's domain).
+  static func medianText(_ errors: [Double]) -> String {
+    errors.isEmpty || errors.contains(where: \.isNaN) ? "-" : percent(quantile(errors.map(abs), 0.5))
+  }
+
   static func signedPercent(_ value: Double) -> String { String(format: "%+.1f%%", value * 100) }
 
   static func label(_ row: AccuracyRow) -> String {

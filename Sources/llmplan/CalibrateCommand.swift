@@ -155,7 +155,8 @@ struct CalibrationOutput: Encodable {
         computeHalfSaturationFLOPs: fit.law.computeHalfSaturationFLOPs, memoryMax: fit.law.memoryMax,
         memoryHalfSaturationBytes: fit.law.memoryHalfSaturationBytes, fitted: fit.fitted, standardErrors: fit.standardErrors,
         converged: fit.converged, refusal: fit.refusal,
-        fitMedianAbsoluteRelativeError: fit.relativeErrors.isEmpty ? nil : quantile(fit.relativeErrors.map(abs), 0.5))
+        fitMedianAbsoluteRelativeError: fit.relativeErrors.isEmpty || fit.relativeErrors.contains(where: \.isNaN)
+          ? nil : quantile(fit.relativeErrors.map(abs), 0.5))
     }
     gpu = result.gpu.name
     kernelLaunchSeconds = result.launchSeconds
@@ -207,7 +208,7 @@ enum CalibrationText {
           fit.name, "\(fit.points)", value(0, String(format: "%.3f", law.computeMax)),
           value(1, TextTable.count(law.computeHalfSaturationFLOPs) + "FLOP"),
           value(2, String(format: "%.3f", law.memoryMax)), value(3, Units.formatBytes(law.memoryHalfSaturationBytes)),
-          fit.relativeErrors.isEmpty ? "-" : AccuracyText.percent(quantile(fit.relativeErrors.map(abs), 0.5)),
+          AccuracyText.medianText(fit.relativeErrors),
           fit.refusal == nil ? (fit.converged ? "ok" : "ok (best of \(fit.rounds) rounds)") : "REFUSED",
         ])
         if let alternative = fit.physicalAlternative {
@@ -217,7 +218,7 @@ enum CalibrationText {
             TextTable.count(law.computeHalfSaturationFLOPs) + "FLOP" + (alternative.fitted[1] ? "" : " *"),
             String(format: "%.3f", law.memoryMax) + (alternative.fitted[2] ? "" : " *"),
             Units.formatBytes(law.memoryHalfSaturationBytes) + (alternative.fitted[3] ? "" : " *"),
-            alternative.relativeErrors.isEmpty ? "-" : AccuracyText.percent(quantile(alternative.relativeErrors.map(abs), 0.5)),
+            AccuracyText.medianText(alternative.relativeErrors),
             alternative.held.joined(separator: "; "),
           ])
         }
