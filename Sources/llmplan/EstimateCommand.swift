@@ -70,16 +70,28 @@ struct EstimateCommand: ParsableCommand {
 
   @OptionGroup var engine: EngineOptions
 
+  @Option(help: "Arrival rate, requests/s: adds the under-load figures (queueing, success rate).")
+  var rate: Double?
+
+  @OptionGroup var load: LoadOptions
+
   @Flag(help: "Print JSON instead of text.")
   var json = false
 
   func run() throws {
     do {
-      let prediction = try makePrediction()
+      let (prediction, evaluator) = try makePrediction()
+      var underLoad: LoadPrediction?
+      if let rate {
+        underLoad = try evaluator.underLoad(
+          rateRequestsPerSecond: rate, promptTokens: prompt, outputTokens: output, slo: try load.slo(),
+          router: try load.routerPolicy(), queueCapacity: load.queueCapacity)
+      }
       if json {
-        try JSONOutput.print(prediction)
+        try JSONOutput.print(EstimateResult(prediction: prediction, load: underLoad))
       } else {
         print(EstimateText.render(prediction))
+        if let underLoad { print("\n" + LoadText.render(underLoad)) }
       }
     } catch let error as UserFacingError {
       throw error
@@ -88,7 +100,7 @@ struct EstimateCommand: ParsableCommand {
     }
   }
 
-  func makePrediction() throws -> LayoutPrediction {
+  func makePrediction() throws -> (LayoutPrediction, LayoutEvaluator) {
     let catalog = try catalogOptions.load()
     let modelSpec = try catalog.model(model)
     let clusterFromCatalog = try cluster.map { try catalog.cluster($0) }
@@ -101,7 +113,7 @@ struct EstimateCommand: ParsableCommand {
     try layout.validate(model: modelSpec, cluster: clusterSpec)
     let evaluator = try LayoutEvaluator(
       model: modelSpec, gpu: gpuSpec, cluster: clusterSpec, layout: layout, config: engine.config)
-    return try evaluator.predict(promptTokens: prompt, outputTokens: output, batch: batch)
+    return (try evaluator.predict(promptTokens: prompt, outputTokens: output, batch: batch), evaluator)
   }
 }
 

@@ -1,0 +1,104 @@
+import Analytic
+import ArgumentParser
+import Foundation
+import PlanCore
+
+/// SLO and router options shared by the commands that predict behaviour under load.
+struct LoadOptions: ParsableArguments {
+  @Option(name: .customLong("ttft-slo"), help: "TTFT objective, e.g. \"2 s\" or \"500 ms\".")
+  var ttftSLO: String = "2 s"
+
+  @Option(name: .customLong("tpot-slo"), help: "TPOT objective, e.g. \"100 ms\".")
+  var tpotSLO: String = "100 ms"
+
+  @Option(name: .customLong("success-floor"), help: "Required fraction of requests that succeed.")
+  var successFloor: Double = 0.95
+
+  @Option(help: "DP router: round-robin, least-outstanding or least-kv.")
+  var router: String = "round-robin"
+
+  @Option(help: "Requests that may wait per replica before new ones are rejected (default: unbounded).")
+  var queueCapacity: Int?
+
+  func slo() throws -> SLO {
+    let ttft = try parseSeconds(ttftSLO, option: "--ttft-slo")
+    let tpot = try parseSeconds(tpotSLO, option: "--tpot-slo")
+    guard successFloor > 0, successFloor <= 1 else {
+      throw UserFacingError(message: "--success-floor must be in (0, 1], got \(successFloor)")
+    }
+    return SLO(ttftSeconds: ttft, tpotSeconds: tpot, successRateFloor: successFloor)
+  }
+
+  func routerPolicy() throws -> RouterPolicy {
+    guard let policy = RouterPolicy(cliName: router) else {
+      throw UserFacingError(message: "--router must be round-robin, least-outstanding or least-kv (got \"\(router)\")")
+    }
+    return policy
+  }
+}
+
+func parseSeconds(_ text: String, option: String) throws -> Double {
+  do {
+    let value = try Units.seconds(text)
+    guard value > 0 else { throw UserFacingError(message: "\(option) must be positive, got \"\(text)\"") }
+    return value
+  } catch let error as Units.ParseError {
+    throw UserFacingError(message: "\(option): \(error)")
+  }
+}
+
+extension RouterPolicy {
+  /// Command-line spelling: round-robin, least-outstanding, least-kv (camelCase also accepted).
+  init?(cliName: String) {
+    switch cliName.lowercased() {
+    case "round-robin", "roundrobin", "rr": self = .roundRobin
+    case "least-outstanding", "leastoutstanding": self = .leastOutstanding
+    case "least-kv", "leastkv": self = .leastKV
+    default: return nil
+    }
+  }
+}
+
+/// `estimate --json` output: the layout prediction, plus `load` when `--rate` was given.
+struct EstimateResult: Encodable {
+  let prediction: LayoutPrediction
+  let load: LoadPrediction?
+
+  enum CodingKeys: String, CodingKey { case load }
+
+  func encode(to encoder: Encoder) throws {
+    try prediction.encode(to: encoder)
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encodeIfPresent(load, forKey: .load)
+  }
+}
+
+/// Readable under-load section.
+enum LoadText {
+  static func render(_ load: LoadPrediction) -> String {
+    let s = Units.formatSeconds
+    var lines = [
+      String(
+        format: "Under load: %@ req/s over %d replica(s), capacity %@ req/s (utilisation %.0f%%)",
+        Units.threeSignificant(load.arrivalRateRequestsPerSecond), load.replicas,
+        Units.threeSignificant(load.capacityRequestsPerSecond), load.utilisation * 100)
+    ]
+    guard let steady = load.steadyState else {
+      lines.append(
+        "  unstable: arrival rate exceeds capacity — the queue grows without bound; at most "
+          + String(format: "%.0f%%", load.successRateUpperBound * 100) + " of requests can be served")
+      return lines.joined(separator: "\n")
+    }
+    var rows: [[String]] = [["", "value"]]
+    rows.append(["TTFT p50", s(steady.ttftP50Seconds)])
+    rows.append(["TTFT p90", s(steady.ttftP90Seconds)])
+    rows.append(["TPOT mean", steady.tpotMeanSeconds.map(s) ?? "n/a"])
+    rows.append(["waiting p90", s(steady.waitingP90Seconds)])
+    rows.append(["mean batch per replica", Units.threeSignificant(steady.meanBatchSizePerReplica)])
+    rows.append(["blocking", String(format: "%.2f%%", steady.blockingProbability * 100)])
+    rows.append(["success rate (SLO)", String(format: "%.1f%%", steady.successRate * 100)])
+    rows.append(["goodput", Units.threeSignificant(steady.goodputRequestsPerSecond) + " req/s"])
+    lines.append(TextTable.render(rows, rightAligned: [1], indent: "  "))
+    return lines.joined(separator: "\n")
+  }
+}
