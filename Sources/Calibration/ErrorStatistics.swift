@@ -10,6 +10,8 @@ public struct ErrorStatistics: Sendable, Hashable, Codable {
   public var medianAbsoluteRelativeError: Double
   /// 90th percentile of |predicted / measured − 1|.
   public var p90AbsoluteRelativeError: Double
+  /// Mean of |predicted / measured − 1| (what the robust fit minimises).
+  public var meanAbsoluteRelativeError: Double
   /// Median of predicted / measured − 1 (the bias: positive means the model is too slow).
   public var medianRelativeError: Double
   /// Quantiles of measured / predicted − 1: multiply a prediction by (1 + q) to get the
@@ -27,6 +29,7 @@ public struct ErrorStatistics: Sendable, Hashable, Codable {
     count = predicted.count
     medianAbsoluteRelativeError = quantile(relative.map(abs), 0.5)
     p90AbsoluteRelativeError = quantile(relative.map(abs), 0.9)
+    meanAbsoluteRelativeError = relative.reduce(0) { $0 + abs($1) } / Double(relative.count)
     medianRelativeError = quantile(relative, 0.5)
     correctionP10 = quantile(correction, 0.1)
     correctionP50 = quantile(correction, 0.5)

@@ -107,31 +107,37 @@ struct OperatorCalibration {
     let law = OperatorLaw(vector: outcome.theta)
     return OperatorLawFit(
       name: name, points: measurements.count, foldedLaw: law, law: law, fitted: outcome.fitted, standardErrors: outcome.standardErrors, rounds: outcome.rounds,
-      converged: outcome.converged, refusal: outcome.stoppedOutside.map { "\(name): \($0)" }, relativeErrors: outcome.relativeErrors)
+      converged: outcome.converged, refusal: outcome.stoppedOutside, relativeErrors: outcome.relativeErrors)
   }
 
-  /// Why a fitted law is not physical, or nil.
+  /// Why a fitted law is not physical (every reason, most telling first), or nil.
   func physicalCheck(_ fit: OperatorLawFit, peak: Double) -> String? {
-    if let refusal = fit.refusal { return refusal }
     let law = fit.foldedLaw
     let bandwidth = gpu.memoryBandwidthBytesPerSecond
+    var reasons: [String] = []
     if fit.fitted[0] && law.computeMax > 1 {
-      return "\(fit.name): compute efficiency \(format(law.computeMax)) > 1: the timings imply "
-        + "\(Units.formatFLOPS(peak * law.computeMax)) on large kernels, above the \(Units.formatFLOPS(peak)) peak of \(gpu.name) "
-        + "(wrong --gpu, wrong time unit, or sparse/low-precision kernels)"
+      reasons.append(
+        "compute efficiency \(format(law.computeMax)) > 1: the timings imply "
+          + "\(Units.formatFLOPS(peak * law.computeMax)) on large kernels, above the \(Units.formatFLOPS(peak)) peak of \(gpu.name) "
+          + "(wrong --gpu, wrong time unit, or sparse/low-precision kernels)")
     }
     if fit.fitted[2] && law.memoryMax > 1 {
-      return "\(fit.name): memory efficiency \(format(law.memoryMax)) > 1: the timings imply "
-        + "\(Units.formatBytesPerSecond(bandwidth * law.memoryMax)), above the \(Units.formatBytesPerSecond(bandwidth)) HBM bandwidth "
-        + "of \(gpu.name) (working sets served from cache, wrong --gpu, or a wrong time unit)"
+      reasons.append(
+        "memory efficiency \(format(law.memoryMax)) > 1: the timings imply "
+          + "\(Units.formatBytesPerSecond(bandwidth * law.memoryMax)), above the \(Units.formatBytesPerSecond(bandwidth)) HBM bandwidth "
+          + "of \(gpu.name) (working sets served from cache, wrong --gpu, or a wrong time unit)")
     }
-    if fit.fitted[1] && law.computeRampFLOPs < 0 {
-      return "\(fit.name): negative fixed cost on compute-bound kernels (\(Units.formatSeconds(law.computeRampFLOPs / peak)))"
+    if let stopped = fit.refusal {
+      reasons.append(stopped)
+    } else {
+      if fit.fitted[1] && law.computeRampFLOPs < 0 {
+        reasons.append("negative fixed cost on compute-bound kernels (\(Units.formatSeconds(law.computeRampFLOPs / peak)))")
+      }
+      if fit.fitted[3] && law.memoryRampBytes < 0 {
+        reasons.append("negative fixed cost on memory-bound kernels (\(Units.formatSeconds(law.memoryRampBytes / bandwidth)))")
+      }
     }
-    if fit.fitted[3] && law.memoryRampBytes < 0 {
-      return "\(fit.name): negative fixed cost on memory-bound kernels (\(Units.formatSeconds(law.memoryRampBytes / bandwidth)))"
-    }
-    return nil
+    return reasons.isEmpty ? nil : "\(fit.name): " + reasons.joined(separator: "; ")
   }
 
   /// Ramp FLOPs and bytes equal to one kernel launch for these measurements (see

@@ -29,25 +29,36 @@ struct AccuracyCommand: ParsableCommand {
 
   func run() throws {
     do {
-      let catalog = try catalogOptions.load()
-      let loaded = try input.load(catalog: catalog)
-      let measurements = holdout ? loaded.measurements.interleavedHalves().holdout : loaded.measurements
-      let report = AccuracyReport.evaluate(
-        gpu: loaded.gpu, measurements: measurements, operatorTiming: .costModel,
-        collectiveTiming: loaded.cluster.map(CollectiveTiming.init))
-      if json {
-        try JSONOutput.print(AccuracyOutput(gpu: loaded.gpu.name, cluster: loaded.cluster?.name, heldOutHalfOnly: holdout, report: report, skipped: measurements.skipped))
-      } else {
-        print("Accuracy of \(loaded.gpu.name) (\(loaded.gpu.efficiency.uncertainty?.calibrated == true ? "calibrated" : "uncalibrated") profile)"
-          + (loaded.cluster.map { " on \($0.name)" } ?? "") + (holdout ? ", held-out half" : "") + ":")
-        print(AccuracyText.table(report))
-        print(AccuracyText.notes(report: report, skipped: measurements.skipped))
-      }
+      print(try render())
     } catch let error as UserFacingError {
       throw error
     } catch {
       throw UserFacingError(error)
     }
+  }
+
+  func render() throws -> String {
+    let catalog = try catalogOptions.load()
+    let loaded = try input.load(catalog: catalog)
+    let measurements = holdout ? loaded.measurements.interleavedHalves().holdout : loaded.measurements
+    let report = AccuracyReport.evaluate(
+      gpu: loaded.gpu, measurements: measurements, operatorTiming: .costModel,
+      collectiveTiming: loaded.cluster.map(CollectiveTiming.init))
+    if json {
+      return try JSONOutput.string(
+        AccuracyOutput(
+          gpu: loaded.gpu.name, cluster: loaded.cluster?.name, heldOutHalfOnly: holdout, report: report,
+          skipped: measurements.skipped))
+    }
+    let calibrated = loaded.gpu.efficiency.uncertainty?.calibrated == true
+    var lines = [
+      "Accuracy of \(loaded.gpu.name) (\(calibrated ? "calibrated" : "uncalibrated") profile)"
+        + (loaded.cluster.map { " on \($0.name)" } ?? "") + (holdout ? ", held-out half" : "") + ":",
+      AccuracyText.table(report),
+    ]
+    let notes = AccuracyText.notes(report: report, skipped: measurements.skipped)
+    if !notes.isEmpty { lines.append(notes) }
+    return lines.joined(separator: "\n")
   }
 }
 

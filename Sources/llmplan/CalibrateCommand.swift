@@ -53,43 +53,58 @@ struct CalibrateCommand: ParsableCommand {
 
   func run() throws {
     do {
-      let catalog = try catalogOptions.load()
-      let loaded = try input.load(catalog: catalog)
-      let halves = loaded.measurements.interleavedHalves()
-      let fitSet = holdout ? halves.fit : loaded.measurements
-      let files = input.measurements.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", ")
-      let note = files + (holdout ? "; fitted on the interleaved half" : "")
-      let result = try Calibrator(gpu: loaded.gpu, cluster: loaded.cluster, operatorTiming: .costModel).calibrate(fitSet, sourceNote: note)
-      var heldOut: (before: AccuracyReport, after: AccuracyReport)?
-      if holdout {
-        let timing = loaded.cluster.map(CollectiveTiming.init)
-        heldOut = (
-          AccuracyReport.evaluate(gpu: loaded.gpu, measurements: halves.holdout, operatorTiming: .costModel, collectiveTiming: timing),
-          AccuracyReport.evaluate(gpu: result.calibratedGPU, measurements: halves.holdout, operatorTiming: .costModel, collectiveTiming: timing)
-        )
-      }
-      var written: String?
-      let mayWrite = result.isPhysical || keepPhysical
-      if let out, mayWrite {
-        try write(result.calibratedGPU, basedOn: loaded.gpu, catalog: catalog, to: out)
-        written = out
-      }
-      if json {
-        try JSONOutput.print(CalibrationOutput(result, heldOut: heldOut, written: written))
-      } else {
-        print(CalibrationText.render(result, heldOut: heldOut, cluster: loaded.cluster, skipped: loaded.measurements.skipped))
-        if let written { print("Wrote \(written)") }
-      }
-      if !result.isPhysical && !keepPhysical {
-        throw UserFacingError(
-          message: "refused: \(result.refusals.count) fitted parameter set(s) are not physical (listed above); nothing written. "
-            + "Fix the data, or pass --keep-physical to write only the physical ones.")
-      }
+      let outcome = try execute()
+      print(outcome.text)
+      if let refusal = outcome.refusal { throw UserFacingError(message: refusal) }
     } catch let error as UserFacingError {
       throw error
     } catch {
       throw UserFacingError(error)
     }
+  }
+
+  /// What one run printed, wrote and refused.
+  struct Outcome {
+    var text: String
+    var written: String?
+    /// Set when non-physical parameters stopped the write (the command then fails).
+    var refusal: String?
+  }
+
+  func execute() throws -> Outcome {
+    let catalog = try catalogOptions.load()
+    let loaded = try input.load(catalog: catalog)
+    let halves = loaded.measurements.interleavedHalves()
+    let fitSet = holdout ? halves.fit : loaded.measurements
+    let files = input.measurements.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", ")
+    let note = files + (holdout ? "; fitted on the interleaved half" : "")
+    let result = try Calibrator(gpu: loaded.gpu, cluster: loaded.cluster, operatorTiming: .costModel).calibrate(fitSet, sourceNote: note)
+    var heldOut: (before: AccuracyReport, after: AccuracyReport)?
+    if holdout {
+      let timing = loaded.cluster.map(CollectiveTiming.init)
+      heldOut = (
+        AccuracyReport.evaluate(gpu: loaded.gpu, measurements: halves.holdout, operatorTiming: .costModel, collectiveTiming: timing),
+        AccuracyReport.evaluate(gpu: result.calibratedGPU, measurements: halves.holdout, operatorTiming: .costModel, collectiveTiming: timing)
+      )
+    }
+    var written: String?
+    if let out, result.isPhysical || keepPhysical {
+      try write(result.calibratedGPU, basedOn: loaded.gpu, catalog: catalog, to: out)
+      written = out
+    }
+    var text: String
+    if json {
+      text = try JSONOutput.string(CalibrationOutput(result, heldOut: heldOut, written: written))
+    } else {
+      text = CalibrationText.render(result, heldOut: heldOut, cluster: loaded.cluster, skipped: loaded.measurements.skipped)
+      if let written { text += "\nWrote \(written)" }
+    }
+    var refusal: String?
+    if !result.isPhysical && !keepPhysical {
+      refusal = "refused: \(result.refusals.count) fitted parameter set(s) are not physical (listed above); nothing written. "
+        + "Fix the data, or pass --keep-physical to write the physical ones and the physical alternatives."
+    }
+    return Outcome(text: text, written: written, refusal: refusal)
   }
 
   /// Writes the GPU file with its `efficiency` block replaced, then reads it back to check it.
@@ -180,6 +195,12 @@ struct CalibrationOutput: Encodable {
 
 /// Text of `llmplan calibrate`.
 enum CalibrationText {
+  /// "4.28 GFLOP", "0 FLOP".
+  static func flops(_ value: Double) -> String {
+    let text = TextTable.count(value)
+    return text.hasSuffix(" ") || text.last?.isNumber == true ? text + " FLOP" : text + "FLOP"
+  }
+
   static func render(
     _ result: CalibrationResult, heldOut: (before: AccuracyReport, after: AccuracyReport)?, cluster: Cluster?,
     skipped: [SkippedMeasurements]
@@ -206,7 +227,7 @@ enum CalibrationText {
         }
         rows.append([
           fit.name, "\(fit.points)", value(0, String(format: "%.3f", law.computeMax)),
-          value(1, TextTable.count(law.computeHalfSaturationFLOPs) + "FLOP"),
+          value(1, CalibrationText.flops(law.computeHalfSaturationFLOPs)),
           value(2, String(format: "%.3f", law.memoryMax)), value(3, Units.formatBytes(law.memoryHalfSaturationBytes)),
           AccuracyText.medianText(fit.relativeErrors),
           fit.refusal == nil ? (fit.converged ? "ok" : "ok (best of \(fit.rounds) rounds)") : "REFUSED",
@@ -215,7 +236,7 @@ enum CalibrationText {
           let law = alternative.law
           rows.append([
             "  physical alternative", "", String(format: "%.3f", law.computeMax) + (alternative.fitted[0] ? "" : " *"),
-            TextTable.count(law.computeHalfSaturationFLOPs) + "FLOP" + (alternative.fitted[1] ? "" : " *"),
+            CalibrationText.flops(law.computeHalfSaturationFLOPs) + (alternative.fitted[1] ? "" : " *"),
             String(format: "%.3f", law.memoryMax) + (alternative.fitted[2] ? "" : " *"),
             Units.formatBytes(law.memoryHalfSaturationBytes) + (alternative.fitted[3] ? "" : " *"),
             AccuracyText.medianText(alternative.relativeErrors),
