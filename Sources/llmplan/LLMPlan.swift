@@ -23,6 +23,7 @@ struct LLMPlan: ParsableCommand {
       ClustersCommand.self,
       EstimateCommand.self,
       OpsCommand.self,
+      BenchCommand.self,
     ]
   )
 }
