@@ -18,6 +18,7 @@ struct LLMPlan: ParsableCommand {
       """,
     subcommands: [
       // Each subcommand lives in its own file; keep one per line.
+      CommCommand.self,
     ]
   )
 }
