@@ -18,13 +18,14 @@ import PlanCore
 ///   reduced up one tree and broadcast down it, pipelined in small chunks, so in steady state
 ///   every tree edge carries its half up and down at once and the two trees run together:
 ///   `T = 2·(hops·(α + ℓ_intra) + levels·(α + ℓ_inter)) + bytes · τ_tree`, τ_tree from loading
-///   every tree edge with ½ of the message in each direction. The pipeline fill (a chunk-time
-///   per level) is neglected next to the α terms, as NCCL's tuning model does.
+///   every tree edge with ½ of the message in each direction. The pipeline fill (one chunk-time
+///   per level) is neglected: it is small once the message spans many chunks, and for tiny
+///   messages the α terms dominate.
 /// - Send/recv: one transfer, `α + ℓ + bytes · τ`.
 extension CommModel {
   func computeAlgorithms(_ collective: Collective, gpus: [Int]) throws -> [AlgorithmCost] {
     try validateEfficiency()
-    let network = try FlowNetwork.build(cluster: cluster, adjacency: adjacency, members: gpus)
+    let network = try FlowNetwork.build(cluster: cluster, adjacency: adjacency, nodeOfVertex: nodeOfVertex, members: gpus)
     let n = gpus.count
     switch collective {
     case .sendRecv:

@@ -25,8 +25,8 @@ struct RingPlan: Sendable, Hashable {
 /// channels at once; we try the plans below and keep the fastest.
 extension CommModel {
   /// The fastest ring plan; ties keep the earlier plan. Plans (`ringPlans`) are each routed
-  /// both ways (`bestBottleneck`). If none reaches the injection bound (every GPU sending one
-  /// chunk per step through all its links), rings packed into the link capacities as NCCL's
+  /// both ways (`bestBottleneck`). If none reaches the lower bound of a ring step
+  /// (`ringStepLowerBoundSecondsPerUnit`), rings packed into the link capacities as NCCL's
   /// channel search does (`FlowNetwork.packRings`) are tried as well.
   func bestRing(_ network: FlowNetwork, count n: Int) -> (plan: RingPlan, bound: FlowBottleneck) {
     var best: (plan: RingPlan, bound: FlowBottleneck)?
@@ -36,7 +36,7 @@ extension CommModel {
       best = (plan, bound)
     }
     var chosen = best!
-    if chosen.bound.secondsPerUnit > network.injectionBoundSecondsPerUnit() * (1 + 1e-9),
+    if chosen.bound.secondsPerUnit > network.ringStepLowerBoundSecondsPerUnit() * (1 + 1e-9),
       let packed = network.packRings(count: n), isFaster(packed.bound, than: chosen.bound)
     {
       chosen = packed

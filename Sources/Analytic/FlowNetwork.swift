@@ -64,6 +64,8 @@ struct FlowNetwork: Sendable {
   let domains: [Domain]
   let memberNode: [Int]
   let domainOfNode: [Int]
+  /// Node of each local vertex (-1: the network between nodes).
+  let vertexNode: [Int]
   /// True when the members could only be joined through GPUs outside the group.
   let relaysThroughOtherGPUs: Bool
 
@@ -75,7 +77,9 @@ struct FlowNetwork: Sendable {
   }
 
   /// Builds and solves the network for `members` (distinct, valid GPU indices, at least two).
-  static func build(cluster: Cluster, adjacency clusterAdjacency: [[Int]], members: [Int]) throws -> FlowNetwork {
+  static func build(
+    cluster: Cluster, adjacency clusterAdjacency: [[Int]], nodeOfVertex: [Int?], members: [Int]
+  ) throws -> FlowNetwork {
     for (index, link) in cluster.links.enumerated() {
       guard link.a >= 0, link.b >= 0, link.a < cluster.vertexCount, link.b < cluster.vertexCount, link.a != link.b
       else { throw CommError("link \(index) of cluster \(cluster.name) has invalid endpoints (\(link.a), \(link.b))") }
@@ -89,10 +93,24 @@ struct FlowNetwork: Sendable {
     guard cluster.nodeOfGPU.count == cluster.gpuCount, cluster.nodeOfGPU.allSatisfy({ $0 >= 0 && $0 < cluster.nodeCount })
     else { throw CommError("cluster \(cluster.name) does not give every GPU a valid node") }
     let memberSet = Set(members)
-    var component = reachable(from: members[0], cluster: cluster, adjacency: clusterAdjacency) {
-      $0 >= cluster.gpuCount || memberSet.contains($0)
-    }
+    let memberNodes = Set(members.map { cluster.nodeOfGPU[$0] })
+    var component: [Bool]
     var relayed = false
+    // A group inside one node first tries that node's own fabric (it never needs the NICs).
+    if memberNodes.count == 1, let node = memberNodes.first {
+      component = reachable(from: members[0], cluster: cluster, adjacency: clusterAdjacency) {
+        nodeOfVertex[$0] == node && ($0 >= cluster.gpuCount || memberSet.contains($0))
+      }
+      if !members.allSatisfy({ component[$0] }) {
+        component = reachable(from: members[0], cluster: cluster, adjacency: clusterAdjacency) {
+          $0 >= cluster.gpuCount || memberSet.contains($0)
+        }
+      }
+    } else {
+      component = reachable(from: members[0], cluster: cluster, adjacency: clusterAdjacency) {
+        $0 >= cluster.gpuCount || memberSet.contains($0)
+      }
+    }
     if !members.allSatisfy({ component[$0] }) {
       component = reachable(from: members[0], cluster: cluster, adjacency: clusterAdjacency) { _ in true }
       let cut = members.filter { !component[$0] }
@@ -135,7 +153,7 @@ struct FlowNetwork: Sendable {
     // Node fabrics: the node's switches and its members, if they join its members.
     let memberNode = members.map { cluster.nodeOfGPU[$0] }
     var domainOfNode = [Int](repeating: 0, count: cluster.nodeCount)
-    let vertexNode = cluster.nodeOfVertex
+    let vertexNode = nodeOfVertex
     for node in 0..<cluster.nodeCount where memberNode.filter({ $0 == node }).count >= 2 {
       let inside = (0..<m).map { v -> Bool in
         let c = clusterVertex[v]
@@ -164,7 +182,8 @@ struct FlowNetwork: Sendable {
     }
     return FlowNetwork(
       clusterVertex: clusterVertex, edges: edges, adjacency: adjacency, memberVertex: memberVertex, domains: domains,
-      memberNode: memberNode, domainOfNode: domainOfNode, relaysThroughOtherGPUs: relayed)
+      memberNode: memberNode, domainOfNode: domainOfNode, vertexNode: clusterVertex.map { vertexNode[$0] ?? -1 },
+      relaysThroughOtherGPUs: relayed)
   }
 
   /// Solves the connected sub-network on the vertices of `vertexMask`.

@@ -4,10 +4,13 @@
 /// link it crosses, and searches again). This finds rings through cross links that no single
 /// order uses, e.g. on a 4-GPU ring with diagonals.
 extension FlowNetwork {
-  /// A lower bound on the seconds per unit of a ring step (every member sends one unit and
-  /// receives one): no routing can beat a member's own link capacity. Full-duplex links count
-  /// in each direction, half-duplex links once for both.
-  func injectionBoundSecondsPerUnit() -> Double {
+  /// A lower bound on the seconds per unit of a ring step (every member sends one unit to
+  /// the next): no routing can beat
+  /// - a member's own links (it sends one unit and receives one): full-duplex links count in
+  ///   each direction, half-duplex links once for both;
+  /// - a node's links to the rest (when the group spans several nodes, every ring leaves
+  ///   each node and enters it at least once per step).
+  func ringStepLowerBoundSecondsPerUnit() -> Double {
     var bound = 0.0
     for vertex in memberVertex {
       var full = 0.0
@@ -16,6 +19,17 @@ extension FlowNetwork {
         if edges[index].halfDuplex { half += edges[index].bytesPerSecond } else { full += edges[index].bytesPerSecond }
       }
       bound = max(bound, 1 / (full + half), 2 / (2 * full + half))
+    }
+    let nodes = Set(memberNode)
+    if nodes.count > 1 {
+      for node in nodes {
+        var full = 0.0
+        var half = 0.0
+        for edge in edges where (vertexNode[edge.a] == node) != (vertexNode[edge.b] == node) {
+          if edge.halfDuplex { half += edge.bytesPerSecond } else { full += edge.bytesPerSecond }
+        }
+        bound = max(bound, 1 / (full + half), 2 / (2 * full + half))
+      }
     }
     return bound
   }

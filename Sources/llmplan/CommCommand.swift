@@ -126,6 +126,7 @@ struct CommReport: Encodable {
   var routing: String
   var order: [Int]
   var channels: [[Int]]
+  var channelShares: [Double]
   var latencySeconds: Double
   var algorithmBytesPerSecond: Double?
   var busBytesPerSecond: Double?
@@ -145,6 +146,7 @@ struct CommReport: Encodable {
     routing = estimate.routing
     order = estimate.order
     channels = estimate.channels
+    channelShares = estimate.channelShares
     latencySeconds = estimate.latencySeconds
     // Infinite when nothing moves (one GPU, zero bytes): JSON has no infinity, so omit.
     algorithmBytesPerSecond = estimate.algorithmBytesPerSecond.isFinite ? estimate.algorithmBytesPerSecond : nil

@@ -179,7 +179,7 @@ enum CommFixtures {
     let cluster = F.ring(
       gpus: 4, bytesPerSecond: F.ringLinkBytesPerSecond, diagonalBytesPerSecond: F.diagonalBytesPerSecond)
     let model = CommModel(cluster: cluster, efficiency: F.ideal())
-    let network = try FlowNetwork.build(cluster: cluster, adjacency: model.adjacency, members: [0, 1, 2, 3])
+    let network = try FlowNetwork.build(cluster: cluster, adjacency: model.adjacency, nodeOfVertex: model.nodeOfVertex, members: [0, 1, 2, 3])
     func current(_ a: Int, _ b: Int) -> Double {
       let e = network.edges.firstIndex { ($0.a == a && $0.b == b) || ($0.a == b && $0.b == a) }!
       let sign = network.edges[e].a == a ? 1.0 : -1.0
@@ -204,7 +204,7 @@ enum CommFixtures {
       let b = 20e9
       let cluster = F.ring(gpus: n, bytesPerSecond: b)
       let model = CommModel(cluster: cluster, efficiency: F.ideal())
-      let network = try FlowNetwork.build(cluster: cluster, adjacency: model.adjacency, members: Array(0..<n))
+      let network = try FlowNetwork.build(cluster: cluster, adjacency: model.adjacency, nodeOfVertex: model.nodeOfVertex, members: Array(0..<n))
       let transfers = (0..<n).map { FlowTransfer(from: $0, to: ($0 + 1) % n, weight: 1) }
       let bound = network.bottleneck(of: transfers, routing: .electrical)
       #expect(F.close(bound.secondsPerUnit, Double(n - 1) / Double(n) / b))
@@ -226,14 +226,52 @@ enum CommFixtures {
     #expect(withCross.secondsPerByte < withoutCross.secondsPerByte * (1 - 1e-6))
     let injection = 1.5 / (2 * F.ringLinkBytesPerSecond + F.diagonalBytesPerSecond)
     #expect(withCross.secondsPerByte >= injection * (1 - 1e-9))
-    // And the electrical flow alone, one ring 0→1→2→3, also gets faster with cross links.
-    for (model, slower) in [(crossed, false), (plain, true)] {
-      let network = try FlowNetwork.build(cluster: model.cluster, adjacency: model.adjacency, members: group)
+    // The electrical flow alone, one ring step 0→1, 1→2, 2→3, 3→0. Pure ring: 3/4 of a chunk
+    // on each link direction (see electricalRingStepOnAPureRing). With diagonals, rotate the
+    // lone 0→1 solution of laplacianSolutionOfTheCrossLinkedRing (0→1 7/12, 0→3 1/4, 3→2 1/12,
+    // 3→1 1/6, 0→2 1/6, 2→1 1/4) to the four demands: ring link 0→1 carries 7/12 forward and
+    // 1/4 + 1/12 + 1/4 = 7/12 backward; diagonal 0→2 carries 1/6 from demands 0→1 and 1→2
+    // each way: 1/3 per direction. Busiest: a diagonal, (1/3)/37.5 GB/s < (3/4)/75 GB/s.
+    for (model, crossLinks) in [(crossed, true), (plain, false)] {
+      let network = try FlowNetwork.build(
+        cluster: model.cluster, adjacency: model.adjacency, nodeOfVertex: model.nodeOfVertex, members: group)
       let step = network.bottleneck(of: (0..<4).map { FlowTransfer(from: $0, to: ($0 + 1) % 4, weight: 1) }, routing: .electrical)
-      // Pure ring: 3/4 chunk per link direction (see electricalRingStepOnAPureRing).
-      if slower { #expect(F.close(step.secondsPerUnit, 0.75 / F.ringLinkBytesPerSecond)) }
-      else { #expect(step.secondsPerUnit < 0.75 / F.ringLinkBytesPerSecond) }
+      if crossLinks {
+        #expect(F.close(step.secondsPerUnit, (1.0 / 3) / F.diagonalBytesPerSecond))
+        #expect(network.edges[step.edge].bytesPerSecond == F.diagonalBytesPerSecond)
+      } else {
+        #expect(F.close(step.secondsPerUnit, 0.75 / F.ringLinkBytesPerSecond))
+      }
     }
+  }
+
+  @Test func gpusJoinedOnlyThroughOtherGPUsRelayAndSaySo() throws {
+    // Ring of four, group {0, 2}: no link or switch joins them, so GPUs 1 and 3 must relay.
+    // Two equal two-link paths in parallel: half the bytes on each, B/2 per byte on every
+    // link ⇒ bytes/(2B); latency α + 2ℓ on either path.
+    let b = 40e9
+    let ell = 1e-6
+    let alpha = 2e-6
+    let model = CommModel(cluster: F.ring(gpus: 4, bytesPerSecond: b, latency: ell), efficiency: F.ideal(stepSeconds: alpha))
+    let curve = try model.curve(.sendRecv, gpus: [0, 2])
+    #expect(F.close(curve.secondsPerByte, 1 / (2 * b)))
+    #expect(F.close(curve.latencySeconds, alpha + 2 * ell))
+    #expect(try model.estimate(.sendRecv, bytes: 1e6, gpus: [0, 2]).relaysThroughOtherGPUs)
+    #expect(try !model.estimate(.sendRecv, bytes: 1e6, gpus: [0, 1]).relaysThroughOtherGPUs)
+  }
+
+  @Test func cachedCurvesAreTheSameFromManyTasks() async throws {
+    // The memo is shared by copies of the model and guarded by a lock: concurrent callers
+    // must all see the curve a fresh model computes.
+    let model = CommModel(cluster: F.twoNodes, efficiency: F.ideal())
+    let expected = try CommModel(cluster: F.twoNodes, efficiency: F.ideal()).curve(.allReduce, gpus: [0, 1, 8, 9])
+    let curves = try await withThrowingTaskGroup(of: CollectiveCostCurve.self) { group in
+      for _ in 0..<16 { group.addTask { try model.curve(.allReduce, gpus: [0, 1, 8, 9]) } }
+      var all: [CollectiveCostCurve] = []
+      for try await curve in group { all.append(curve) }
+      return all
+    }
+    #expect(curves.count == 16 && curves.allSatisfy { $0 == expected })
   }
 }
 
