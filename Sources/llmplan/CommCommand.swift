@@ -11,7 +11,8 @@ struct CommCommand: ParsableCommand {
     discussion: """
       Routes the collective's traffic over the cluster graph (electrical flow over every path, \
       or the widest single path, whichever is faster), finds the busiest link, and compares \
-      the ring and double-binary-tree algorithms the way NCCL picks between them. Sizes take \
+      the ring and tree (chains inside nodes, double binary tree across nodes) algorithms the \
+      way NCCL picks between them. Sizes take \
       units: --bytes "16 MB", "16MiB", 1048576. For all_reduce the size is each GPU's buffer; \
       for all_gather the gathered buffer; for send_recv the payload (--placement SRC,DST).
       """)
