@@ -24,6 +24,7 @@ struct LLMPlan: ParsableCommand {
       EstimateCommand.self,
       OpsCommand.self,
       BenchCommand.self,
+      CommCommand.self,
     ]
   )
 }
