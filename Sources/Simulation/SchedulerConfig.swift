@@ -70,3 +70,19 @@ public struct SimulationOptions: Sendable, Hashable {
     self.progressInterval = progressInterval
   }
 }
+
+extension SchedulerConfig {
+  /// The scheduler a scenario asks for: its overrides on top of this type's defaults, with
+  /// the KV capacity from the scenario if it gives one, else `kvCacheBlocks` (from the
+  /// memory model). Throws if the result is inconsistent.
+  public init(_ options: ScenarioScheduler, kvCacheBlocks: Int) throws {
+    let defaults = SchedulerConfig(kvCacheBlocks: kvCacheBlocks)
+    self.init(
+      kvCacheBlocks: options.kvCacheBlocks ?? kvCacheBlocks, blockSizeTokens: options.blockSizeTokens ?? defaults.blockSizeTokens,
+      maxNumSeqs: options.maxNumSeqs ?? defaults.maxNumSeqs,
+      maxNumBatchedTokens: options.maxNumBatchedTokens ?? defaults.maxNumBatchedTokens,
+      chunkedPrefill: options.chunkedPrefill ?? defaults.chunkedPrefill, waitingQueueCap: options.waitingQueueCap,
+      queueTimeoutSeconds: options.queueTimeoutSeconds)
+    try validate()
+  }
+}

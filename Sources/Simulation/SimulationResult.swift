@@ -119,7 +119,9 @@ public struct RejectionCounts: Sendable, Hashable, Codable {
 public struct SimulationResult: Sendable, Hashable, Codable {
   /// Measured requests (arrived in the measurement window).
   public var arrived: Int
-  /// Completed before the drain limit and within the SLO (TTFT and TPOT bounds).
+  /// Completed before the drain limit and within the SLO (TTFT and TPOT bounds; TPOT is
+  /// undefined for a one-token output, which is judged on TTFT alone). Without an SLO every
+  /// completed request succeeds.
   public var succeeded: Int
   /// Completed before the drain limit but outside the SLO.
   public var failedSLO: Int

@@ -123,9 +123,15 @@ import Testing
     let result = try Simulator(
       workload: workload, layout: Layout(tp: 1, pp: layout.pp, dp: layout.dp),
       timing: SimpleRooflineTiming.llama2_7B_A100(stages: layout.pp),
-      scheduler: SchedulerConfig(kvCacheBlocks: scenario.scheduler.kvCacheBlocks ?? 6850), router: scenario.router,
+      scheduler: try SchedulerConfig(scenario.scheduler, kvCacheBlocks: 6850), router: scenario.router,
       slo: scenario.slo
     ).run()
     #expect(result.arrived > 0)
+    // The example's overrides reach the scheduler; unspecified ones keep the defaults.
+    let config = try SchedulerConfig(scenario.scheduler, kvCacheBlocks: 6850)
+    #expect(config.waitingQueueCap == 2000 && config.queueTimeoutSeconds == 60 && config.kvCacheBlocks == 6850)
+    #expect(throws: SimulationError.self) {
+      _ = try SchedulerConfig(ScenarioScheduler(maxNumSeqs: 512, maxNumBatchedTokens: 256), kvCacheBlocks: 10)
+    }
   }
 }
