@@ -465,8 +465,8 @@ public enum TraceFile {
       }
       func tokens(_ column: String) throws -> Int {
         let (value, location) = cell(column)
-        guard let n = Int(value), n >= 1, n < 1 << 30 else {
-          throw CatalogError(file: file, field: location, reason: "\"\(value)\" is not a whole number of tokens ≥ 1")
+        guard let n = Int(value), n >= 1, n <= 1 << 28 else {
+          throw CatalogError(file: file, field: location, reason: "\"\(value)\" is not a whole number of tokens in 1…2²⁸")
         }
         return n
       }

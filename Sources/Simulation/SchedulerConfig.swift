@@ -40,7 +40,9 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
   func validate() throws {
     func fail(_ reason: String) -> SimulationError { .invalidConfiguration(reason) }
     guard kvCacheBlocks > 0 else { throw fail("kvCacheBlocks must be positive (got \(kvCacheBlocks)); the model does not fit") }
-    guard blockSizeTokens > 0 else { throw fail("blockSizeTokens must be positive (got \(blockSizeTokens))") }
+    guard blockSizeTokens > 0, blockSizeTokens <= 65536 else {
+      throw fail("blockSizeTokens must be 1…65536 (got \(blockSizeTokens))")
+    }
     guard maxNumSeqs > 0 else { throw fail("maxNumSeqs must be positive (got \(maxNumSeqs))") }
     guard maxNumBatchedTokens >= maxNumSeqs else {
       throw fail("maxNumBatchedTokens (\(maxNumBatchedTokens)) must be at least maxNumSeqs (\(maxNumSeqs)), as in vLLM")

@@ -16,6 +16,10 @@ public struct SampledRequests: Sendable, Equatable {
 
   public var count: Int { arrivalSeconds.count }
 
+  /// Longest prompt or output accepted (2²⁸ tokens): keeps the engine's 32-bit token
+  /// arithmetic (prompt + output + a block) far from overflow.
+  public static let maximumTokens = 1 << 28
+
   /// Draws the requests of `workload` with `seed`. Throws `SimulationError.invalidWorkload`
   /// naming what is wrong.
   public static func sample(_ workload: Workload, seed: UInt64) throws -> SampledRequests {
@@ -36,11 +40,11 @@ public struct SampledRequests: Sendable, Equatable {
         guard request.arrivalSeconds.isFinite, request.arrivalSeconds >= 0 else {
           throw SimulationError.invalidWorkload("trace request \(index + 1) arrives at \(request.arrivalSeconds) s")
         }
-        guard request.promptTokens >= 1, request.outputTokens >= 1, request.promptTokens < Int(Int32.max / 2),
-          request.outputTokens < Int(Int32.max / 2)
+        guard request.promptTokens >= 1, request.outputTokens >= 1, request.promptTokens <= maximumTokens,
+          request.outputTokens <= maximumTokens
         else {
           throw SimulationError.invalidWorkload(
-            "trace request \(index + 1) has \(request.promptTokens) prompt and \(request.outputTokens) output tokens (each must be ≥ 1)")
+            "trace request \(index + 1) has \(request.promptTokens) prompt and \(request.outputTokens) output tokens (each must be 1…\(maximumTokens))")
         }
         result.arrivalSeconds.append(request.arrivalSeconds)
         result.promptTokens.append(Int32(request.promptTokens))
@@ -154,23 +158,23 @@ public struct SampledRequests: Sendable, Equatable {
 
   static func validate(_ distribution: LengthDistribution, what: String) throws {
     func fail(_ reason: String) -> SimulationError { .invalidWorkload("\(what): \(reason)") }
-    let limit = Int(Int32.max / 2)
+    let limit = maximumTokens
     switch distribution {
     case .fixed(let n):
-      guard n >= 1, n <= limit else { throw fail("length must be ≥ 1 token (got \(n))") }
+      guard n >= 1, n <= limit else { throw fail("length must be 1…\(limit) tokens (got \(n))") }
     case .uniform(let low, let high):
-      guard low >= 1, low <= high, high <= limit else { throw fail("uniform range \(low)–\(high) must satisfy 1 ≤ low ≤ high") }
+      guard low >= 1, low <= high, high <= limit else { throw fail("uniform range \(low)–\(high) must satisfy 1 ≤ low ≤ high ≤ \(limit)") }
     case .normal(let mean, let sd, let lo, let hi):
       guard mean.isFinite, sd.isFinite, sd >= 0 else { throw fail("normal needs a finite mean and σ ≥ 0") }
-      guard lo >= 1, lo <= hi, hi <= limit else { throw fail("normal clip range \(lo)–\(hi) must satisfy 1 ≤ min ≤ max") }
+      guard lo >= 1, lo <= hi, hi <= limit else { throw fail("normal clip range \(lo)–\(hi) must satisfy 1 ≤ min ≤ max ≤ \(limit)") }
     case .logNormal(let median, let sigma, let lo, let hi):
       guard median.isFinite, median > 0, sigma.isFinite, sigma >= 0 else {
         throw fail("log-normal needs a median > 0 and σ ≥ 0")
       }
-      guard lo >= 1, lo <= hi, hi <= limit else { throw fail("log-normal clip range \(lo)–\(hi) must satisfy 1 ≤ min ≤ max") }
+      guard lo >= 1, lo <= hi, hi <= limit else { throw fail("log-normal clip range \(lo)–\(hi) must satisfy 1 ≤ min ≤ max ≤ \(limit)") }
     case .empirical(let values):
       guard !values.isEmpty, values.allSatisfy({ $0 >= 1 && $0 <= limit }) else {
-        throw fail("an empirical distribution needs at least one value, all ≥ 1")
+        throw fail("an empirical distribution needs at least one value, all in 1…\(limit)")
       }
     }
   }
