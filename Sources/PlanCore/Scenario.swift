@@ -482,3 +482,12 @@ public enum TraceFile {
     return result
   }
 }
+
+extension LengthDistribution {
+  /// Reads a length written on the command line: `"2000"` (fixed) or `"1000-2000"` (uniform).
+  /// Errors name `option`.
+  public static func parse(_ text: String, option: String) throws -> LengthDistribution {
+    let reader = FieldReader(file: "command line", object: [option: text])
+    return try ScenarioField.length(reader, option)
+  }
+}

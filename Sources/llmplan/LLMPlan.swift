@@ -25,6 +25,7 @@ struct LLMPlan: ParsableCommand {
       OpsCommand.self,
       BenchCommand.self,
       CommCommand.self,
+      SimulateCommand.self,
     ]
   )
 }
