@@ -19,7 +19,7 @@ import PlanCore
 /// - `roundRobin`: each replica is a separate chain fed λ/dp. Every dp-th arrival of a Poisson
 ///   stream is Erlang-dp spaced, more regular than Poisson, so feeding the chain Poisson
 ///   arrivals over-states waiting (conservative). A renewal stream of gap cv² keeps cv²/dp.
-/// - `leastOutstanding`, `leastKV`: modelled as one pooled queue in front of all replicas:
+/// - `leastOutstanding`, `leastKVLoad`: modelled as one pooled queue in front of all replicas:
 ///   state n = requests in the deployment, the running ones spread as evenly as possible
 ///   (n = q·dp + r: r replicas run q+1, the others q), departure rate
 ///   r·μ(q+1) + (dp−r)·μ(q) up to n = dp·B, dp·μ(B) above, dp·Q waiting places. This is

@@ -8,14 +8,6 @@ public struct LoadModelError: Error, CustomStringConvertible, Equatable, Sendabl
 }
 
 /// How a data-parallel deployment spreads requests over its replicas.
-public enum RouterPolicy: String, CaseIterable, Sendable, Codable {
-  /// Replica `i mod dp` gets request `i`.
-  case roundRobin
-  /// The replica with the fewest requests in flight (running + waiting).
-  case leastOutstanding
-  /// The replica with the most free KV cache.
-  case leastKV
-}
 
 /// What the load model needs to know about one replica, filled in by the cost and memory
 /// models for one layout. Validated once at construction, so the evaluation hot path does no

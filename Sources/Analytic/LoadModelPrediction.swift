@@ -1,3 +1,4 @@
+import PlanCore
 /// Why a load prediction carries no steady-state figures.
 public enum UnstableReason: String, Sendable, Codable {
   /// λ ≥ the deployment's capacity (dp · μ(B)): the queue grows for as long as the traffic

@@ -23,6 +23,9 @@ struct LLMPlan: ParsableCommand {
       ClustersCommand.self,
       EstimateCommand.self,
       OpsCommand.self,
+      BenchCommand.self,
+      CommCommand.self,
+      SimulateCommand.self,
       CalibrateCommand.self,
       AccuracyCommand.self,
     ]

@@ -53,7 +53,7 @@ extension RouterPolicy {
     switch cliName.lowercased() {
     case "round-robin", "roundrobin", "rr": self = .roundRobin
     case "least-outstanding", "leastoutstanding": self = .leastOutstanding
-    case "least-kv", "leastkv": self = .leastKV
+    case "least-kv", "leastkv", "least-kv-load", "least_kv_load": self = .leastKVLoad
     default: return nil
     }
   }

@@ -334,7 +334,7 @@ private let looseSLO = SLO(ttftSeconds: 1e6, tpotSeconds: 1e6)
   @Test func everySolverGivesTheSameReplicaFigures() throws {
     let service = try replica(queueCapacity: 12, batch: 6)
     let slo = SLO(ttftSeconds: 4, tpotSeconds: 0.04)
-    for (router, replicas) in [(RouterPolicy.roundRobin, 2), (.leastOutstanding, 3), (.leastKV, 1)] {
+    for (router, replicas) in [(RouterPolicy.roundRobin, 2), (.leastOutstanding, 3), (.leastKVLoad, 1)] {
       let lambda = 0.85 * Double(replicas) * service.capacityRequestsPerSecond
       let product = try LoadModel.evaluate(
         rateRequestsPerSecond: lambda, replicas: replicas, router: router, service: service, slo: slo)
@@ -531,7 +531,7 @@ private let looseSLO = SLO(ttftSeconds: 1e6, tpotSeconds: 1e6)
 
   @Test func predictionEncodesWithUnitsInTheKeys() throws {
     let service = try replica()
-    let p = try LoadModel.evaluate(rateRequestsPerSecond: 1, replicas: 2, router: .leastKV, service: service, slo: looseSLO)
+    let p = try LoadModel.evaluate(rateRequestsPerSecond: 1, replicas: 2, router: .leastKVLoad, service: service, slo: looseSLO)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     let json = String(decoding: try encoder.encode(p), as: UTF8.self)

@@ -1,0 +1,51 @@
+import Foundation
+import PlanCore
+
+extension AnalyticBenchmark {
+  /// A whole analytic search, as the planner runs it: every candidate layout of `cluster`
+  /// prepared (setup included in the time), then for each layout the no-queue predictions and
+  /// the queueing model at every rate of `rates`. One evaluation = one (layout, rate) pair.
+  public struct SearchMeasurement: Sendable, Hashable, Codable {
+    public var clusterGPUs: Int
+    public var layouts: Int
+    public var fittingLayouts: Int
+    public var rates: Int
+    public var evaluations: Int
+    public var seconds: Double
+    public var evaluationsPerSecond: Double
+    /// Stable (layout, rate) pairs found, a check that the work was really done.
+    public var stableEvaluations: Int
+  }
+
+  public static func searchWithLoad(
+    model: ModelSpec, gpu: GPUSpec, cluster: Cluster, rates: [Double], promptTokens: Int, outputTokens: Int,
+    slo: SLO, config: EngineConfig = EngineConfig()
+  ) throws -> SearchMeasurement {
+    guard !rates.isEmpty else { throw CostModelError("give at least one rate") }
+    let clock = ContinuousClock()
+    let start = clock.now
+    let layouts = candidateLayouts(model: model, cluster: cluster)
+    var fitting = 0
+    var evaluations = 0
+    var stable = 0
+    for layout in layouts {
+      let evaluator = try LayoutEvaluator(model: model, gpu: gpu, cluster: cluster, layout: layout, config: config)
+      let summary = try evaluator.evaluate(promptTokens: promptTokens, outputTokens: outputTokens, batch: 1)
+      evaluations += rates.count
+      guard summary.fits, summary.maxBatch >= 1 else { continue }
+      fitting += 1
+      let service = try evaluator.serviceModel(promptTokens: promptTokens, outputTokens: outputTokens, queueCapacity: nil)
+      for rate in rates {
+        let load = try LoadModel.evaluate(
+          rateRequestsPerSecond: rate, replicas: layout.dp, router: .roundRobin, service: service, slo: slo)
+        if load.stable { stable += 1 }
+      }
+    }
+    let elapsed = clock.now - start
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    return SearchMeasurement(
+      clusterGPUs: cluster.gpuCount, layouts: layouts.count, fittingLayouts: fitting, rates: rates.count,
+      evaluations: evaluations, seconds: seconds,
+      evaluationsPerSecond: seconds > 0 ? Double(evaluations) / seconds : .infinity, stableEvaluations: stable)
+  }
+}

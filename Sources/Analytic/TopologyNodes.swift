@@ -1,0 +1,28 @@
+import PlanCore
+
+extension Cluster {
+  /// Node of every vertex (nil for the network between nodes). GPUs: `nodeOfGPU`. A switch
+  /// belongs to a node when its name is "<node>/…" (a switch declared inside the node in the
+  /// cluster file, such as "node0/nvswitch"), or else when it touches only GPUs and all of
+  /// them sit in that one node; any other switch (an InfiniBand switch, a spine) joins nodes.
+  var nodeOfVertex: [Int?] {
+    var result = [Int?](repeating: nil, count: vertexCount)
+    for gpu in 0..<min(gpuCount, nodeOfGPU.count, vertexCount) { result[gpu] = nodeOfGPU[gpu] }
+    var neighbours = [[Int]](repeating: [], count: vertexCount)
+    for link in links where link.a >= 0 && link.b >= 0 && link.a < vertexCount && link.b < vertexCount {
+      neighbours[link.a].append(link.b)
+      neighbours[link.b].append(link.a)
+    }
+    for vertex in gpuCount..<vertexCount {
+      if let node = nodeNames.firstIndex(where: { vertexNames[vertex].hasPrefix($0 + "/") }) {
+        result[vertex] = node
+        continue
+      }
+      let around = neighbours[vertex]
+      guard !around.isEmpty, around.allSatisfy({ $0 < gpuCount }) else { continue }
+      let nodes = Set(around.map { result[$0] })
+      if nodes.count == 1, let node = nodes.first { result[vertex] = node }
+    }
+    return result
+  }
+}

@@ -1,0 +1,74 @@
+import Analytic
+import ArgumentParser
+import Foundation
+import PlanCore
+
+/// `llmplan bench …`: speed figures, measured in one run on this machine (not timed tests).
+struct BenchCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "bench",
+    abstract: "Measure LLMPlan's own speed (build with -c release for meaningful figures).",
+    subcommands: [BenchAnalyticCommand.self])
+}
+
+struct BenchAnalyticCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "analytic",
+    abstract: "Layout evaluations per second: the analytic model alone, and a whole search with the load model.",
+    discussion: """
+      Part 1 times LayoutEvaluator.evaluate over every candidate layout of the cluster (setup \
+      excluded). Part 2 times a whole search as the planner runs it on an ideal cluster of \
+      --search-gpus GPUs: preparing every layout (collective curves, memory), the no-queue \
+      predictions, the service model and the queueing model at --rates rates; one evaluation \
+      is one (layout, rate) pair, setup included.
+      """)
+
+  @OptionGroup var catalogOptions: CatalogOptions
+  @Option(help: "Model.") var model: String = "llama-2-7b"
+  @Option(help: "GPU.") var gpu: String = "a100-80gb-sxm"
+  @Option(help: "Cluster for part 1.") var cluster: String = "dgx-a100-2node-ib"
+  @Option(help: "Evaluations timed in part 1.") var evaluations: Int = 1_000_000
+  @Option(help: "GPUs of the ideal cluster searched in part 2.") var searchGpus: Int = 1024
+  @Option(help: "Rates per layout in part 2.") var rates: Int = 12
+  @Flag(help: "Print JSON.") var json = false
+
+  struct Output: Encodable {
+    let evaluateOnly: AnalyticBenchmark.Measurement
+    let searchWithLoad: AnalyticBenchmark.SearchMeasurement
+  }
+
+  func run() throws {
+    do {
+      let catalog = try catalogOptions.load()
+      let modelSpec = try catalog.model(model)
+      let gpuSpec = try catalog.gpu(gpu)
+      let clusterSpec = try catalog.cluster(cluster)
+      guard rates >= 1, searchGpus >= 1, evaluations >= 1 else {
+        throw UserFacingError(message: "--rates, --search-gpus and --evaluations must be positive")
+      }
+      let first = try AnalyticBenchmark.layoutEvaluationsPerSecond(
+        model: modelSpec, gpu: gpuSpec, cluster: clusterSpec, evaluations: evaluations)
+      let big = Cluster.idealNodes(gpu: gpuSpec, gpuCount: searchGpus)
+      let rateList = (1...rates).map { Double($0) * 4 }
+      let second = try AnalyticBenchmark.searchWithLoad(
+        model: modelSpec, gpu: gpuSpec, cluster: big, rates: rateList, promptTokens: 1500, outputTokens: 400,
+        slo: SLO(ttftSeconds: 2, tpotSeconds: 0.1))
+      if json {
+        try JSONOutput.print(Output(evaluateOnly: first, searchWithLoad: second))
+        return
+      }
+      print("\(modelSpec.name) on \(gpuSpec.name)")
+      print(
+        "1. evaluate only: \(first.layouts) layouts of \(clusterSpec.name), \(first.evaluations) evaluations in "
+          + "\(Units.formatSeconds(first.seconds)): \(Int(first.evaluationsPerSecond)) evaluations/s")
+      print(
+        "2. search with load model: \(second.layouts) layouts of a \(second.clusterGPUs)-GPU cluster "
+          + "(\(second.fittingLayouts) fit) × \(second.rates) rates = \(second.evaluations) evaluations in "
+          + "\(Units.formatSeconds(second.seconds)), setup included: \(Int(second.evaluationsPerSecond)) evaluations/s")
+    } catch let error as UserFacingError {
+      throw error
+    } catch {
+      throw UserFacingError(error)
+    }
+  }
+}

@@ -1,0 +1,198 @@
+import Analytic
+import ArgumentParser
+import Foundation
+import PlanCore
+
+/// `llmplan comm`: one collective's time on a cluster's topology.
+struct CommCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "comm",
+    abstract: "Time one collective (all-reduce, all-gather, send/recv) on a cluster's topology.",
+    discussion: """
+      Routes the collective's traffic over the cluster graph (electrical flow over every path, \
+      or the widest single path, whichever is faster), finds the busiest link, and compares \
+      the ring and tree (chains inside nodes, double binary tree across nodes) algorithms the \
+      way NCCL picks between them. Sizes take \
+      units: --bytes "16 MB", "16MiB", 1048576. For all_reduce the size is each GPU's buffer; \
+      for all_gather the gathered buffer; for send_recv the payload (--placement SRC,DST).
+      """)
+
+  @OptionGroup var catalogOptions: CatalogOptions
+
+  @Option(name: .long, help: "Cluster name in the catalog, or a path to a cluster JSON file.")
+  var cluster: String
+
+  @Option(name: .long, help: "all_reduce, all_gather or send_recv.")
+  var collective: String
+
+  @Option(name: .long, help: "Number of GPUs in the group (default: the placement's size, else 2).")
+  var gpus: Int?
+
+  @Option(name: .long, help: "The group's GPU indices in rank order, e.g. 0,1,8,9 (default: 0..<gpus).")
+  var placement: String?
+
+  @Option(name: .long, help: "Message size, e.g. \"16 MB\" or 1048576.")
+  var bytes: String
+
+  @Option(name: .long, help: "GPU whose efficiency profile applies (default: the cluster's GPU).")
+  var gpu: String?
+
+  @Flag(name: .long, help: "Print JSON instead of text.")
+  var json = false
+
+  func run() throws {
+    do {
+      let report = try makeReport()
+      if json {
+        try JSONOutput.print(report)
+      } else {
+        print(report.text)
+      }
+    } catch let error as UserFacingError {
+      throw error
+    } catch {
+      throw UserFacingError(error)
+    }
+  }
+
+  func makeReport() throws -> CommReport {
+    guard let kind = Collective(rawValue: collective) else {
+      throw UserFacingError(
+        message: "unknown collective \"\(collective)\" (use \(Collective.allCases.map(\.rawValue).joined(separator: ", ")))")
+    }
+    let size: Double
+    do { size = try Units.bytes(bytes) } catch { throw UserFacingError(message: "--bytes: \(error)") }
+    let group = try groupGPUs()
+    let catalog = try catalogOptions.load()
+    let topology = try catalog.cluster(cluster)
+    guard let gpuName = gpu ?? topology.defaultGPU else {
+      throw UserFacingError(message: "cluster \(topology.name) names no GPU; pass --gpu NAME for its efficiency profile")
+    }
+    let spec = try catalog.gpu(gpuName)
+    let model = CommModel(cluster: topology, efficiency: spec.efficiency)
+    let estimate = try model.estimate(kind, bytes: size, gpus: group)
+    return CommReport(cluster: topology, gpu: spec.name, estimate: estimate)
+  }
+
+  func groupGPUs() throws -> [Int] {
+    if let placement {
+      let parts = placement.split(separator: ",", omittingEmptySubsequences: false).map {
+        $0.trimmingCharacters(in: .whitespaces)
+      }
+      var result: [Int] = []
+      for part in parts {
+        guard let index = Int(part) else {
+          throw UserFacingError(message: "--placement: \"\(part)\" is not a GPU index (write e.g. 0,1,8,9)")
+        }
+        result.append(index)
+      }
+      if let gpus, gpus != result.count {
+        throw UserFacingError(message: "--gpus \(gpus) does not match the \(result.count) GPUs of --placement")
+      }
+      return result
+    }
+    let count = gpus ?? 2
+    guard count > 0 else { throw UserFacingError(message: "--gpus must be positive, got \(count)") }
+    return Array(0..<count)
+  }
+}
+
+/// What `llmplan comm` reports; JSON keys are camelCase with units in the names.
+struct CommReport: Encodable {
+  struct Link: Encodable {
+    var from: String
+    var to: String
+    var kind: String
+    var linkBytesPerSecond: Double
+    var halfDuplex: Bool
+    var loadBytes: Double
+    var busySeconds: Double
+    var achievedBytesPerSecond: Double
+  }
+
+  struct Alternative: Encodable {
+    var algorithm: String
+    var routing: String
+    var seconds: Double
+  }
+
+  var cluster: String
+  var gpu: String
+  var collective: String
+  var gpus: [Int]
+  var gpuNames: [String]
+  var bytes: Double
+  var seconds: Double
+  var algorithm: String
+  var routing: String
+  var order: [Int]
+  var channels: [[Int]]
+  var channelShares: [Double]
+  var latencySeconds: Double
+  var algorithmBytesPerSecond: Double?
+  var busBytesPerSecond: Double?
+  var busiestLink: Link?
+  var alternatives: [Alternative]
+  var relaysThroughOtherGPUs: Bool
+
+  init(cluster: Cluster, gpu: String, estimate: CollectiveEstimate) {
+    self.cluster = cluster.name
+    self.gpu = gpu
+    collective = estimate.collective.rawValue
+    gpus = estimate.gpus
+    gpuNames = estimate.gpus.map { cluster.vertexNames[$0] }
+    bytes = estimate.bytes
+    seconds = estimate.seconds
+    algorithm = estimate.algorithm
+    routing = estimate.routing
+    order = estimate.order
+    channels = estimate.channels
+    channelShares = estimate.channelShares
+    latencySeconds = estimate.latencySeconds
+    // Infinite when nothing moves (one GPU, zero bytes): JSON has no infinity, so omit.
+    algorithmBytesPerSecond = estimate.algorithmBytesPerSecond.isFinite ? estimate.algorithmBytesPerSecond : nil
+    busBytesPerSecond = estimate.busBytesPerSecond.isFinite ? estimate.busBytesPerSecond : nil
+    busiestLink = estimate.busiestLink.map {
+      Link(
+        from: $0.fromVertex, to: $0.toVertex, kind: $0.kind, linkBytesPerSecond: $0.linkBytesPerSecond,
+        halfDuplex: $0.halfDuplex, loadBytes: $0.loadBytes, busySeconds: $0.busySeconds,
+        achievedBytesPerSecond: estimate.bottleneckBytesPerSecond)
+    }
+    alternatives = estimate.alternatives.map { Alternative(algorithm: $0.algorithm, routing: $0.routing, seconds: $0.seconds) }
+    relaysThroughOtherGPUs = estimate.relaysThroughOtherGPUs
+  }
+
+  var text: String {
+    var lines: [String] = []
+    lines.append("\(collective) of \(Units.formatBytes(bytes)) over \(gpus.count) GPU(s) of \(cluster) (\(gpu) profile)")
+    lines.append("  GPUs:        \(gpuNames.joined(separator: ", "))")
+    lines.append("  time:        \(Units.formatSeconds(seconds))  (\(algorithm), \(routing) routing)")
+    if let algorithmBytesPerSecond, let busBytesPerSecond {
+      lines.append(
+        "  bandwidth:   algorithm \(Units.formatBytesPerSecond(algorithmBytesPerSecond)), "
+          + "bus \(Units.formatBytesPerSecond(busBytesPerSecond))")
+    }
+    lines.append("  latency:     \(Units.formatSeconds(latencySeconds)) (α terms)")
+    if order.count > 2 {
+      let rings = channels.count > 1 ? " (first of \(channels.count) rings sharing the data)" : ""
+      lines.append("  order:       \(order.map(String.init).joined(separator: " → "))\(rings)")
+    }
+    if let link = busiestLink {
+      let kind = link.kind.isEmpty ? "" : " [\(link.kind)]"
+      lines.append(
+        "  busiest link: \(link.from) → \(link.to)\(kind), \(Units.formatBytesPerSecond(link.linkBytesPerSecond))"
+          + "\(link.halfDuplex ? " half duplex" : ""): carries \(Units.formatBytes(link.loadBytes)), "
+          + "busy \(Units.formatSeconds(link.busySeconds)) at \(Units.formatBytesPerSecond(link.achievedBytesPerSecond))")
+    }
+    if alternatives.count > 1 {
+      lines.append("  algorithms:")
+      for alternative in alternatives {
+        lines.append("    \(alternative.algorithm.padding(toLength: 5, withPad: " ", startingAt: 0)) \(Units.formatSeconds(alternative.seconds)) (\(alternative.routing))")
+      }
+    }
+    if relaysThroughOtherGPUs {
+      lines.append("  note: the group's GPUs are joined only through GPUs outside it; those were allowed to relay")
+    }
+    return lines.joined(separator: "\n")
+  }
+}

@@ -1,1 +1,0 @@
-// Tests for Simulation live beside this file.
