@@ -39,9 +39,11 @@ public struct AccuracyReport: Sendable, Codable {
     }
     var operatorPairs: [String: (predicted: [Double], measured: [Double], aliases: Set<String>)] = [:]
     var allOperators: ([Double], [Double]) = ([], [])
-    for m in measurements.operators {
+    // Batch timing first (shared cost models); point by point only if some point fails.
+    let batchOperators = try? operatorTiming.secondsAll(measurements.operators, gpu)
+    for (index, m) in measurements.operators.enumerated() {
       do {
-        let predicted = try operatorTiming.seconds(m, gpu)
+        let predicted = try batchOperators?[index] ?? operatorTiming.seconds(m, gpu)
         operatorPairs[m.operatorName, default: ([], [], [])].predicted.append(predicted)
         operatorPairs[m.operatorName]!.measured.append(m.seconds)
         if m.measuredName != m.operatorName { operatorPairs[m.operatorName]!.aliases.insert(m.measuredName) }
@@ -54,13 +56,14 @@ public struct AccuracyReport: Sendable, Codable {
     var collectivePairs: [String: ([Double], [Double])] = [:]
     var groupPairs: [String: ([Double], [Double])] = [:]
     var allCollectives: ([Double], [Double]) = ([], [])
-    for m in measurements.collectives {
+    let batchCollectives = try? collectiveTiming?.secondsAll(measurements.collectives, profile: gpu.efficiency)
+    for (index, m) in measurements.collectives.enumerated() {
       guard let collectiveTiming else {
         noteUntimed(m.collective.rawValue, "no cluster given (pass --cluster)")
         continue
       }
       do {
-        let predicted = try collectiveTiming.seconds(m, profile: gpu.efficiency)
+        let predicted = try batchCollectives?[index] ?? collectiveTiming.seconds(m, profile: gpu.efficiency)
         collectivePairs[m.collective.rawValue, default: ([], [])].0.append(predicted)
         collectivePairs[m.collective.rawValue]!.1.append(m.seconds)
         groupPairs[m.groupLabel, default: ([], [])].0.append(predicted)

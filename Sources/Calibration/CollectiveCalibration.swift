@@ -24,8 +24,8 @@ struct CollectiveCalibration {
     let prior = self.prior
     let start = CollectiveLaw(prior)
     let fitter = PiecewiseLinearFit(
-      evaluate: { index, theta in
-        try timing.seconds(measurements[index], profile: CollectiveLaw(vector: theta).applied(to: prior))
+      evaluateAll: { theta in
+        try timing.secondsAll(measurements, profile: CollectiveLaw(vector: theta).applied(to: prior))
       },
       measured: measurements.map(\.seconds), scales: [1e-6, 1, 1e6], rampColumns: [2], prior: start.vector)
     do {

@@ -37,6 +37,17 @@ public struct CollectiveTiming: Sendable {
     return result
   }
 
+  /// Model seconds of many measurements at once: one CommModel and one cost envelope per group.
+  public func secondsAll(_ measurements: [CollectiveMeasurement], profile: EfficiencyProfile) throws -> [Double] {
+    let model = CommModel(cluster: cluster, efficiency: profile)
+    var envelopes: [String: CollectiveCostEnvelope] = [:]
+    return try measurements.map { m in
+      let key = m.groupLabel
+      if envelopes[key] == nil { envelopes[key] = try model.envelope(m.collective, gpus: gpus(for: m)) }
+      return envelopes[key]!.seconds(bytes: m.bytes)
+    }
+  }
+
   /// Model seconds of `measurement` with `profile`'s collective efficiencies.
   public func seconds(_ measurement: CollectiveMeasurement, profile: EfficiencyProfile) throws -> Double {
     let model = CommModel(cluster: cluster, efficiency: profile)

@@ -85,10 +85,10 @@ struct OperatorCalibration {
     var startVector = start.vector
     for (index, value) in frozen { startVector[index] = value }
     var fitter = PiecewiseLinearFit(
-      evaluate: { index, theta in
+      evaluateAll: { theta in
         var probe = gpu
         probe.efficiency = OperatorLaw(vector: theta).applied(to: prior, launchSeconds: 0)
-        return try timing.seconds(measurements[index], probe)
+        return try timing.secondsAll(measurements, probe)
       },
       measured: measurements.map(\.seconds),
       scales: [1, peak * 1e-6, 1, bandwidth * 1e-6],

@@ -14,8 +14,9 @@ import LinearAlgebra
 /// `llmplan accuracy` is what gets minimised, and points that no smooth law can follow (cache
 /// effects, tile quantisation) do not drag the fit.
 struct PiecewiseLinearFit {
-  /// Model seconds of point `index` at parameters `theta`.
-  let evaluate: (_ index: Int, _ theta: [Double]) throws -> Double
+  /// Model seconds of every point at parameters `theta` (one call per parameter vector, so
+  /// the model can share work between points: one cost model per shape, one curve per group).
+  let evaluateAll: (_ theta: [Double]) throws -> [Double]
   let measured: [Double]
   /// Typical magnitude of each parameter, for finite-difference steps where a value is 0.
   let scales: [Double]
@@ -52,26 +53,20 @@ struct PiecewiseLinearFit {
   }
 
   /// Design rows and offsets at θ.
-  private func probe(_ theta: [Double]) throws -> (design: [[Double]], offset: [Double], model: [Double]) {
+  private func probe(_ theta: [Double]) throws -> (design: [[Double]], offset: [Double]) {
     let n = measured.count
     let p = theta.count
     var design = [[Double]](repeating: [Double](repeating: 0, count: p), count: n)
-    var offset = [Double](repeating: 0, count: n)
-    var model = [Double](repeating: 0, count: n)
-    for i in 0..<n {
-      let base = try evaluate(i, theta)
-      model[i] = base
-      var dot = 0.0
-      for j in 0..<p {
-        let step = 1e-6 * max(abs(theta[j]), scales[j])
-        var shifted = theta
-        shifted[j] += step
-        design[i][j] = (try evaluate(i, shifted) - base) / step
-        dot += design[i][j] * theta[j]
-      }
-      offset[i] = base - dot
+    let base = try evaluateAll(theta)
+    for j in 0..<p {
+      let step = 1e-6 * max(abs(theta[j]), scales[j])
+      var shifted = theta
+      shifted[j] += step
+      let moved = try evaluateAll(shifted)
+      for i in 0..<n { design[i][j] = (moved[i] - base[i]) / step }
     }
-    return (design, offset, model)
+    let offset = (0..<n).map { i in base[i] - (0..<p).reduce(0) { $0 + design[i][$1] * theta[$1] } }
+    return (design, offset)
   }
 
   /// `isUsable(θ)` returns nil when the model can be evaluated at θ, else why not.
@@ -79,7 +74,7 @@ struct PiecewiseLinearFit {
     let n = measured.count
     let p = start.count
     var theta = start
-    var (design, offset, _) = try probe(theta)
+    var (design, offset) = try probe(theta)
     var weights = [Double](repeating: 1, count: n)
     var last: Outcome?
     for round in 1...maxRounds {
@@ -99,7 +94,7 @@ struct PiecewiseLinearFit {
         stopped.standardErrors = [Double?](repeating: nil, count: p)
         return stopped
       }
-      let model = try (0..<n).map { try evaluate($0, next) }
+      let model = try evaluateAll(next)
       let errors = (0..<n).map { model[$0] / measured[$0] - 1 }
       // Did any point change region? Then the linear rows no longer describe it.
       var regionsChanged = false
@@ -121,7 +116,7 @@ struct PiecewiseLinearFit {
       }
       theta = next
       if robust { weights = errors.map { 1 / max(abs($0), 0.01) } }
-      if regionsChanged { (design, offset, _) = try probe(theta) }
+      if regionsChanged { (design, offset) = try probe(theta) }
     }
     return last!
   }
@@ -156,7 +151,8 @@ struct PiecewiseLinearFit {
 
   /// Relative errors at θ.
   func predictions(_ theta: [Double]) throws -> [Double] {
-    try (0..<measured.count).map { try evaluate($0, theta) / measured[$0] - 1 }
+    let model = try evaluateAll(theta)
+    return (0..<measured.count).map { model[$0] / measured[$0] - 1 }
   }
 
   /// One LAPACK solve over `active`; nil when the scaled system is rank-deficient.

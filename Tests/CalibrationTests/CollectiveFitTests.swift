@@ -66,6 +66,16 @@ import Testing
     #expect(refusal.contains("bandwidth efficiency") && refusal.contains("> 1"))
   }
 
+  @Test func batchTimingAgreesWithTheCommModelsEstimate() throws {
+    let profile = try Paths.catalog.gpu("h100-80gb-sxm").efficiency
+    let (timing, points) = try Self.synthetic(truth: profile, sigma: 0, seed: 1)
+    let batch = try timing.secondsAll(points, profile: profile)
+    for (m, seconds) in zip(points, batch) {
+      let single = try CommModel(cluster: timing.cluster, efficiency: profile).estimate(m.collective, bytes: m.bytes, gpus: timing.gpus(for: m))
+      #expect(abs(seconds / single.seconds - 1) < 1e-12, "\(m.groupLabel) \(m.bytes)")
+    }
+  }
+
   @Test func groupsTheClusterCannotHostAreNamed() throws {
     let timing = CollectiveTiming(cluster: try Paths.catalog.cluster("dgx-h100"))
     let crossNode = CollectiveMeasurement(
