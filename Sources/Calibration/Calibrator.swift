@@ -78,6 +78,12 @@ public struct Calibrator: Sendable {
       collectiveFit = fit
       if let refusal = fit.refusal {
         refusals.append(refusal)
+        if let alternative = fit.physicalAlternative {
+          profile = alternative.law.applied(to: profile)
+          notes.append("collectives: the physical alternative (\(alternative.held.joined(separator: "; "))) stands in for the refused fit")
+        } else {
+          notes.append("collectives: refused; \(gpu.name)'s own collective law is kept")
+        }
       } else {
         profile = fit.law.applied(to: profile)
       }

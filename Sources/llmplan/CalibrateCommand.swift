@@ -259,6 +259,12 @@ enum CalibrationText {
           + "half-saturation \(Units.formatBytes(fit.law.halfSaturationBytes))\(se(2)), "
           + "step latency \(Units.formatSeconds(fit.law.stepSeconds))\(se(0))"
           + (fit.refusal == nil ? "" : "  REFUSED"))
+      if let alternative = fit.physicalAlternative {
+        lines.append(
+          "  physical alternative: bandwidth max \(String(format: "%.3f", alternative.law.bandwidthMax)), half-saturation "
+            + "\(Units.formatBytes(alternative.law.halfSaturationBytes)), step latency \(Units.formatSeconds(alternative.law.stepSeconds)) "
+            + "(\(alternative.held.joined(separator: "; ")))")
+      }
     }
     if !result.refusals.isEmpty {
       lines.append("")
