@@ -273,9 +273,14 @@ struct OperatorCalibration {
     }
     let launch: Double
     let launchNote: String
-    if let smallest = floors.min() {
+    if let smallest = floors.min(), smallest < prior.kernelLaunchSeconds {
       launch = smallest
       launchNote = "kernel launch = the smallest fixed cost per kernel among the fitted laws (\(Units.formatSeconds(smallest)))"
+    } else if let smallest = floors.min() {
+      // Every measured kernel costs more than the prior launch: the excess is each law's ramp,
+      // and operators nobody measured keep the prior's launch.
+      launch = prior.kernelLaunchSeconds
+      launchNote = "kernel launch kept at \(Units.formatSeconds(launch)): the smallest fitted fixed cost per kernel (\(Units.formatSeconds(smallest))) is larger, the rest is ramp"
     } else {
       launch = prior.kernelLaunchSeconds
       launchNote = "kernel launch kept at \(Units.formatSeconds(launch)): no fitted law determined a fixed cost"

@@ -84,15 +84,32 @@ struct PiecewiseLinearFit {
         active.removeAll { rampColumns.contains($0) }
         outcome = try solve(design: design, offset: offset, weights: weights, active: active, theta: theta)
       }
-      guard let next = outcome else {
+      guard let solved = outcome else {
         throw Failure.notIdentifiable("the measurements cannot separate the parameters (too few points or too narrow a size range)")
       }
       let fitted = (0..<p).map { active.contains($0) }
-      if let reason = isUsable(next) {
-        let errors = (try? predictions(next)) ?? [Double](repeating: .nan, count: n)
-        var stopped = Outcome(theta: next, fitted: fitted, relativeErrors: errors, rounds: round, converged: false, stoppedOutside: reason)
-        stopped.standardErrors = [Double?](repeating: nil, count: p)
-        return stopped
+      var next = solved
+      if let reason = isUsable(solved) {
+        // Step only part of the way, staying where the model can be evaluated (θ always is).
+        // When the step has shrunk to nothing the fit is pinned at the edge of the physical
+        // region, pushing out: report where it wants to go.
+        var fraction = 0.5
+        var damped: [Double]?
+        for _ in 0..<40 {
+          let candidate = zip(theta, solved).map { $0 + fraction * ($1 - $0) }
+          if isUsable(candidate) == nil {
+            damped = candidate
+            break
+          }
+          fraction *= 0.5
+        }
+        guard let damped, fraction > 1e-6 else {
+          let errors = (try? predictions(solved)) ?? [Double](repeating: .nan, count: n)
+          var stopped = Outcome(theta: solved, fitted: fitted, relativeErrors: errors, rounds: round, converged: false, stoppedOutside: reason)
+          stopped.standardErrors = [Double?](repeating: nil, count: p)
+          return stopped
+        }
+        next = damped
       }
       let model = try evaluateAll(next)
       let errors = (0..<n).map { model[$0] / measured[$0] - 1 }
