@@ -83,7 +83,9 @@ extension PredictionUncertainty {
   public static let uncalibratedDefault = PredictionUncertainty(
     calibrated: false, compute: ResidualQuantiles(p10: -0.21, p50: -0.01, p90: 0.43),
     communication: ResidualQuantiles(p10: -0.20, p50: -0.06, p90: 0.52),
-    source: "Uncalibrated default: the datasheet law's residuals on the shared H100 measurements, widened 1.5x around the median")
+    source:
+      "Uncalibrated default: the datasheet law's residuals on the shared H100 measurements, widened 1.5x around the median"
+  )
 
   /// Residual quantiles of an operator (by its cost-model name) or collective name; falls back
   /// to the overall operator or collective quantiles.
@@ -105,7 +107,8 @@ extension PredictionUncertainty {
   /// (`communication` seconds) whose split by name is not tracked: each part gets the overall
   /// quantiles of its kind.
   public func band(computeSeconds: Double, communicationSeconds: Double, exactSeconds: Double = 0) -> TimeBand {
-    TimeBand(seconds: computeSeconds, residuals: compute) + TimeBand(seconds: communicationSeconds, residuals: communication)
+    TimeBand(seconds: computeSeconds, residuals: compute)
+      + TimeBand(seconds: communicationSeconds, residuals: communication)
       + .exact(exactSeconds)
   }
 }

@@ -98,7 +98,8 @@ public struct AccuracyReport: Sendable, Codable {
     }
     return AccuracyReport(
       rows: rows, operatorsOverall: ErrorStatistics(predicted: allOperators.0, measured: allOperators.1),
-      collectivesOverall: ErrorStatistics(predicted: allCollectives.0, measured: allCollectives.1), untimed: untimedList)
+      collectivesOverall: ErrorStatistics(predicted: allCollectives.0, measured: allCollectives.1), untimed: untimedList
+    )
   }
 
   public func row(_ kind: AccuracyRow.Kind, _ name: String) -> AccuracyRow? {

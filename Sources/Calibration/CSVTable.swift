@@ -60,7 +60,8 @@ public struct CSVTable: Sendable {
     var index: [String: Int] = [:]
     for (position, name) in header.enumerated() where !name.isEmpty {
       guard index[name] == nil else {
-        throw MeasurementFileError(file: file, line: first.line, column: name, reason: "the header names this column twice")
+        throw MeasurementFileError(
+          file: file, line: first.line, column: name, reason: "the header names this column twice")
       }
       index[name] = position
     }

@@ -50,7 +50,9 @@ public struct Calibrator: Sendable {
       if let collectiveTiming, (try? collectiveTiming.gpus(for: m)) != nil { collectives.append(m) }
     }
     if operators.count < measurements.operators.count {
-      notes.append("\(measurements.operators.count - operators.count) operator timings cannot be timed by the model and are left out")
+      notes.append(
+        "\(measurements.operators.count - operators.count) operator timings cannot be timed by the model and are left out"
+      )
     }
     if collectives.count < measurements.collectives.count {
       let reason = cluster == nil ? "no --cluster given" : "cluster \(cluster!.name) cannot host their groups"
@@ -70,7 +72,9 @@ public struct Calibrator: Sendable {
       let iterationOverhead = profile.iterationOverheadSeconds
       profile = result.profile
       profile.iterationOverheadSeconds = iterationOverhead
-      notes.append("iteration overhead kept at \(Units.formatSeconds(iterationOverhead)): operator and collective timings do not determine it")
+      notes.append(
+        "iteration overhead kept at \(Units.formatSeconds(iterationOverhead)): operator and collective timings do not determine it"
+      )
     }
     var collectiveFit: CollectiveLawFit?
     if !collectives.isEmpty, let collectiveTiming {
@@ -80,7 +84,9 @@ public struct Calibrator: Sendable {
         refusals.append(refusal)
         if let alternative = fit.physicalAlternative {
           profile = alternative.law.applied(to: profile)
-          notes.append("collectives: the physical alternative (\(alternative.held.joined(separator: "; "))) stands in for the refused fit")
+          notes.append(
+            "collectives: the physical alternative (\(alternative.held.joined(separator: "; "))) stands in for the refused fit"
+          )
         } else {
           notes.append("collectives: refused; \(gpu.name)'s own collective law is kept")
         }
@@ -90,7 +96,9 @@ public struct Calibrator: Sendable {
     }
     for fit in laws where fit.refusal != nil {
       if let alternative = fit.physicalAlternative {
-        notes.append("\(fit.name): the physical alternative (\(alternative.held.joined(separator: "; "))) stands in for the refused fit")
+        notes.append(
+          "\(fit.name): the physical alternative (\(alternative.held.joined(separator: "; "))) stands in for the refused fit"
+        )
       } else {
         notes.append("\(fit.name): refused; it keeps \(gpu.name)'s own law")
       }
@@ -109,7 +117,8 @@ public struct Calibrator: Sendable {
       gpu: calibrated, measurements: measurements, operatorTiming: operatorTiming, collectiveTiming: collectiveTiming)
     calibrated.efficiency.uncertainty = after.uncertainty(
       calibrated: true,
-      source: "residual quantiles (measured / predicted - 1) of the calibrated model on its \(operatorCount + collectiveCount) calibration timings",
+      source:
+        "residual quantiles (measured / predicted - 1) of the calibrated model on its \(operatorCount + collectiveCount) calibration timings",
       fallback: gpu.efficiency.uncertainty)
     return CalibrationResult(
       gpu: gpu, calibratedGPU: calibrated, pooledLaw: pooled, operatorLaws: laws, launchSeconds: launch,

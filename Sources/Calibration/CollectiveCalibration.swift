@@ -34,17 +34,23 @@ struct CollectiveCalibration {
     var reasons: [String] = []
     if theta[1] < 1 {
       reasons.append(
-        String(format: "bandwidth efficiency %.3f > 1: the timings move data faster than the cluster's links allow ", 1 / theta[1])
+        String(
+          format: "bandwidth efficiency %.3f > 1: the timings move data faster than the cluster's links allow ",
+          1 / theta[1])
           + "(wrong --cluster, link bandwidths, or time unit)")
     }
     if theta[0] < 0 {
-      reasons.append("negative per-step latency (\(Units.formatSeconds(theta[0]))): the link latencies in the cluster file exceed what the timings show")
+      reasons.append(
+        "negative per-step latency (\(Units.formatSeconds(theta[0]))): the link latencies in the cluster file exceed what the timings show"
+      )
     }
     if theta[2] < 0 { reasons.append("negative size ramp: small messages are faster than the latency terms allow") }
     return reasons
   }
 
-  func fit(_ measurements: [CollectiveMeasurement], start: CollectiveLaw, frozen: [Int: Double] = [:]) throws -> CollectiveLawFit {
+  func fit(
+    _ measurements: [CollectiveMeasurement], start: CollectiveLaw, frozen: [Int: Double] = [:]
+  ) throws -> CollectiveLawFit {
     let timing = self.timing
     let prior = self.prior
     var held = start.vector
@@ -66,7 +72,8 @@ struct CollectiveCalibration {
         refusal: outcome.stoppedOutside.map { "collectives: \($0)" }, relativeErrors: outcome.relativeErrors)
     } catch let failure as PiecewiseLinearFit.Failure {
       return CollectiveLawFit(
-        points: measurements.count, law: start, fitted: [false, false, false], standardErrors: [nil, nil, nil], rounds: 0,
+        points: measurements.count, law: start, fitted: [false, false, false], standardErrors: [nil, nil, nil],
+        rounds: 0,
         converged: false, refusal: "collectives: \(failure.description)", relativeErrors: [])
     }
   }

@@ -46,7 +46,9 @@ public struct OperatorLaw: Sendable, Hashable {
   public var memoryHalfSaturationBytes: Double { memoryRampBytes / inverseMemoryMax }
 
   /// Seconds of the compute ramp at `peak` FLOP/s and of the memory ramp at `bandwidth`.
-  public func rampSeconds(peakFLOPSPerSecond peak: Double, bandwidthBytesPerSecond bandwidth: Double) -> (compute: Double, memory: Double) {
+  public func rampSeconds(
+    peakFLOPSPerSecond peak: Double, bandwidthBytesPerSecond bandwidth: Double
+  ) -> (compute: Double, memory: Double) {
     (computeRampFLOPs / peak, memoryRampBytes / bandwidth)
   }
 
@@ -111,7 +113,9 @@ public struct CollectiveLaw: Sendable, Hashable {
   public var bandwidthMax: Double { 1 / inverseBandwidthMax }
   public var halfSaturationBytes: Double { rampBytes / inverseBandwidthMax }
 
-  var isUsable: Bool { inverseBandwidthMax > 0 && inverseBandwidthMax.isFinite && stepSeconds.isFinite && rampBytes.isFinite }
+  var isUsable: Bool {
+    inverseBandwidthMax > 0 && inverseBandwidthMax.isFinite && stepSeconds.isFinite && rampBytes.isFinite
+  }
 
   func applied(to base: EfficiencyProfile) -> EfficiencyProfile {
     var profile = base

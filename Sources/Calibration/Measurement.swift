@@ -114,7 +114,10 @@ public struct MeasurementSet: Sendable {
   /// (e.g. `attn_rope`: the cost model books rotary inside `attention`).
   public var skipped: [SkippedMeasurements] = []
 
-  public init(operators: [OperatorMeasurement] = [], collectives: [CollectiveMeasurement] = [], skipped: [SkippedMeasurements] = []) {
+  public init(
+    operators: [OperatorMeasurement] = [], collectives: [CollectiveMeasurement] = [],
+    skipped: [SkippedMeasurements] = []
+  ) {
     self.operators = operators
     self.collectives = collectives
     self.skipped = skipped
@@ -152,7 +155,11 @@ public struct MeasurementSet: Sendable {
         return ta != tb ? ta < tb : a < b
       }
       for (position, index) in sorted.enumerated() {
-        if position % 2 == 0 { fit.operators.append(operators[index]) } else { holdout.operators.append(operators[index]) }
+        if position % 2 == 0 {
+          fit.operators.append(operators[index])
+        } else {
+          holdout.operators.append(operators[index])
+        }
       }
     }
     let collectiveGroups = Dictionary(grouping: collectives.indices) { collectives[$0].groupLabel }
@@ -162,7 +169,11 @@ public struct MeasurementSet: Sendable {
         return ba != bb ? ba < bb : a < b
       }
       for (position, index) in sorted.enumerated() {
-        if position % 2 == 0 { fit.collectives.append(collectives[index]) } else { holdout.collectives.append(collectives[index]) }
+        if position % 2 == 0 {
+          fit.collectives.append(collectives[index])
+        } else {
+          holdout.collectives.append(collectives[index])
+        }
       }
     }
     return (fit, holdout)

@@ -24,13 +24,16 @@ public struct CollectiveTiming: Sendable {
     let nodes = measurement.nodes
     guard nodes <= cluster.nodeCount else {
       throw TimingError(
-        "the group spans \(nodes) nodes; cluster \(cluster.name) has \(cluster.nodeCount) (pass a --cluster with more nodes)")
+        "the group spans \(nodes) nodes; cluster \(cluster.name) has \(cluster.nodeCount) (pass a --cluster with more nodes)"
+      )
     }
     var result: [Int] = []
     for node in 0..<nodes {
       let members = (0..<cluster.gpuCount).filter { cluster.nodeOfGPU[$0] == node }
       guard members.count >= measurement.gpusPerNode else {
-        throw TimingError("node \(cluster.nodeNames[node]) of \(cluster.name) has \(perNode[node]) GPUs, the group needs \(measurement.gpusPerNode)")
+        throw TimingError(
+          "node \(cluster.nodeNames[node]) of \(cluster.name) has \(perNode[node]) GPUs, the group needs \(measurement.gpusPerNode)"
+        )
       }
       result += members.prefix(measurement.gpusPerNode)
     }

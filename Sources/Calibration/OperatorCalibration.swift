@@ -44,7 +44,9 @@ struct OperatorCalibration {
 
   /// GEMM-like operators whose pooled law becomes the profile's global law (the operators
   /// without an entry of their own, attention and the LM head, are GEMM-like too).
-  static let matrixOperators: Set<String> = ["qkv_proj", "out_proj", "mlp_up_proj", "mlp_down_proj", "lm_head", "attention"]
+  static let matrixOperators: Set<String> = [
+    "qkv_proj", "out_proj", "mlp_up_proj", "mlp_down_proj", "lm_head", "attention",
+  ]
 
   struct Result {
     var pooled: OperatorLawFit
@@ -73,7 +75,8 @@ struct OperatorCalibration {
   }
 
   func fit(
-    _ measurements: [OperatorMeasurement], name: String, start: OperatorLaw, fallback: OperatorLaw, frozen: [Int: Double] = [:]
+    _ measurements: [OperatorMeasurement], name: String, start: OperatorLaw, fallback: OperatorLaw,
+    frozen: [Int: Double] = [:]
   ) throws -> OperatorLawFit {
     let prior = gpu.efficiency
     let timing = self.timing
@@ -97,16 +100,19 @@ struct OperatorCalibration {
     let outcome = try fitter.run(start: startVector) { theta in
       if !(theta[0] > 0 && theta[2] > 0) { return "a fitted efficiency is not positive" }
       if theta[1] < 0 {
-        return "the best fit needs a negative fixed cost on compute-bound kernels (\(Units.formatSeconds(theta[1] / peak)))"
+        return
+          "the best fit needs a negative fixed cost on compute-bound kernels (\(Units.formatSeconds(theta[1] / peak)))"
       }
       if theta[3] < 0 {
-        return "the best fit needs a negative fixed cost on memory-bound kernels (\(Units.formatSeconds(theta[3] / bandwidth)))"
+        return
+          "the best fit needs a negative fixed cost on memory-bound kernels (\(Units.formatSeconds(theta[3] / bandwidth)))"
       }
       return nil
     }
     let law = OperatorLaw(vector: outcome.theta)
     return OperatorLawFit(
-      name: name, points: measurements.count, foldedLaw: law, law: law, fitted: outcome.fitted, standardErrors: outcome.standardErrors, rounds: outcome.rounds,
+      name: name, points: measurements.count, foldedLaw: law, law: law, fitted: outcome.fitted,
+      standardErrors: outcome.standardErrors, rounds: outcome.rounds,
       converged: outcome.converged, refusal: outcome.stoppedOutside, relativeErrors: outcome.relativeErrors)
   }
 
@@ -131,10 +137,12 @@ struct OperatorCalibration {
       reasons.append(stopped)
     } else {
       if fit.fitted[1] && law.computeRampFLOPs < 0 {
-        reasons.append("negative fixed cost on compute-bound kernels (\(Units.formatSeconds(law.computeRampFLOPs / peak)))")
+        reasons.append(
+          "negative fixed cost on compute-bound kernels (\(Units.formatSeconds(law.computeRampFLOPs / peak)))")
       }
       if fit.fitted[3] && law.memoryRampBytes < 0 {
-        reasons.append("negative fixed cost on memory-bound kernels (\(Units.formatSeconds(law.memoryRampBytes / bandwidth)))")
+        reasons.append(
+          "negative fixed cost on memory-bound kernels (\(Units.formatSeconds(law.memoryRampBytes / bandwidth)))")
       }
     }
     return reasons.isEmpty ? nil : "\(fit.name): " + reasons.joined(separator: "; ")
@@ -200,7 +208,9 @@ struct OperatorCalibration {
         changed = true
       }
       if !changed { break }
-      guard let refit = try? self.fit(points, name: fit.name, start: current.foldedLaw, fallback: fallback, frozen: frozen) else {
+      guard
+        let refit = try? self.fit(points, name: fit.name, start: current.foldedLaw, fallback: fallback, frozen: frozen)
+      else {
         return nil
       }
       current = refit
@@ -218,7 +228,9 @@ struct OperatorCalibration {
     let peak = try self.peak(measurements[0])
     let bandwidth = gpu.memoryBandwidthBytesPerSecond
     for m in measurements where try self.peak(m) != peak {
-      throw TimingError("measurements mix precisions with different peaks (\(m.model.dtype.rawValue) at \(m.origin.description)); calibrate one precision at a time")
+      throw TimingError(
+        "measurements mix precisions with different peaks (\(m.model.dtype.rawValue) at \(m.origin.description)); calibrate one precision at a time"
+      )
     }
     let byName = Dictionary(grouping: measurements, by: \.operatorName)
     let names = byName.keys.sorted()
@@ -227,7 +239,9 @@ struct OperatorCalibration {
     let matrixPoints = measurements.filter { Self.matrixOperators.contains($0.operatorName) }
     let pooledPoints = matrixPoints.isEmpty ? measurements : matrixPoints
     let priorLaw = folded(prior, peak: peak)
-    var pooled = try fit(pooledPoints, name: matrixPoints.isEmpty ? "pooled (all operators)" : "pooled (GEMM operators)", start: priorLaw, fallback: priorLaw)
+    var pooled = try fit(
+      pooledPoints, name: matrixPoints.isEmpty ? "pooled (all operators)" : "pooled (GEMM operators)", start: priorLaw,
+      fallback: priorLaw)
     pooled.refusal = physicalCheck(pooled, peak: peak)
     pooled.launchEquivalent = launchEquivalents(pooledPoints, law: pooled.foldedLaw)
     let fallback = pooled.refusal == nil ? pooled.foldedLaw : priorLaw
@@ -275,12 +289,14 @@ struct OperatorCalibration {
     let launchNote: String
     if let smallest = floors.min(), smallest < prior.kernelLaunchSeconds {
       launch = smallest
-      launchNote = "kernel launch = the smallest fixed cost per kernel among the fitted laws (\(Units.formatSeconds(smallest)))"
+      launchNote =
+        "kernel launch = the smallest fixed cost per kernel among the fitted laws (\(Units.formatSeconds(smallest)))"
     } else if let smallest = floors.min() {
       // Every measured kernel costs more than the prior launch: the excess is each law's ramp,
       // and operators nobody measured keep the prior's launch.
       launch = prior.kernelLaunchSeconds
-      launchNote = "kernel launch kept at \(Units.formatSeconds(launch)): the smallest fitted fixed cost per kernel (\(Units.formatSeconds(smallest))) is larger, the rest is ramp"
+      launchNote =
+        "kernel launch kept at \(Units.formatSeconds(launch)): the smallest fitted fixed cost per kernel (\(Units.formatSeconds(smallest))) is larger, the rest is ramp"
     } else {
       launch = prior.kernelLaunchSeconds
       launchNote = "kernel launch kept at \(Units.formatSeconds(launch)): no fitted law determined a fixed cost"
@@ -310,7 +326,8 @@ struct OperatorCalibration {
         profile.operators[fit.name] = alternative.law.override(fitted: alternative.fitted)
       }
     }
-    return Result(pooled: pooled, perOperator: perOperator, launchSeconds: launch, launchNote: launchNote, profile: profile)
+    return Result(
+      pooled: pooled, perOperator: perOperator, launchSeconds: launch, launchNote: launchNote, profile: profile)
   }
 
   private func format(_ value: Double) -> String { String(format: "%.3f", value) }

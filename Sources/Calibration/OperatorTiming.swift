@@ -29,7 +29,9 @@ public struct OperatorTiming: Sendable {
       var models: [ShapeKey: CostModel] = [:]
       return try measurements.map { measurement in
         let key = ShapeKey(model: measurement.model, tp: measurement.tensorParallel)
-        if models[key] == nil { models[key] = try CostModel(model: measurement.model, gpu: gpu, tp: measurement.tensorParallel) }
+        if models[key] == nil {
+          models[key] = try CostModel(model: measurement.model, gpu: gpu, tp: measurement.tensorParallel)
+        }
         return try costModelSeconds(measurement, models[key]!)
       }
     })

@@ -48,7 +48,9 @@ struct PiecewiseLinearFit {
   enum Failure: Error, CustomStringConvertible {
     case notIdentifiable(String)
     var description: String {
-      switch self { case .notIdentifiable(let why): return why }
+      switch self {
+      case .notIdentifiable(let why): return why
+      }
     }
   }
 
@@ -85,7 +87,8 @@ struct PiecewiseLinearFit {
         outcome = try solve(design: design, offset: offset, weights: weights, active: active, theta: theta)
       }
       guard let solved = outcome else {
-        throw Failure.notIdentifiable("the measurements cannot separate the parameters (too few points or too narrow a size range)")
+        throw Failure.notIdentifiable(
+          "the measurements cannot separate the parameters (too few points or too narrow a size range)")
       }
       let fitted = (0..<p).map { active.contains($0) }
       var next = solved
@@ -105,7 +108,9 @@ struct PiecewiseLinearFit {
         }
         guard let damped, fraction > 1e-6 else {
           let errors = (try? predictions(solved)) ?? [Double](repeating: .nan, count: n)
-          var stopped = Outcome(theta: solved, fitted: fitted, relativeErrors: errors, rounds: round, converged: false, stoppedOutside: reason)
+          var stopped = Outcome(
+            theta: solved, fitted: fitted, relativeErrors: errors, rounds: round, converged: false,
+            stoppedOutside: reason)
           stopped.standardErrors = [Double?](repeating: nil, count: p)
           return stopped
         }
@@ -124,7 +129,8 @@ struct PiecewiseLinearFit {
       }
       let tolerance = robust ? 1e-7 : 1e-10
       let moved = zip(next, theta).contains { abs($0 - $1) > tolerance * max(abs($0), abs($1), 1e-300) }
-      var current = Outcome(theta: next, fitted: fitted, relativeErrors: errors, rounds: round, converged: false, stoppedOutside: nil)
+      var current = Outcome(
+        theta: next, fitted: fitted, relativeErrors: errors, rounds: round, converged: false, stoppedOutside: nil)
       current.standardErrors = standardErrors(design: design, weights: weights, active: active, errors: errors)
       last = current
       if !moved && !regionsChanged {
@@ -173,7 +179,9 @@ struct PiecewiseLinearFit {
   }
 
   /// One LAPACK solve over `active`; nil when the scaled system is rank-deficient.
-  private func solve(design: [[Double]], offset: [Double], weights: [Double], active: [Int], theta: [Double]) throws -> [Double]? {
+  private func solve(
+    design: [[Double]], offset: [Double], weights: [Double], active: [Int], theta: [Double]
+  ) throws -> [Double]? {
     var next = theta
     for j in 0..<theta.count where !active.contains(j) { next[j] = prior[j] }
     guard !active.isEmpty else { return next }

@@ -56,7 +56,9 @@ public enum ProfilerFormat {
       for name in operators {
         let column = "time_stats.\(name).median"
         guard let milliseconds = try table.optionalDouble(row, column) else { continue }  // not timed in this row
-        guard milliseconds > 0 else { throw table.error(row, column, "a time must be positive, found \(milliseconds) ms") }
+        guard milliseconds > 0 else {
+          throw table.error(row, column, "a time must be positive, found \(milliseconds) ms")
+        }
         switch operatorMap[name] {
         case .success(let mapping):
           result.operators.append(
@@ -75,7 +77,9 @@ public enum ProfilerFormat {
   }
 
   /// The profiled layer's dimensions as a one-layer model.
-  static func layerModel(_ table: CSVTable, _ row: CSVTable.Row, dtype: DType, cache: inout [String: ModelSpec]) throws -> ModelSpec {
+  static func layerModel(
+    _ table: CSVTable, _ row: CSVTable.Row, dtype: DType, cache: inout [String: ModelSpec]
+  ) throws -> ModelSpec {
     let heads = try table.positiveInt(row, "n_head")
     let kvHeads = try table.positiveInt(row, "n_kv_head")
     let hidden = try table.positiveInt(row, "n_embd")
@@ -83,7 +87,9 @@ public enum ProfilerFormat {
     let vocab = try table.positiveInt(row, "vocab_size")
     let gated = try table.bool(row, "use_gated_mlp")
     guard hidden % heads == 0 else { throw table.error(row, "n_head", "\(heads) heads do not divide n_embd \(hidden)") }
-    guard heads % kvHeads == 0 else { throw table.error(row, "n_kv_head", "\(kvHeads) KV heads do not divide \(heads) heads") }
+    guard heads % kvHeads == 0 else {
+      throw table.error(row, "n_kv_head", "\(kvHeads) KV heads do not divide \(heads) heads")
+    }
     let name = "profiled-d\(hidden)-h\(heads)-kv\(kvHeads)-ff\(inner)-v\(vocab)\(gated ? "-gated" : "")"
     if let model = cache[name] { return model }
     // A Llama-style layer (RMSNorm, rotary, no biases), which is what the profiler times.
@@ -104,16 +110,23 @@ public enum ProfilerFormat {
         throw table.error(row, "collective", "no column \"\(timeColumn)\" holds this collective's time")
       }
       guard let collective = Collective(rawValue: name) else {
-        result.noteSkipped(name, reason: "not a collective LLMPlan costs (known: \(Collective.allCases.map(\.rawValue).joined(separator: ", ")))")
+        result.noteSkipped(
+          name,
+          reason:
+            "not a collective LLMPlan costs (known: \(Collective.allCases.map(\.rawValue).joined(separator: ", ")))")
         continue
       }
       let gpus = try table.positiveInt(row, "num_workers")
       let perNode = try table.positiveInt(row, "devices_per_node")
-      guard perNode <= gpus else { throw table.error(row, "devices_per_node", "\(perNode) exceeds num_workers \(gpus)") }
+      guard perNode <= gpus else {
+        throw table.error(row, "devices_per_node", "\(perNode) exceeds num_workers \(gpus)")
+      }
       let bytes = try table.double(row, "size")
       guard bytes > 0 else { throw table.error(row, "size", "must be a positive byte count, found \(bytes)") }
       let milliseconds = try table.double(row, timeColumn)
-      guard milliseconds > 0 else { throw table.error(row, timeColumn, "a time must be positive, found \(milliseconds) ms") }
+      guard milliseconds > 0 else {
+        throw table.error(row, timeColumn, "a time must be positive, found \(milliseconds) ms")
+      }
       if collective == .sendRecv && gpus != 2 {
         throw table.error(row, "num_workers", "send_recv joins exactly 2 GPUs, found \(gpus)")
       }

@@ -22,7 +22,8 @@ struct RelativeLeastSquares {
   /// Solves for the parameters in `active` (indices into the design rows). Returns nil when
   /// there are fewer observations than active parameters.
   static func solve(
-    design: [[Double]], fixed: [Double], measured: [Double], weights: [Double]? = nil, active: [Int], rcond: Double = 1e-9
+    design: [[Double]], fixed: [Double], measured: [Double], weights: [Double]? = nil, active: [Int],
+    rcond: Double = 1e-9
   ) throws -> Outcome? {
     let n = measured.count
     guard n >= active.count, !active.isEmpty else { return nil }

@@ -76,7 +76,8 @@ public enum SimpleFormat {
       case "collective":
         guard let collective = Collective(rawValue: name) else {
           throw table.error(
-            row, "name", "unknown collective \"\(name)\" (known: \(Collective.allCases.map(\.rawValue).joined(separator: ", ")))")
+            row, "name",
+            "unknown collective \"\(name)\" (known: \(Collective.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         let bytes = try table.double(row, "bytes")
         guard bytes > 0 else { throw table.error(row, "bytes", "must be a positive byte count, found \(bytes)") }
@@ -85,9 +86,12 @@ public enum SimpleFormat {
         guard perNode >= 1, perNode <= gpus else {
           throw table.error(row, "gpus_per_node", "must lie in 1…\(gpus), found \(perNode)")
         }
-        if collective == .sendRecv && gpus != 2 { throw table.error(row, "gpus", "send_recv joins exactly 2 GPUs, found \(gpus)") }
+        if collective == .sendRecv && gpus != 2 {
+          throw table.error(row, "gpus", "send_recv joins exactly 2 GPUs, found \(gpus)")
+        }
         result.collectives.append(
-          CollectiveMeasurement(collective: collective, gpus: gpus, gpusPerNode: perNode, bytes: bytes, seconds: seconds, origin: origin))
+          CollectiveMeasurement(
+            collective: collective, gpus: gpus, gpusPerNode: perNode, bytes: bytes, seconds: seconds, origin: origin))
       default:
         throw table.error(row, "kind", "must be \"operator\" or \"collective\", found \"\(kind)\"")
       }
@@ -103,7 +107,8 @@ public enum SimpleFormat {
     case .failure(let reason): throw table.error(row, "name", "\"\(name)\" cannot be used: \(reason.text)")
     case nil:
       throw table.error(
-        row, "name", "unknown operator \"\(name)\" (known: \(OperatorKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        row, "name",
+        "unknown operator \"\(name)\" (known: \(OperatorKind.allCases.map(\.rawValue).joined(separator: ", ")))")
     }
   }
 }

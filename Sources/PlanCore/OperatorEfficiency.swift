@@ -98,7 +98,8 @@ extension EfficiencyProfile {
       for key in table.object.keys.sorted() {
         let entry = try table.object(key)
         if let unknown = entry.object.keys.sorted().first(where: { !OperatorEfficiency.keys.contains($0) }) {
-          throw entry.error(unknown, "unknown field (known: \(OperatorEfficiency.keys.sorted().joined(separator: ", ")))")
+          throw entry.error(
+            unknown, "unknown field (known: \(OperatorEfficiency.keys.sorted().joined(separator: ", ")))")
         }
         func fraction(_ field: String) throws -> Double? {
           guard let value = try entry.optionalDouble(field) else { return nil }

@@ -21,7 +21,9 @@ struct AccuracyCommand: ParsableCommand {
   @OptionGroup var catalogOptions: CatalogOptions
   @OptionGroup var input: MeasurementOptions
 
-  @Flag(help: "Score only the held-out half (the 2nd, 4th, … point of every group by size), as after `calibrate --holdout`.")
+  @Flag(
+    help: "Score only the held-out half (the 2nd, 4th, … point of every group by size), as after `calibrate --holdout`."
+  )
   var holdout = false
 
   @Flag(help: "Print JSON instead of a table.")
@@ -72,10 +74,14 @@ struct MeasurementOptions: ParsableArguments {
 
   @Option(
     parsing: .upToNextOption,
-    help: "Measurement CSV files: LLMPlan's format (kind,name,tokens,tp,bytes,gpus,gpus_per_node,seconds) or Vidur profiler files.")
+    help:
+      "Measurement CSV files: LLMPlan's format (kind,name,tokens,tp,bytes,gpus,gpus_per_node,seconds) or Vidur profiler files."
+  )
   var measurements: [String]
 
-  @Option(help: "Model for operator rows of LLMPlan-format files that have no model column: catalog name or config.json path.")
+  @Option(
+    help: "Model for operator rows of LLMPlan-format files that have no model column: catalog name or config.json path."
+  )
   var model: String?
 
   @Option(help: "Precision of profiler operator files, which do not record it (fp16, bf16, …).")
@@ -95,7 +101,8 @@ struct MeasurementOptions: ParsableArguments {
     let gpuSpec = try catalog.gpu(gpu)
     let clusterSpec = try cluster.map { try catalog.cluster($0) }
     let defaultModel = try model.map { try catalog.model($0) }
-    let reader = MeasurementReader(defaultModel: defaultModel, profilerDType: dtype, resolveModel: { try catalog.model($0) })
+    let reader = MeasurementReader(
+      defaultModel: defaultModel, profilerDType: dtype, resolveModel: { try catalog.model($0) })
     let set = try reader.read(paths: measurements)
     guard !set.isEmpty else { throw UserFacingError(message: "the measurement files hold no timings LLMPlan can use") }
     return Loaded(gpu: gpuSpec, cluster: clusterSpec, measurements: set)
@@ -140,7 +147,8 @@ enum AccuracyText {
     for row in report.rows {
       let s = row.statistics
       rows.append([
-        kind(row), label(row), "\(s.count)", percent(s.medianAbsoluteRelativeError), percent(s.p90AbsoluteRelativeError),
+        kind(row), label(row), "\(s.count)", percent(s.medianAbsoluteRelativeError),
+        percent(s.p90AbsoluteRelativeError),
         signedPercent(s.medianRelativeError),
       ])
     }

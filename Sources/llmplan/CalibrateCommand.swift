@@ -45,7 +45,9 @@ struct CalibrateCommand: ParsableCommand {
   @Flag(help: "Fit on half of every group (1st, 3rd, … point by size) and score on the other half.")
   var holdout = false
 
-  @Flag(help: "When some parameter sets are not physical, still write the others (refused ones keep the GPU file's values).")
+  @Flag(
+    help: "When some parameter sets are not physical, still write the others (refused ones keep the GPU file's values)."
+  )
   var keepPhysical = false
 
   @Flag(help: "Print JSON instead of text.")
@@ -78,13 +80,16 @@ struct CalibrateCommand: ParsableCommand {
     let fitSet = holdout ? halves.fit : loaded.measurements
     let files = input.measurements.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", ")
     let note = files + (holdout ? "; fitted on the interleaved half" : "")
-    let result = try Calibrator(gpu: loaded.gpu, cluster: loaded.cluster, operatorTiming: .costModel).calibrate(fitSet, sourceNote: note)
+    let result = try Calibrator(gpu: loaded.gpu, cluster: loaded.cluster, operatorTiming: .costModel).calibrate(
+      fitSet, sourceNote: note)
     var heldOut: (before: AccuracyReport, after: AccuracyReport)?
     if holdout {
       let timing = loaded.cluster.map(CollectiveTiming.init)
       heldOut = (
-        AccuracyReport.evaluate(gpu: loaded.gpu, measurements: halves.holdout, operatorTiming: .costModel, collectiveTiming: timing),
-        AccuracyReport.evaluate(gpu: result.calibratedGPU, measurements: halves.holdout, operatorTiming: .costModel, collectiveTiming: timing)
+        AccuracyReport.evaluate(
+          gpu: loaded.gpu, measurements: halves.holdout, operatorTiming: .costModel, collectiveTiming: timing),
+        AccuracyReport.evaluate(
+          gpu: result.calibratedGPU, measurements: halves.holdout, operatorTiming: .costModel, collectiveTiming: timing)
       )
     }
     var written: String?
@@ -96,12 +101,14 @@ struct CalibrateCommand: ParsableCommand {
     if json {
       text = try JSONOutput.string(CalibrationOutput(result, heldOut: heldOut, written: written))
     } else {
-      text = CalibrationText.render(result, heldOut: heldOut, cluster: loaded.cluster, skipped: loaded.measurements.skipped)
+      text = CalibrationText.render(
+        result, heldOut: heldOut, cluster: loaded.cluster, skipped: loaded.measurements.skipped)
       if let written { text += "\nWrote \(written)" }
     }
     var refusal: String?
     if !result.isPhysical && !keepPhysical {
-      refusal = "refused: \(result.refusals.count) fitted parameter set(s) are not physical (listed above); nothing written. "
+      refusal =
+        "refused: \(result.refusals.count) fitted parameter set(s) are not physical (listed above); nothing written. "
         + "Fix the data, or pass --keep-physical to write the physical ones and the physical alternatives."
     }
     return Outcome(text: text, written: written, refusal: refusal)
@@ -115,11 +122,13 @@ struct CalibrateCommand: ParsableCommand {
     else { throw UserFacingError(message: "cannot re-read \(source) to write the calibrated copy") }
     object["efficiency"] = gpu.efficiency.jsonObject
     object["display_name"] = "\(original.displayName) (calibrated)"
-    let output = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    let output = try JSONSerialization.data(
+      withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     try output.write(to: URL(fileURLWithPath: path))
     let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
     let reread = try GPUSpec.load(from: DataFile.read(path), name: name)
-    guard reread.efficiency.operators.count == gpu.efficiency.operators.count, reread.efficiency.uncertainty != nil else {
+    guard reread.efficiency.operators.count == gpu.efficiency.operators.count, reread.efficiency.uncertainty != nil
+    else {
       throw UserFacingError(message: "\(path) did not read back as written")
     }
   }
@@ -168,7 +177,8 @@ struct CalibrationOutput: Encodable {
       Law(
         name: fit.name, points: fit.points, computeMax: fit.law.computeMax,
         computeHalfSaturationFLOPs: fit.law.computeHalfSaturationFLOPs, memoryMax: fit.law.memoryMax,
-        memoryHalfSaturationBytes: fit.law.memoryHalfSaturationBytes, fitted: fit.fitted, standardErrors: fit.standardErrors,
+        memoryHalfSaturationBytes: fit.law.memoryHalfSaturationBytes, fitted: fit.fitted,
+        standardErrors: fit.standardErrors,
         converged: fit.converged, refusal: fit.refusal,
         fitMedianAbsoluteRelativeError: fit.relativeErrors.isEmpty || fit.relativeErrors.contains(where: \.isNaN)
           ? nil : quantile(fit.relativeErrors.map(abs), 0.5))
@@ -212,8 +222,15 @@ enum CalibrationText {
         + (cluster.map { " on \($0.name)" } ?? "") + ".")
     if result.pooledLaw != nil {
       lines.append("")
-      lines.append("Operator laws (relative least squares, LAPACK dgelsd; ± one standard error; * = held, not determined by the data):")
-      var rows = [["law", "points", "compute max", "compute half-sat.", "memory max", "memory half-sat.", "fit median |err|", "status"]]
+      lines.append(
+        "Operator laws (relative least squares, LAPACK dgelsd; ± one standard error; * = held, not determined by the data):"
+      )
+      var rows = [
+        [
+          "law", "points", "compute max", "compute half-sat.", "memory max", "memory half-sat.", "fit median |err|",
+          "status",
+        ]
+      ]
       for fit in [result.pooledLaw!] + result.operatorLaws {
         let law = fit.law
         func value(_ index: Int, _ text: String) -> String {
@@ -268,7 +285,9 @@ enum CalibrationText {
     }
     if !result.refusals.isEmpty {
       lines.append("")
-      lines.append("Refused (not physical, not written unless --keep-physical, which writes the physical alternative where there is one):")
+      lines.append(
+        "Refused (not physical, not written unless --keep-physical, which writes the physical alternative where there is one):"
+      )
       for refusal in result.refusals { lines.append("  " + refusal) }
     }
     if !result.notes.isEmpty {
@@ -289,7 +308,8 @@ enum CalibrationText {
       lines.append("")
       lines.append(
         String(
-          format: "Error bands (p10–p90 of measured / predicted − 1): operators %+.1f%% … %+.1f%%, collectives %+.1f%% … %+.1f%%",
+          format:
+            "Error bands (p10–p90 of measured / predicted − 1): operators %+.1f%% … %+.1f%%, collectives %+.1f%% … %+.1f%%",
           uncertainty.compute.p10 * 100, uncertainty.compute.p90 * 100, uncertainty.communication.p10 * 100,
           uncertainty.communication.p90 * 100))
     }

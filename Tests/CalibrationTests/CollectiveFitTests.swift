@@ -8,11 +8,15 @@ import Testing
   /// Synthetic timings from the CommModel with known efficiency parameters, on the two-node
   /// DGX H100 cluster: all-reduce over 2, 4 and 8 GPUs of a node, send/recv inside a node and
   /// across nodes, 4 KB – 64 MB, each time multiplied by (1 + σ·z) with seeded Gaussian z.
-  static func synthetic(truth: EfficiencyProfile, sigma: Double, seed: UInt64) throws -> (CollectiveTiming, [CollectiveMeasurement]) {
+  static func synthetic(
+    truth: EfficiencyProfile, sigma: Double, seed: UInt64
+  ) throws -> (CollectiveTiming, [CollectiveMeasurement]) {
     let timing = CollectiveTiming(cluster: try Paths.catalog.cluster("dgx-h100-2node-ib"))
     var random = SplitMix64(seed: seed)
     var result: [CollectiveMeasurement] = []
-    let groups: [(Collective, Int, Int)] = [(.allReduce, 2, 2), (.allReduce, 4, 4), (.allReduce, 8, 8), (.sendRecv, 2, 2), (.sendRecv, 2, 1)]
+    let groups: [(Collective, Int, Int)] = [
+      (.allReduce, 2, 2), (.allReduce, 4, 4), (.allReduce, 8, 8), (.sendRecv, 2, 2), (.sendRecv, 2, 1),
+    ]
     for (collective, gpus, perNode) in groups {
       for bytes in logSpaced(4096, 64 * 1_048_576, count: 24) {
         var m = CollectiveMeasurement(
@@ -76,7 +80,8 @@ import Testing
     let (timing, points) = try Self.synthetic(truth: profile, sigma: 0, seed: 1)
     let batch = try timing.secondsAll(points, profile: profile)
     for (m, seconds) in zip(points, batch) {
-      let single = try CommModel(cluster: timing.cluster, efficiency: profile).estimate(m.collective, bytes: m.bytes, gpus: timing.gpus(for: m))
+      let single = try CommModel(cluster: timing.cluster, efficiency: profile).estimate(
+        m.collective, bytes: m.bytes, gpus: timing.gpus(for: m))
       #expect(abs(seconds / single.seconds - 1) < 1e-12, "\(m.groupLabel) \(m.bytes)")
     }
   }
@@ -84,7 +89,8 @@ import Testing
   @Test func groupsTheClusterCannotHostAreNamed() throws {
     let timing = CollectiveTiming(cluster: try Paths.catalog.cluster("dgx-h100"))
     let crossNode = CollectiveMeasurement(
-      collective: .sendRecv, gpus: 2, gpusPerNode: 1, bytes: 1e6, seconds: 1e-4, origin: MeasurementOrigin(file: "f", line: 2))
+      collective: .sendRecv, gpus: 2, gpusPerNode: 1, bytes: 1e6, seconds: 1e-4,
+      origin: MeasurementOrigin(file: "f", line: 2))
     #expect(throws: TimingError("the group spans 2 nodes; cluster dgx-h100 has 1 (pass a --cluster with more nodes)")) {
       _ = try timing.gpus(for: crossNode)
     }

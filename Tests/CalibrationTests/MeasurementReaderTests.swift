@@ -30,7 +30,8 @@ import Testing
     #expect(set.operators[2].batch == .decode(sequences: 8, context: 1000))
     let allReduce = set.collectives[0]
     // gpus_per_node defaults to gpus: one node.
-    #expect(allReduce.collective == .allReduce && allReduce.gpus == 8 && allReduce.gpusPerNode == 8 && allReduce.nodes == 1)
+    #expect(
+      allReduce.collective == .allReduce && allReduce.gpus == 8 && allReduce.gpusPerNode == 8 && allReduce.nodes == 1)
     #expect(set.collectives[1].nodes == 2 && set.collectives[1].origin.line == 8)
   }
 
@@ -91,7 +92,9 @@ import Testing
     let qkv = try #require(set.operators.first { $0.operatorName == "qkv_proj" && $0.tensorParallel == 1 })
     #expect(abs(qkv.seconds - 0.584e-3) < 1e-15)
     #expect(qkv.batch.tokens == 4096)
-    #expect(qkv.model.hiddenSize == 4096 && qkv.model.intermediateSize == 11008 && qkv.model.gatedMLP && qkv.model.dtype == .fp16)
+    #expect(
+      qkv.model.hiddenSize == 4096 && qkv.model.intermediateSize == 11008 && qkv.model.gatedMLP
+        && qkv.model.dtype == .fp16)
     // The profiler times one of the layer's two residual adds.
     let add = try #require(set.operators.first { $0.measuredName == "add" })
     #expect(add.operatorName == "residual_add" && add.shareOfOperator == 0.5)
@@ -105,7 +108,8 @@ import Testing
       """
     let set = try MeasurementReader().read(text: text, file: "send_recv.csv")
     #expect(set.collectives.count == 2)
-    #expect(set.collectives[0].collective == .sendRecv && set.collectives[0].nodes == 2 && set.collectives[0].bytes == 2048)
+    #expect(
+      set.collectives[0].collective == .sendRecv && set.collectives[0].nodes == 2 && set.collectives[0].bytes == 2048)
     #expect(abs(set.collectives[0].seconds - 17e-6) < 1e-15)
     #expect(set.collectives[1].nodes == 1 && set.collectives[1].groupLabel == "send_recv 2 GPUs (1 node)")
   }

@@ -10,8 +10,10 @@ import Testing
     var gpu = try Paths.catalog.gpu("h100-80gb-sxm")
     gpu.efficiency.kernelLaunchSeconds = 1.5e-6
     gpu.efficiency.operators = [
-      "qkv_proj": OperatorEfficiency(computeMax: 0.72, computeHalfSaturationFLOPs: 6e9, memoryMax: 0.8, memoryHalfSaturationBytes: 8e6),
-      "mlp_down_proj": OperatorEfficiency(computeMax: 0.78, computeHalfSaturationFLOPs: 4e9, memoryMax: 0.65, memoryHalfSaturationBytes: 2e6),
+      "qkv_proj": OperatorEfficiency(
+        computeMax: 0.72, computeHalfSaturationFLOPs: 6e9, memoryMax: 0.8, memoryHalfSaturationBytes: 8e6),
+      "mlp_down_proj": OperatorEfficiency(
+        computeMax: 0.78, computeHalfSaturationFLOPs: 4e9, memoryMax: 0.65, memoryHalfSaturationBytes: 2e6),
       "input_norm": OperatorEfficiency(memoryMax: 0.45, memoryHalfSaturationBytes: 2e6),
       // No ramp: its fixed cost per kernel is the launch alone, so the fit can find the launch.
       "residual_add": OperatorEfficiency(memoryMax: 0.9, memoryHalfSaturationBytes: 0),
@@ -50,7 +52,8 @@ import Testing
     // fixed cost it sees (the add's 1.5 µs) but has no reason to raise it.
     var prior = try Paths.catalog.gpu("h100-80gb-sxm")
     prior.efficiency.kernelLaunchSeconds = 4e-6
-    let result = try Calibrator(gpu: prior, cluster: nil, operatorTiming: .costModel).calibrate(set, sourceNote: "synthetic")
+    let result = try Calibrator(gpu: prior, cluster: nil, operatorTiming: .costModel).calibrate(
+      set, sourceNote: "synthetic")
     #expect(result.isPhysical, "refusals: \(result.refusals)")
     let peak = 989.4e12
     let bandwidth = 3.35e12
@@ -74,9 +77,12 @@ import Testing
       for index in 0..<4 where fit.fitted[index] {
         let standardError = try #require(fit.standardErrors[index])
         // Unbiased estimates: within 4 standard errors (a 1-in-15 000 false alarm per parameter).
-        #expect(abs(fit.foldedLaw.vector[index] - expected[index]) <= 4 * standardError, "\(name) \(OperatorLaw.names[index])")
+        #expect(
+          abs(fit.foldedLaw.vector[index] - expected[index]) <= 4 * standardError, "\(name) \(OperatorLaw.names[index])"
+        )
         // And well determined by 128 points at 2 % noise: under 10 % relative error.
-        #expect(standardError < 0.1 * abs(expected[index]) || expected[index] == 0, "\(name) \(OperatorLaw.names[index])")
+        #expect(
+          standardError < 0.1 * abs(expected[index]) || expected[index] == 0, "\(name) \(OperatorLaw.names[index])")
       }
     }
     // The launch: the smallest fixed cost per kernel, the residual add's (it has no ramp).
@@ -105,7 +111,8 @@ import Testing
     truth.efficiency.operators["input_norm"] = OperatorEfficiency(memoryMax: 1.3, memoryHalfSaturationBytes: 1e6)
     let set = try Self.synthetic(truth: truth, operators: ["input_norm", "qkv_proj"], sigma: 0.01, seed: 5)
     let prior = try Paths.catalog.gpu("h100-80gb-sxm")
-    let result = try Calibrator(gpu: prior, cluster: nil, operatorTiming: .costModel).calibrate(set, sourceNote: "synthetic")
+    let result = try Calibrator(gpu: prior, cluster: nil, operatorTiming: .costModel).calibrate(
+      set, sourceNote: "synthetic")
     #expect(!result.isPhysical)
     #expect(result.refusals.count == 1)
     let refusal = try #require(result.refusals.first)
@@ -124,7 +131,8 @@ import Testing
     efficiency.operators = ["input_norm": OperatorEfficiency(memoryMax: 0.44, memoryHalfSaturationBytes: 1.9e6)]
     efficiency.uncertainty = PredictionUncertainty(
       calibrated: true, compute: ResidualQuantiles(p10: -0.1, p50: 0.01, p90: 0.12),
-      communication: ResidualQuantiles(p10: -0.2, p50: 0, p90: 0.3), byName: ["all_reduce": ResidualQuantiles(p10: -0.15, p50: 0, p90: 0.2)],
+      communication: ResidualQuantiles(p10: -0.2, p50: 0, p90: 0.3),
+      byName: ["all_reduce": ResidualQuantiles(p10: -0.15, p50: 0, p90: 0.2)],
       source: "test")
     let reader = FieldReader(file: "x.json", object: ["efficiency": efficiency.jsonObject])
     let loaded = try EfficiencyProfile.load(from: reader.object("efficiency"))

@@ -36,14 +36,16 @@ import Testing
     let halves = set.interleavedHalves()
 
     // Issue 7: median relative error per operator type below 25 % from the datasheet law alone.
-    let uncalibrated = AccuracyReport.evaluate(gpu: gpu, measurements: halves.holdout, operatorTiming: .costModel, collectiveTiming: timing)
+    let uncalibrated = AccuracyReport.evaluate(
+      gpu: gpu, measurements: halves.holdout, operatorTiming: .costModel, collectiveTiming: timing)
     #expect(uncalibrated.untimed.isEmpty)
     for row in uncalibrated.rows where row.kind == .operator {
       #expect(row.statistics.medianAbsoluteRelativeError < 0.25, "\(row.name) uncalibrated")
     }
 
     // Fit on one half, score on the other.
-    let result = try Calibrator(gpu: gpu, cluster: cluster, operatorTiming: .costModel).calibrate(halves.fit, sourceNote: "test")
+    let result = try Calibrator(gpu: gpu, cluster: cluster, operatorTiming: .costModel).calibrate(
+      halves.fit, sourceNote: "test")
     // The profiled residual add beats the HBM bandwidth (its inputs sit in L2): its fit says
     // more than 100 % of 3.35 TB/s and is refused.
     #expect(result.refusals.contains { $0.hasPrefix("residual_add: memory efficiency") })
@@ -55,7 +57,8 @@ import Testing
       #expect(law.computeMax <= 1 && law.memoryMax <= 1, "\(name)")
       #expect(law.computeHalfSaturationFLOPs >= 0 && law.memoryHalfSaturationBytes >= 0, "\(name)")
     }
-    #expect(profile.kernelLaunchSeconds >= 0 && profile.collectiveBandwidthMax <= 1 && profile.collectiveStepSeconds >= 0)
+    #expect(
+      profile.kernelLaunchSeconds >= 0 && profile.collectiveBandwidthMax <= 1 && profile.collectiveStepSeconds >= 0)
     let calibrated = AccuracyReport.evaluate(
       gpu: result.calibratedGPU, measurements: halves.holdout, operatorTiming: .costModel, collectiveTiming: timing)
     for row in calibrated.rows where row.kind == .operator {

@@ -11,7 +11,8 @@ import Testing
     .deletingLastPathComponent().appendingPathComponent("Models").path
 
   static func scratch(_ name: String) throws -> String {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("llmplan-calibrate-\(UUID().uuidString)")
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "llmplan-calibrate-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     return directory.appendingPathComponent(name).path
   }
@@ -112,6 +113,7 @@ import Testing
     let refusal = try #require(outcome.refusal)
     #expect(refusal.contains("not physical") && outcome.written == nil)
     #expect(!FileManager.default.fileExists(atPath: out))
-    #expect(outcome.text.contains("qkv_proj: compute efficiency") || outcome.text.contains("qkv_proj: memory efficiency"))
+    #expect(
+      outcome.text.contains("qkv_proj: compute efficiency") || outcome.text.contains("qkv_proj: memory efficiency"))
   }
 }
