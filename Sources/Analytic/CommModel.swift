@@ -166,6 +166,9 @@ public struct CommModel: Sendable {
   let adjacency: [[Int]]
   let nodeOfVertex: [Int?]
   let cache: CommCache
+  /// Node symmetry of the cluster (nil when it has none) and the curve memo it keys.
+  let symmetry: NodeSymmetry?
+  let curveCache: CanonicalCurveCache
 
   public init(cluster: Cluster, efficiency: EfficiencyProfile) {
     self.cluster = cluster
@@ -179,6 +182,19 @@ public struct CommModel: Sendable {
     self.adjacency = adjacency
     self.nodeOfVertex = cluster.nodeOfVertex
     self.cache = CommCache()
+    self.symmetry = NodeSymmetry(cluster: cluster, nodeOfVertex: nodeOfVertex)
+    self.curveCache = CanonicalCurveCache()
+  }
+
+  /// The algorithms' curves for a valid group of at least two GPUs; on a node-symmetric
+  /// cluster shared by every group of the same shape.
+  func algorithmCurves(_ collective: Collective, gpus: [Int]) throws -> [CollectiveCostCurve] {
+    guard let symmetry else { return try algorithms(collective, gpus: gpus).map(\.curve) }
+    let key = CanonicalCurveCache.Key(collective: collective, shape: symmetry.canonical(gpus))
+    if let cached = curveCache.lookup(key) { return cached }
+    let curves = try algorithms(collective, gpus: gpus).map(\.curve)
+    curveCache.store(curves, for: key)
+    return curves
   }
 
   /// The cost curve of `collective` over `gpus` (in rank order). For `sendRecv`, `gpus` is
@@ -188,7 +204,7 @@ public struct CommModel: Sendable {
   public func curve(_ collective: Collective, gpus: [Int]) throws -> CollectiveCostCurve {
     try validate(gpus, collective)
     if gpus.count == 1 { return .free }
-    return try algorithms(collective, gpus: gpus)[0].curve
+    return try algorithmCurves(collective, gpus: gpus)[0]
   }
 
   /// The curve of the algorithm that is fastest for messages of `typicalBytes` (e.g. the
@@ -205,7 +221,7 @@ public struct CommModel: Sendable {
   public func envelope(_ collective: Collective, gpus: [Int]) throws -> CollectiveCostEnvelope {
     try validate(gpus, collective)
     if gpus.count == 1 { return CollectiveCostEnvelope(curves: [.free]) }
-    return CollectiveCostEnvelope(curves: try algorithms(collective, gpus: gpus).map(\.curve))
+    return CollectiveCostEnvelope(curves: try algorithmCurves(collective, gpus: gpus))
   }
 
   /// One collective's time for a message of `bytes` (the buffer each GPU holds for

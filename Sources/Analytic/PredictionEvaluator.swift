@@ -56,15 +56,17 @@ public struct LayoutEvaluator: Sendable {
   ///   `CostModelError` / `CommError` for unusable specs.
   public init(
     model: ModelSpec, gpu: GPUSpec, cluster: Cluster, layout: Layout, placement: Placement? = nil,
-    config: EngineConfig = EngineConfig()
+    config: EngineConfig = EngineConfig(), comm: CommModel? = nil
   ) throws {
     let placement = placement ?? Placement.contiguous(layout)
     try layout.validate(model: model, cluster: cluster, placement: placement)
+    // One collective memo for all replicas (and, when the caller passes one, all layouts).
+    let comm = comm ?? CommModel(cluster: cluster, efficiency: gpu.efficiency)
     let cost = try CostModel(model: model, gpu: gpu, tp: layout.tp)
     var distinct: [ReplicaCostModel] = []
     var counts: [Int] = []
     for stages in placement.gpus {
-      let replica = try ReplicaCostModel(cost: cost, cluster: cluster, stageGPUs: stages)
+      let replica = try ReplicaCostModel(cost: cost, cluster: cluster, stageGPUs: stages, comm: comm)
       // Same curves and layers ⇒ same timing: compare without the GPU indices.
       if let index = distinct.firstIndex(where: { $0.hasSameTiming(as: replica) }) {
         counts[index] += 1

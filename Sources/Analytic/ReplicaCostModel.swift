@@ -30,7 +30,9 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
   ///
   /// - Throws: `CostModelError` for a malformed stage list, `CommError` for GPUs the cluster
   ///   does not have or cannot connect.
-  public init(cost: CostModel, cluster: Cluster, stageGPUs: [[Int]]) throws {
+  /// `comm` lets many replicas and layouts on one cluster share one collective memo (pass the
+  /// same `CommModel` to every call of a search); by default a fresh one is made.
+  public init(cost: CostModel, cluster: Cluster, stageGPUs: [[Int]], comm: CommModel? = nil) throws {
     let stages = stageGPUs.count
     guard stages >= 1 else { throw CostModelError("a replica needs at least one pipeline stage") }
     guard stages <= cost.model.numLayers else {
@@ -39,7 +41,7 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
     guard stageGPUs.allSatisfy({ $0.count == cost.tp }) else {
       throw CostModelError("every stage needs exactly TP=\(cost.tp) GPUs")
     }
-    let comm = CommModel(cluster: cluster, efficiency: cost.gpu.efficiency)
+    let comm = comm ?? CommModel(cluster: cluster, efficiency: cost.gpu.efficiency)
     self.cost = cost
     self.stageGPUs = stageGPUs
     stageLayers = ReplicaCostModel.partitionLayers(cost.model.numLayers, stages: stages)

@@ -25,11 +25,13 @@ extension AnalyticBenchmark {
     let clock = ContinuousClock()
     let start = clock.now
     let layouts = candidateLayouts(model: model, cluster: cluster)
+    let comm = CommModel(cluster: cluster, efficiency: gpu.efficiency)
     var fitting = 0
     var evaluations = 0
     var stable = 0
     for layout in layouts {
-      let evaluator = try LayoutEvaluator(model: model, gpu: gpu, cluster: cluster, layout: layout, config: config)
+      let evaluator = try LayoutEvaluator(
+        model: model, gpu: gpu, cluster: cluster, layout: layout, config: config, comm: comm)
       let summary = try evaluator.evaluate(promptTokens: promptTokens, outputTokens: outputTokens, batch: 1)
       evaluations += rates.count
       guard summary.fits, summary.maxBatch >= 1 else { continue }

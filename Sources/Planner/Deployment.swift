@@ -22,14 +22,17 @@ public struct Deployment: Sendable {
   ///   or `CommError` for unusable specs.
   public init(
     model: ModelSpec, gpu: GPUSpec, cluster: Cluster, layout: Layout, placement: Placement? = nil,
-    engine: EngineConfig = EngineConfig()
+    engine: EngineConfig = EngineConfig(), comm: CommModel? = nil
   ) throws {
     let placement = placement ?? Placement.contiguous(layout)
     try engine.validate()
+    let comm = comm ?? CommModel(cluster: cluster, efficiency: gpu.efficiency)
     let evaluator = try LayoutEvaluator(
-      model: model, gpu: gpu, cluster: cluster, layout: layout, placement: placement, config: engine)
+      model: model, gpu: gpu, cluster: cluster, layout: layout, placement: placement, config: engine, comm: comm)
     let cost = try CostModel(model: model, gpu: gpu, tp: layout.tp)
-    self.timings = try placement.gpus.map { try ReplicaCostModel(cost: cost, cluster: cluster, stageGPUs: $0) }
+    self.timings = try placement.gpus.map {
+      try ReplicaCostModel(cost: cost, cluster: cluster, stageGPUs: $0, comm: comm)
+    }
     self.model = model
     self.gpu = gpu
     self.cluster = cluster

@@ -2,13 +2,15 @@ import Analytic
 import ArgumentParser
 import Foundation
 import PlanCore
+import Planner
+import Simulation
 
 /// `llmplan bench …`: speed figures, measured in one run on this machine (not timed tests).
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
     abstract: "Measure LLMPlan's own speed (build with -c release for meaningful figures).",
-    subcommands: [BenchAnalyticCommand.self])
+    subcommands: [BenchAnalyticCommand.self, BenchSimulateCommand.self])
 }
 
 struct BenchAnalyticCommand: ParsableCommand {
@@ -65,6 +67,79 @@ struct BenchAnalyticCommand: ParsableCommand {
         "2. search with load model: \(second.layouts) layouts of a \(second.clusterGPUs)-GPU cluster "
           + "(\(second.fittingLayouts) fit) × \(second.rates) rates = \(second.evaluations) evaluations in "
           + "\(Units.formatSeconds(second.seconds)), setup included: \(Int(second.evaluationsPerSecond)) evaluations/s")
+    } catch let error as UserFacingError {
+      throw error
+    } catch {
+      throw UserFacingError(error)
+    }
+  }
+}
+
+struct BenchSimulateCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "simulate",
+    abstract: "Simulated requests per wall-second and events per second, with the real cost model.",
+    discussion: """
+      The issue's setting by default: Llama-2-7B on A100-80GB, 4 DP replicas, Poisson arrivals \
+      at 50 req/s for one simulated hour, prompts 1000–2000 and outputs 100–800 tokens, each \
+      iteration timed by the analytic cost model. That load is several times what four A100s \
+      serve (queues grow, KV caches stay full); pass --dp 16 --cluster dgx-a100-2node-ib for a \
+      run where everything is served and the batches are large.
+      """)
+
+  @OptionGroup var catalogOptions: CatalogOptions
+  @Option(help: "Model.") var model: String = "llama-2-7b"
+  @Option(help: "GPU.") var gpu: String = "a100-80gb-sxm"
+  @Option(help: "Cluster.") var cluster: String = "dgx-a100"
+  @Option(help: "Data-parallel replicas (TP=PP=1).") var dp: Int = 4
+  @Option(help: "Arrival rate, requests/s.") var rate: Double = 50
+  @Option(help: "Simulated arrival window.") var duration: String = "1 h"
+  @Flag(help: "Print JSON.") var json = false
+
+  struct Output: Encodable {
+    let requests: Int
+    let events: Int
+    let simulatedSeconds: Double
+    let wallSeconds: Double
+    let requestsPerWallSecond: Double
+    let eventsPerWallSecond: Double
+    let peakRSSBytes: Int?
+    let successRate: Double?
+  }
+
+  func run() throws {
+    do {
+      let catalog = try catalogOptions.load()
+      let deployment = try Deployment(
+        model: catalog.model(model), gpu: catalog.gpu(gpu), cluster: catalog.cluster(cluster),
+        layout: Layout(tp: 1, pp: 1, dp: dp))
+      let seconds = try parseSeconds(duration, option: "--duration")
+      let workload = Workload(
+        rateRequestsPerSecond: rate,
+        profiles: [ClientProfile(name: "bench", prompt: .uniform(low: 1000, high: 2000), output: .uniform(low: 100, high: 800))],
+        durationSeconds: seconds, warmupSeconds: 0, drainSeconds: 0, seed: 1)
+      let clock = ContinuousClock()
+      let start = clock.now
+      let result = try deployment.simulate(workload: workload, slo: SLO(ttftSeconds: 2, tpotSeconds: 0.1))
+      let elapsed = clock.now - start
+      let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+      let requests = result.arrived + result.warmupRequests
+      let output = Output(
+        requests: requests, events: result.events, simulatedSeconds: result.simulatedSeconds, wallSeconds: wall,
+        requestsPerWallSecond: Double(requests) / wall, eventsPerWallSecond: Double(result.events) / wall,
+        peakRSSBytes: SimulationBenchmark.peakResidentBytes(), successRate: result.successRate)
+      if json {
+        try JSONOutput.print(output)
+        return
+      }
+      print(
+        "\(model) on \(dp) × \(gpu), \(Units.threeSignificant(rate)) req/s for \(Units.formatSeconds(seconds)) simulated: "
+          + "\(requests) requests, \(output.events) events in \(Units.formatSeconds(wall)) wall")
+      print(
+        "  \(Int(output.requestsPerWallSecond)) simulated requests per wall-second, "
+          + "\(Int(output.eventsPerWallSecond)) events per second; peak RSS "
+          + (output.peakRSSBytes.map { Units.formatBytes(Double($0)) } ?? "n/a")
+          + "; success rate " + (output.successRate.map { String(format: "%.1f%%", $0 * 100) } ?? "n/a"))
     } catch let error as UserFacingError {
       throw error
     } catch {

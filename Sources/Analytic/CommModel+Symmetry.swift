@@ -1,0 +1,98 @@
+import PlanCore
+
+/// Node symmetry of a cluster, so that collective curves computed for one group serve every
+/// group of the same shape (a TP group on GPUs 0–7 of node 0 costs what one on node 37 does).
+///
+/// Sound only when relabelling nodes is an automorphism of the topology: every node has the
+/// same GPUs, the same internal switches and links (bandwidth, latency, duplex), and the same
+/// links to the same global switches, and no link joins two nodes directly. Then a group's
+/// cost depends only on its canonical form: each GPU written as (rank of its node in order of
+/// first appearance in the group, its index inside the node). Clusters that are not symmetric
+/// get no canonical form and every group is costed on its own.
+struct NodeSymmetry: Sendable {
+  /// Index of each GPU inside its node.
+  let localIndex: [Int]
+  let nodeOfGPU: [Int]
+
+  init?(cluster: Cluster, nodeOfVertex: [Int?]) {
+    guard cluster.nodeCount > 1 else { return nil }
+    var local = [Int](repeating: 0, count: cluster.gpuCount)
+    var seen = [Int](repeating: 0, count: cluster.nodeCount)
+    for gpu in 0..<cluster.gpuCount {
+      let node = cluster.nodeOfGPU[gpu]
+      local[gpu] = seen[node]
+      seen[node] += 1
+    }
+    // A vertex's name relative to its node: "g3" for a GPU, "s:<suffix>" for a node switch,
+    // "G:<name>" for a global vertex.
+    func token(_ vertex: Int) -> String {
+      if vertex < cluster.gpuCount { return "g\(local[vertex])" }
+      if let node = nodeOfVertex[vertex] {
+        let prefix = cluster.nodeNames[node] + "/"
+        let name = cluster.vertexNames[vertex]
+        return "s:" + (name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : name)
+      }
+      return "G:" + cluster.vertexNames[vertex]
+    }
+    var signatures = [[String]](repeating: [], count: cluster.nodeCount)
+    for link in cluster.links {
+      let nodeA = nodeOfVertex[link.a]
+      let nodeB = nodeOfVertex[link.b]
+      if let nodeA, let nodeB, nodeA != nodeB { return nil }  // a direct node-to-node link
+      guard let node = nodeA ?? nodeB else { continue }  // global-to-global links are shared by all
+      let ends = [token(link.a), token(link.b)].sorted().joined(separator: "~")
+      signatures[node].append("\(ends)|\(link.bytesPerSecond)|\(link.latencySeconds)|\(link.duplex.rawValue)")
+    }
+    let first = signatures[0].sorted()
+    for node in 1..<cluster.nodeCount where signatures[node].sorted() != first { return nil }
+    localIndex = local
+    nodeOfGPU = cluster.nodeOfGPU
+  }
+
+  /// The group written as (node rank by first appearance, index in node), flattened.
+  func canonical(_ gpus: [Int]) -> [Int] {
+    var nodes: [Int] = []
+    var result: [Int] = []
+    result.reserveCapacity(gpus.count * 2)
+    for gpu in gpus {
+      let node = nodeOfGPU[gpu]
+      let rank: Int
+      if let found = nodes.firstIndex(of: node) {
+        rank = found
+      } else {
+        rank = nodes.count
+        nodes.append(node)
+      }
+      result.append(rank)
+      result.append(localIndex[gpu])
+    }
+    return result
+  }
+}
+
+/// Memo of algorithm curves keyed by a group's canonical form (see `NodeSymmetry`).
+final class CanonicalCurveCache: @unchecked Sendable {
+  struct Key: Hashable {
+    var collective: Collective
+    var shape: [Int]
+  }
+
+  static let capacity = 65_536
+  private let lock = NSLock()
+  private var entries: [Key: [CollectiveCostCurve]] = [:]
+
+  func lookup(_ key: Key) -> [CollectiveCostCurve]? {
+    lock.lock()
+    defer { lock.unlock() }
+    return entries[key]
+  }
+
+  func store(_ value: [CollectiveCostCurve], for key: Key) {
+    lock.lock()
+    defer { lock.unlock() }
+    if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+    entries[key] = value
+  }
+}
+
+import Foundation
