@@ -65,15 +65,28 @@ public struct LayoutEvaluator: Sendable {
     let cost = try CostModel(model: model, gpu: gpu, tp: layout.tp)
     var distinct: [ReplicaCostModel] = []
     var counts: [Int] = []
+    // On a node-symmetric cluster, replicas whose GPUs have the same canonical shape (all
+    // stages together) have identical timings: build one and count the others (a 1,024-GPU
+    // search has layouts with hundreds of replicas).
+    var shapeIndex: [[Int]: Int] = [:]
     for stages in placement.gpus {
+      let shape = comm.symmetry?.canonical(stages.flatMap { $0 })
+      if let shape, let index = shapeIndex[shape] {
+        counts[index] += 1
+        continue
+      }
       let replica = try ReplicaCostModel(cost: cost, cluster: cluster, stageGPUs: stages, comm: comm)
       // Same curves and layers ⇒ same timing: compare without the GPU indices.
-      if let index = distinct.firstIndex(where: { $0.hasSameTiming(as: replica) }) {
+      let index: Int
+      if let found = distinct.firstIndex(where: { $0.hasSameTiming(as: replica) }) {
+        index = found
         counts[index] += 1
       } else {
+        index = distinct.count
         distinct.append(replica)
         counts.append(1)
       }
+      if let shape { shapeIndex[shape] = index }
     }
     self.layout = layout
     self.placement = placement
