@@ -13,6 +13,9 @@ struct NodeSymmetry: Sendable {
   /// Index of each GPU inside its node.
   let localIndex: [Int]
   let nodeOfGPU: [Int]
+  /// S when GPU i sits in node i / S for every i (nodes of S GPUs numbered one after the
+  /// other): then a block of consecutive GPUs starting at `a` has a shape fixed by `a mod S`.
+  let consecutiveNodeSize: Int?
 
   init?(cluster: Cluster, nodeOfVertex: [Int?]) {
     guard cluster.nodeCount > 1 else { return nil }
@@ -47,6 +50,10 @@ struct NodeSymmetry: Sendable {
     for node in 1..<cluster.nodeCount where signatures[node].sorted() != first { return nil }
     localIndex = local
     nodeOfGPU = cluster.nodeOfGPU
+    let size = cluster.gpuCount / cluster.nodeCount
+    consecutiveNodeSize =
+      cluster.gpuCount % cluster.nodeCount == 0 && (0..<cluster.gpuCount).allSatisfy { cluster.nodeOfGPU[$0] == $0 / size }
+      ? size : nil
   }
 
   /// The group written as (node rank by first appearance, index in node), flattened.

@@ -61,12 +61,19 @@ public struct LayoutPrediction: Sendable, Encodable {
   public var stages: [Stage]
   /// Distinct replica placements (replicas that cost the same are evaluated once).
   public var distinctReplicaTimings: Int
+  /// TTFT and TPOT with their p10–p90 error bands (from the GPU profile's calibration
+  /// residuals, or the uncalibrated default).
+  public var ttftBand: TimeBand = .zero
+  public var tpotBand: TimeBand = .zero
+  /// Whether the bands come from this GPU's own measurements, and where they come from.
+  public var bandsCalibrated = false
+  public var bandsSource = ""
 
   enum CodingKeys: String, CodingKey {
     case model, gpu, cluster, layout, gpusTotal, promptTokens, outputTokens, batch, withinContextWindow, fits,
       ttftSeconds, tpotSeconds, maxBatch, tpotAtMaxBatchSeconds, maxKVTokens, kvCacheBytesPerGPU,
       weightBytesPerGPU, maxConcurrentSequences, ttftBreakdown, tpotBreakdown, throughput, memory, stages,
-      distinctReplicaTimings
+      distinctReplicaTimings, ttftBandSeconds, tpotBandSeconds, bandsCalibrated, bandsSource
   }
 
   public func encode(to encoder: Encoder) throws {
@@ -95,6 +102,10 @@ public struct LayoutPrediction: Sendable, Encodable {
     try c.encode(memory, forKey: .memory)
     try c.encode(stages, forKey: .stages)
     try c.encode(distinctReplicaTimings, forKey: .distinctReplicaTimings)
+    try c.encode(ttftBand, forKey: .ttftBandSeconds)
+    try c.encode(tpotBand, forKey: .tpotBandSeconds)
+    try c.encode(bandsCalibrated, forKey: .bandsCalibrated)
+    try c.encode(bandsSource, forKey: .bandsSource)
   }
 }
 
@@ -147,7 +158,7 @@ extension LayoutEvaluator {
     }
     let memoryReport = memory.report(promptTokens: promptTokens, outputTokens: outputTokens)
     let model = cost.model
-    return LayoutPrediction(
+    var prediction = LayoutPrediction(
       model: model.name, gpu: cost.gpu.name, cluster: cluster.name, layout: layout, gpusTotal: layout.totalGPUs,
       promptTokens: promptTokens, outputTokens: outputTokens, batch: batch,
       withinContextWindow: promptTokens + outputTokens <= model.maxPositionEmbeddings,
@@ -164,5 +175,25 @@ extension LayoutEvaluator {
         microBatchesInFlight: saturated.inFlight, cycleSeconds: saturated.cycleSeconds,
         breakdown: saturated.breakdown),
       memory: memoryReport, stages: stages, distinctReplicaTimings: replicas.count)
+    let uncertainty = cost.gpu.efficiency.effectiveUncertainty
+    prediction.ttftBand = ttftBreakdown.band(uncertainty, total: summary.ttftSeconds)
+    prediction.tpotBand = tpotBreakdown.band(uncertainty, total: summary.tpotSeconds)
+    prediction.bandsCalibrated = uncertainty.calibrated
+    prediction.bandsSource = uncertainty.source
+    return prediction
+  }
+}
+
+extension TimeBreakdown {
+  /// The error band of a time made of these parts: kernels (compute- and memory-bound) carry
+  /// the operator residuals, communication and pipeline transfers the collective residuals,
+  /// the fixed per-iteration overhead none. Scaled so the band's centre is `total` (the
+  /// figure reported, which may come from a different replica than the breakdown).
+  public func band(_ uncertainty: PredictionUncertainty, total: Double) -> TimeBand {
+    let raw = uncertainty.band(
+      computeSeconds: computeBoundSeconds + memoryBoundSeconds,
+      communicationSeconds: communicationSeconds + pipelineSeconds, exactSeconds: overheadSeconds)
+    guard raw.seconds > 0 else { return .exact(total) }
+    return raw.scaled(total / raw.seconds)
   }
 }

@@ -58,10 +58,16 @@ public struct LayoutEvaluator: Sendable {
     model: ModelSpec, gpu: GPUSpec, cluster: Cluster, layout: Layout, placement: Placement? = nil,
     config: EngineConfig = EngineConfig(), comm: CommModel? = nil
   ) throws {
-    let placement = placement ?? Placement.contiguous(layout)
+    let isContiguous = placement == nil
+    // A contiguous placement is valid by construction once the layout fits the cluster.
     try layout.validate(model: model, cluster: cluster, placement: placement)
+    let placement = placement ?? Placement.contiguous(layout)
     // One collective memo for all replicas (and, when the caller passes one, all layouts).
     let comm = comm ?? CommModel(cluster: cluster, efficiency: gpu.efficiency)
+    // Contiguous replicas on consecutive identical nodes: replica r starts at GPU r·g, so its
+    // shape is fixed by r·g mod S and needs no per-replica key.
+    let blockNodeSize = isContiguous ? comm.symmetry?.consecutiveNodeSize : nil
+    var blockIndex: [Int: Int] = [:]
     let cost = try CostModel(model: model, gpu: gpu, tp: layout.tp)
     var distinct: [ReplicaCostModel] = []
     var counts: [Int] = []
@@ -69,8 +75,13 @@ public struct LayoutEvaluator: Sendable {
     // stages together) have identical timings: build one and count the others (a 1,024-GPU
     // search has layouts with hundreds of replicas).
     var shapeIndex: [[Int]: Int] = [:]
-    for stages in placement.gpus {
-      let shape = comm.symmetry?.canonical(stages.flatMap { $0 })
+    for (replicaNumber, stages) in placement.gpus.enumerated() {
+      let block = blockNodeSize.map { replicaNumber * layout.gpusPerReplica % $0 }
+      if let block, let index = blockIndex[block] {
+        counts[index] += 1
+        continue
+      }
+      let shape = block == nil ? comm.symmetry?.canonical(stages.flatMap { $0 }) : nil
       if let shape, let index = shapeIndex[shape] {
         counts[index] += 1
         continue
@@ -87,6 +98,7 @@ public struct LayoutEvaluator: Sendable {
         counts.append(1)
       }
       if let shape { shapeIndex[shape] = index }
+      if let block { blockIndex[block] = index }
     }
     self.layout = layout
     self.placement = placement

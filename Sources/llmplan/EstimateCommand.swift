@@ -153,12 +153,12 @@ enum EstimateText {
 
     // Latency and throughput.
     var latency: [[String]] = []
-    latency.append(["TTFT (lone request, no queue)", seconds(p.ttftSeconds), "dominated by \(p.ttftBreakdown.dominant.rawValue)"])
-    latency.append(["TPOT at batch \(p.batch)", seconds(p.tpotSeconds), "dominated by \(p.tpotBreakdown.dominant.rawValue)"])
+    latency.append(["TTFT (lone request, no queue)", p.ttftBand.formatted, "dominated by \(p.ttftBreakdown.dominant.rawValue)"])
+    latency.append(["TPOT at batch \(p.batch)", p.tpotBand.formatted, "dominated by \(p.tpotBreakdown.dominant.rawValue)"])
     if let atMax = p.tpotAtMaxBatchSeconds {
       latency.append(["TPOT at max batch \(p.maxBatch)", seconds(atMax), ""])
     }
-    out.append("Latency")
+    out.append("Latency (p10–p90 band: " + (p.bandsCalibrated ? "calibrated" : "uncalibrated GPU, wide") + ")")
     out.append(TextTable.render(latency, rightAligned: [1], indent: "  "))
     out.append("")
     let t = p.throughput
