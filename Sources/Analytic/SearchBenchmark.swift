@@ -26,6 +26,7 @@ extension AnalyticBenchmark {
     let start = clock.now
     let layouts = candidateLayouts(model: model, cluster: cluster)
     let comm = CommModel(cluster: cluster, efficiency: gpu.efficiency)
+    let services = ServiceModelCache()
     var fitting = 0
     var evaluations = 0
     var stable = 0
@@ -36,7 +37,8 @@ extension AnalyticBenchmark {
       evaluations += rates.count
       guard summary.fits, summary.maxBatch >= 1 else { continue }
       fitting += 1
-      let service = try evaluator.serviceModel(promptTokens: promptTokens, outputTokens: outputTokens, queueCapacity: nil)
+      let service = try evaluator.serviceModel(
+        promptTokens: promptTokens, outputTokens: outputTokens, queueCapacity: nil, cache: services)
       for rate in rates {
         let load = try LoadModel.evaluate(
           rateRequestsPerSecond: rate, replicas: layout.dp, router: .roundRobin, service: service, slo: slo)
