@@ -1,0 +1,1 @@
+// Reference scenario suites live beside this file.
