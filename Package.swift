@@ -49,7 +49,8 @@ let package = Package(
     .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Analytic", "PlanCore"]),
     .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "Analytic", "PlanCore"]),
     .testTarget(name: "LLMPlanCLITests", dependencies: ["llmplan", "PlanCore"]),
-    .testTarget(name: "ReferenceScenarioTests", dependencies: ["ReferenceScenarios", "Planner", "Analytic", "PlanCore"]),
+    .testTarget(
+      name: "ReferenceScenarioTests", dependencies: ["ReferenceScenarios", "Planner", "Simulation", "Analytic", "PlanCore"]),
     .testTarget(name: "PlannerTests", dependencies: ["Planner", "Reporting", "Simulation", "Analytic", "PlanCore"]),
   ]
 )

@@ -26,6 +26,7 @@ struct LLMPlan: ParsableCommand {
       BenchCommand.self,
       CommCommand.self,
       SimulateCommand.self,
+      ScenariosCommand.self,
     ]
   )
 }

@@ -1,1 +1,0 @@
-// Reference scenario suites live beside this file.
