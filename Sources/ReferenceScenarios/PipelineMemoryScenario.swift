@@ -70,8 +70,8 @@ public struct PipelineMemoryScenario: ReferenceScenario {
     r.above(
       "analytic KV capacity PP2 / (2 × PP1)", Double(pp2.memory.maxKVTokens) / Double(2 * pp1.memory.maxKVTokens), 1,
       .times, source: .analytic,
-      "PP2 pays the 26 GB of weights once over two GPUs; PP1·DP2 pays them on each GPU: (36 − 13 − 2.3) / 0.41 MB per "
-        + "GPU vs (36 − 26 − 1.8) / 0.82 MB, ≈ 2.5× per GPU")
+      "PP2 pays the 26 GB of weights once over two GPUs, PP1·DP2 once per GPU: PP2 keeps (36 − 13 − 2.3) GB / "
+        + "0.41 MB ≈ 50k tokens on 2 GPUs, PP1 (36 − 26 − 1.8) GB / 0.82 MB ≈ 9.9k on 1: ≈ 2.5× per GPU")
     let workload = referenceWorkload(
       rate: 1, profiles: Self.profiles, measuredRequests: 1, warmupSeconds: 0, drainSeconds: 0)
     let meanPrompt = Int(workload.meanPromptTokens.rounded())

@@ -87,7 +87,8 @@ public struct TensorParallelScenario: ReferenceScenario {
     r.above(
       "analytic compute time × TP, TP4 / TP1", shardPenalty, 1, .times, source: .analytic,
       "η(W) = η_max·W/(W + W½) rises with the GEMM's FLOPs W; a TP=4 shard has W/4, so its compute takes more than "
-        + "1/4 of TP1's (e.g. MLP up-projection: 180 GFLOP → 45 GFLOP, η 0.983 → 0.935 of η_max)")
+        + "1/4 of TP1's (e.g. the MLP down-projection, 2·2000·11008·4096 = 180 GFLOP → 45 GFLOP per GPU at TP4: η 0.983 → 0.935 of η_max)"
+    )
 
     // (a) The all-reduce time on NVSwitch against the ring all-reduce closed form.
     let gpu = deployments[Self.nvSwitch]![1]!.gpu
