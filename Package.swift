@@ -33,10 +33,14 @@ let package = Package(
     .target(name: "Calibration", dependencies: ["PlanCore", "Analytic", "LinearAlgebra"]),
     .target(name: "Planner", dependencies: ["PlanCore", "Analytic", "Simulation"]),
     .target(name: "Reporting", dependencies: ["PlanCore", "Analytic", "Planner"]),
+    // The reference behaviours (TP/PP/DP/175B/load) as runnable checks, shared by the
+    // `llmplan scenarios` command and the quick/thorough test suites.
+    .target(name: "ReferenceScenarios", dependencies: ["PlanCore", "Analytic", "Simulation", "Planner"]),
     .executableTarget(
       name: "llmplan",
       dependencies: [
         "PlanCore", "LinearAlgebra", "Analytic", "Simulation", "Calibration", "Planner", "Reporting",
+        "ReferenceScenarios",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
@@ -45,6 +49,8 @@ let package = Package(
     .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Analytic", "PlanCore"]),
     .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "Analytic", "PlanCore"]),
     .testTarget(name: "LLMPlanCLITests", dependencies: ["llmplan", "PlanCore"]),
+    .testTarget(
+      name: "ReferenceScenarioTests", dependencies: ["ReferenceScenarios", "Planner", "Simulation", "Analytic", "PlanCore"]),
     .testTarget(name: "PlannerTests", dependencies: ["Planner", "Reporting", "Simulation", "Analytic", "PlanCore"]),
   ]
 )

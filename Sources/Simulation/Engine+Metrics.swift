@@ -91,7 +91,7 @@ extension Engine {
         outputTokens: replica.windowTokens, preemptions: replica.windowPreemptions,
         stageBusyFraction: hasWindow ? replica.busySeconds.map { $0 / window } : nil,
         kvCacheUtilisation: hasWindow ? replica.kvArea / (capacity * window) : nil,
-        peakKVCacheUtilisation: Double(replica.peakUsedBlocks) / capacity)
+        peakKVCacheUtilisation: Double(replica.peakUsedBlocks) / capacity, peakRunningSequences: replica.peakRunning)
     }
     var stageBusy: [Double]?
     var kvUtilisation: Double?

@@ -33,6 +33,8 @@ struct ReplicaState {
   var kvArea = 0.0
   var kvLast = 0.0
   var peakUsedBlocks = 0
+  /// Most requests admitted (holding KV blocks) at once.
+  var peakRunning = 0
   var hasFinished = false
   var routedMeasured = 0
   var windowTokens = 0
@@ -494,6 +496,7 @@ struct Engine {
     if now >= windowStart && now < windowEnd { replicas[r].windowPreemptions += preemptions }
     let used = config.kvCacheBlocks - freeBlocks
     if used > replicas[r].peakUsedBlocks { replicas[r].peakUsedBlocks = used }
+    if running.count > replicas[r].peakRunning { replicas[r].peakRunning = running.count }
     swap(&running, &replicas[r].running)
     swap(&waiting, &replicas[r].waiting)
     swap(&batch, &slots[slotIndex].sequences)

@@ -52,15 +52,18 @@ public struct ReplicaResult: Sendable, Hashable, Codable {
   public var kvCacheUtilisation: Double?
   /// Largest fraction of the KV-cache blocks in use at any moment of the run.
   public var peakKVCacheUtilisation: Double
+  /// Most requests admitted at once (holding KV blocks, prefilling or decoding) at any moment
+  /// of the run: the concurrency the KV cache and `maxNumSeqs` allowed.
+  public var peakRunningSequences: Int
 
   enum CodingKeys: String, CodingKey {
     case requests, completed, rejected, outputTokens, preemptions, stageBusyFraction, kvCacheUtilisation,
-      peakKVCacheUtilisation
+      peakKVCacheUtilisation, peakRunningSequences
   }
 
   public init(
     requests: Int, completed: Int, rejected: Int, outputTokens: Int, preemptions: Int, stageBusyFraction: [Double]?,
-    kvCacheUtilisation: Double?, peakKVCacheUtilisation: Double
+    kvCacheUtilisation: Double?, peakKVCacheUtilisation: Double, peakRunningSequences: Int = 0
   ) {
     self.requests = requests
     self.completed = completed
@@ -70,6 +73,7 @@ public struct ReplicaResult: Sendable, Hashable, Codable {
     self.stageBusyFraction = stageBusyFraction
     self.kvCacheUtilisation = kvCacheUtilisation
     self.peakKVCacheUtilisation = peakKVCacheUtilisation
+    self.peakRunningSequences = peakRunningSequences
   }
 
   // Explicit so that absent values are written as null (stable keys), never omitted.
@@ -83,6 +87,7 @@ public struct ReplicaResult: Sendable, Hashable, Codable {
     try container.encode(stageBusyFraction, forKey: .stageBusyFraction)
     try container.encode(kvCacheUtilisation, forKey: .kvCacheUtilisation)
     try container.encode(peakKVCacheUtilisation, forKey: .peakKVCacheUtilisation)
+    try container.encode(peakRunningSequences, forKey: .peakRunningSequences)
   }
 }
 

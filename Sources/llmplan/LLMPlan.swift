@@ -28,6 +28,7 @@ struct LLMPlan: ParsableCommand {
       SimulateCommand.self,
       CalibrateCommand.self,
       AccuracyCommand.self,
+      ScenariosCommand.self,
     ]
   )
 }
