@@ -84,10 +84,14 @@ public struct TensorParallelScenario: ReferenceScenario {
 
     // (b) Smaller shards run less efficiently: compute time × TP grows with TP.
     let shardPenalty = nvs[4]!.compute * 4 / nvs[1]!.compute
+    let half = deployments[Self.nvSwitch]![1]!.gpu.efficiency.computeHalfSaturationFLOPs
+    let downProj = 2.0 * 2000 * 11008 * 4096
+    let eta = { (w: Double) in String(format: "%.3f", w / (w + half)) }
     r.above(
       "analytic compute time × TP, TP4 / TP1", shardPenalty, 1, .times, source: .analytic,
       "η(W) = η_max·W/(W + W½) rises with the GEMM's FLOPs W; a TP=4 shard has W/4, so its compute takes more than "
-        + "1/4 of TP1's (e.g. the MLP down-projection, 2·2000·11008·4096 = 180 GFLOP → 45 GFLOP per GPU at TP4: η 0.983 → 0.935 of η_max)"
+        + "1/4 of TP1's (e.g. the MLP down-projection, 2·2000·11008·4096 = 180 GFLOP → 45 GFLOP per GPU at TP4: "
+        + "η \(eta(downProj)) → \(eta(downProj / 4)) of η_max with W½ = \(Units.threeSignificant(half / 1e9)) GFLOP)"
     )
 
     // (a) The all-reduce time on NVSwitch against the ring all-reduce closed form.
@@ -100,7 +104,9 @@ public struct TensorParallelScenario: ReferenceScenario {
         "analytic TTFT all-reduce time, TP\(tp) NVSwitch", nvs[tp]!.communication, relative: 0.05, of: closedForm,
         .seconds, source: .analytic,
         "closed form: (2L+1) ring all-reduces of S = 2000·4096·2 B = 16.4 MB, each 2(n−1)/n·(S + S½)/(η_max·B) + "
-          + "2(n−1)·(α + 2 µs) with B = 300 GB/s, η_max 0.8, S½ 2.4 MB, α 5 µs, plus the logits gather of 64 kB")
+          + "2(n−1)·(α + 2 µs) with B = 300 GB/s and the GPU file's η_max \(gpu.efficiency.collectiveBandwidthMax), "
+          + "S½ \(Units.formatBytes(gpu.efficiency.collectiveHalfSaturationBytes)), "
+          + "α \(Units.formatSeconds(gpu.efficiency.collectiveStepSeconds)), plus the logits gather of 64 kB")
     }
 
     // The ring: same GPUs, slower links — TTFT higher by exactly the extra all-reduce time.
