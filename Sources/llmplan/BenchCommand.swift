@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
     abstract: "Measure LLMPlan's own speed (build with -c release for meaningful figures).",
-    subcommands: [BenchAnalyticCommand.self])
+    subcommands: [BenchAnalyticCommand.self, BenchRecommendCommand.self])
 }
 
 struct BenchAnalyticCommand: ParsableCommand {

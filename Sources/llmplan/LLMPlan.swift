@@ -26,6 +26,8 @@ struct LLMPlan: ParsableCommand {
       BenchCommand.self,
       CommCommand.self,
       SimulateCommand.self,
+      RecommendCommand.self,
+      ValidateCommand.self,
     ]
   )
 }
