@@ -78,6 +78,8 @@ public struct GapRow: Sendable, Hashable, Codable {
 /// What the simulator saw that the analytic model leaves out.
 public enum GapCauseKind: String, Sendable, Hashable, Codable, CaseIterable {
   case queueingTail = "queueing-tail"
+  /// Requests wait for the running iteration to end before their prefill is scheduled.
+  case iterationWait = "iteration-wait"
   case preemptions
   case pipelineBubbles = "pipeline-bubbles"
   case routerImbalance = "router-imbalance"
@@ -173,6 +175,16 @@ public enum GapAnalysis {
       causes.append(
         GapCause(kind: .queueingTail, evidence: "\(result.waitingAtWindowEnd) requests still waiting at the window's end"))
     }
+    if let queueing = result.queueingDelaySeconds?.p50, let ttft = result.ttftSeconds?.p50, ttft > 0,
+      queueing >= 0.1 * ttft, queueing < 0.5 * ttft
+    {
+      causes.append(
+        GapCause(
+          kind: .iterationWait,
+          evidence: "half the requests wait ≥ \(Units.formatSeconds(queueing)) for a running iteration to end before "
+            + "their prefill is scheduled (\(Format.percent(queueing / ttft)) of TTFT p50); the analytic TTFT "
+            + "starts the prefill at once"))
+    }
     if result.arrived > 0, result.preemptions > 0 {
       causes.append(
         GapCause(
@@ -192,7 +204,7 @@ public enum GapAnalysis {
       if let high = counts.max(), let low = counts.min(), high > 0 {
         let mean = Double(counts.reduce(0, +)) / Double(counts.count)
         let spread = Double(high - low) / mean
-        if spread > 0.1 {
+        if spread > 0.2 {
           causes.append(
             GapCause(
               kind: .routerImbalance,

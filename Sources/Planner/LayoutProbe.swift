@@ -17,6 +17,8 @@ public struct LayoutProbe: Sendable {
   public let router: RouterPolicy
   public let arrivals: ArrivalProcess
   public let queueCapacity: Int?
+  /// The prompt-length mix TTFT quantiles are computed over (see `PromptMix`).
+  public let promptMix: PromptMix
 
   /// - Throws: `PlannerError`/`LayoutError` for a layout the cluster cannot hold; cost-model
   ///   errors for unusable specs.
@@ -38,14 +40,32 @@ public struct LayoutProbe: Sendable {
     slo = request.slo
     router = request.scenario.router
     arrivals = request.scenario.workload.arrival
+    promptMix = try PromptMix(workload: request.scenario.workload, evaluator: evaluator)
   }
 
   /// The load model at `rate` requests/s; nil when the layout cannot serve the mean request.
+  ///
+  /// When prompt lengths vary, TTFT quantiles and the success rate are taken over the prompt
+  /// mix (`PromptMix`) instead of the mean prompt: the queue is the load model's, the prefill
+  /// each request adds to its wait is its own.
   public func load(at rate: Double) throws -> LoadFigures? {
     guard let service else { return nil }
     let prediction = try LoadModel.evaluate(
       rateRequestsPerSecond: rate, replicas: layout.dp, router: router, service: service, slo: slo, arrivals: arrivals)
-    return LoadFigures(prediction)
+    var figures = LoadFigures(prediction)
+    if promptMix.varies, let steady = prediction.steadyState {
+      let waiting = try LoadModel.queue(
+        rateRequestsPerSecond: rate, replicas: layout.dp, router: router, service: service, arrivals: arrivals
+      ).waiting
+      figures.ttftP50Seconds = promptMix.quantileSeconds(0.5, waiting: waiting)
+      figures.ttftP90Seconds = promptMix.quantileSeconds(0.9, waiting: waiting)
+      let within = promptMix.cumulativeProbability(seconds: slo.ttftSeconds, waiting: waiting)
+      let success = (1 - steady.blockingProbability) * within * (steady.tpotWithinSLO ? 1 : 0)
+      figures.successRate = success
+      figures.goodputRequestsPerSecond = rate * success
+      figures.ttftOverPromptMix = true
+    }
+    return figures
   }
 
   /// Why the load figures break the SLO (empty: they meet it).

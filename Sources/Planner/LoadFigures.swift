@@ -22,6 +22,9 @@ public struct LoadFigures: Sendable, Hashable, Codable {
   public var outputTokensPerSecond: Double?
   public var blockingProbability: Double?
   public var meanBatchSizePerReplica: Double?
+  /// TTFT quantiles and success are over the workload's prompt-length mix (`PromptMix`);
+  /// false: over the mean prompt, as the load model gives them.
+  public var ttftOverPromptMix: Bool
 
   public init(_ load: LoadPrediction) {
     rateRequestsPerSecond = load.arrivalRateRequestsPerSecond
@@ -38,6 +41,7 @@ public struct LoadFigures: Sendable, Hashable, Codable {
     outputTokensPerSecond = steady?.outputTokensPerSecond
     blockingProbability = steady?.blockingProbability
     meanBatchSizePerReplica = steady?.meanBatchSizePerReplica
+    ttftOverPromptMix = false
   }
 
   /// Success rate when stable, else the upper bound: what the layout can at best achieve.
@@ -50,7 +54,7 @@ public struct LoadFigures: Sendable, Hashable, Codable {
   enum CodingKeys: String, CodingKey {
     case rateRequestsPerSecond, capacityRequestsPerSecond, utilisation, stable, ttftP50Seconds, ttftP90Seconds,
       tpotMeanSeconds, successRate, successRateUpperBound, goodputRequestsPerSecond, outputTokensPerSecond,
-      blockingProbability, meanBatchSizePerReplica
+      blockingProbability, meanBatchSizePerReplica, ttftOverPromptMix
   }
 
   // Explicit so that absent values are written as null (stable keys), never omitted.
@@ -69,5 +73,6 @@ public struct LoadFigures: Sendable, Hashable, Codable {
     try c.encode(outputTokensPerSecond, forKey: .outputTokensPerSecond)
     try c.encode(blockingProbability, forKey: .blockingProbability)
     try c.encode(meanBatchSizePerReplica, forKey: .meanBatchSizePerReplica)
+    try c.encode(ttftOverPromptMix, forKey: .ttftOverPromptMix)
   }
 }

@@ -167,10 +167,13 @@ public enum PlanNarrative {
         source: "TopologyPlacement in Sources/Planner/TopologyPlacement.swift"),
       Assumption(
         topic: "analytic load model",
-        statement: "Each replica is a queue whose service rate follows the batch the KV cache allows; requests are "
-          + "the mean request (\(request.meanPromptTokens) prompt + \(request.meanOutputTokens) output tokens); "
-          + "\(workload.arrival) arrivals; the TPOT it gives is a mean, so the SLO's TPOT p90 is checked against it "
-          + "analytically and against the true p90 in simulation.",
+        statement: "Each replica is a queue whose service rate follows the batch the KV cache allows, for the mean "
+          + "request (\(request.meanPromptTokens) prompt + \(request.meanOutputTokens) output tokens) and "
+          + "\(workload.arrival) arrivals. TTFT = wait for a batch slot + the request's own prefill"
+          + (workload.hasLengthSpread
+            ? ", over the prompt-length mix (\(PromptMix.pointsPerProfile) quantile points per profile)" : "")
+          + ". The TPOT it gives is a mean, so the SLO's TPOT p90 is checked against the mean analytically and "
+          + "against the true p90 in simulation.",
         source: "DESIGN.md (Load); LoadModel in Sources/Analytic/LoadModel.swift"),
       Assumption(
         topic: "simulation",

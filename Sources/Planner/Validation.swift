@@ -27,7 +27,8 @@ public struct LayoutValidation: Sendable, Hashable, Codable {
   /// From the sweep: the largest rate that met the SLO in simulation and the smallest above
   /// it that did not.
   public var simulatedMaxRate: SimulatedRateBound
-  /// (analytic − simulated) / simulated of the maximum sustainable rate, when both exist.
+  /// (analytic − simulated) / simulated of the maximum sustainable rate, when the sweep
+  /// brackets the simulated maximum (a rate met the SLO and a higher one broke it).
   public var maxRateRelativeGap: Double?
   public var points: [ValidationPoint]
   /// Largest swept rate up to which no point is flagged (nil: flagged from the lowest rate).
@@ -145,7 +146,9 @@ public struct Validator: Sendable {
         LayoutValidation(
           layout: layout, gpus: layout.totalGPUs, placement: probe.plan, capacityRequestsPerSecond: capacity,
           analyticMaxRequestsPerSecond: analyticMax, simulatedMaxRate: bound,
-          maxRateRelativeGap: met.flatMap { $0 > 0 ? (analyticMax - $0) / $0 : nil }, points: points,
+          // Only a bracketed maximum has a gap; "every swept rate met the SLO" bounds it from below only.
+          maxRateRelativeGap: broken == nil ? nil : met.flatMap { $0 > 0 ? (analyticMax - $0) / $0 : nil },
+          points: points,
           validUpToRequestsPerSecond: validUpTo,
           validity: Validator.validitySentence(points: points, validUpTo: validUpTo, threshold: request.gapThreshold)))
     }

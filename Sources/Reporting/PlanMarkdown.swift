@@ -28,7 +28,7 @@ public enum PlanMarkdown {
 
   static func question(_ q: PlanQuestion, report: PlanReport) -> String {
     var lines = ["## The question"]
-    var table = MarkdownTable(["", ""])
+    var table = MarkdownTable(["item", "value"])
     table.append(["model", "\(q.modelDisplayName) (`\(q.model)`, \(Format.number(q.parameters / 1e9))B parameters)"])
     table.append([
       "GPUs",
@@ -195,7 +195,7 @@ public enum PlanMarkdown {
           Cell.gap(row.relativeGap), row.flagged ? "⚠" : "", row.note ?? "",
         ])
       }
-      lines.append("### \(c.layout) (\(c.gpus) GPUs)")
+      lines.append("### \(c.layout) (\(c.gpus) GPU\(c.gpus == 1 ? "" : "s"))")
       lines.append(table.rendered)
       if c.flagged {
         let causes = c.causes.map { "- \($0.kind.rawValue): \($0.evidence)" }

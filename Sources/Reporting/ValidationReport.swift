@@ -47,7 +47,7 @@ public enum ValidationMarkdown {
         + "only as fine as the sweep.")
     if !v.skipped.isEmpty { lines.append("Skipped: " + v.skipped.joined(separator: "; ") + ".") }
     for l in v.layouts {
-      lines.append("## \(l.layout) (\(l.gpus) GPUs, \(l.placement.summary))")
+      lines.append("## \(l.layout) (\(l.gpus) GPU\(l.gpus == 1 ? "" : "s"), \(l.placement.summary))")
       lines.append(l.validity)
       var table = MarkdownTable(
         ["rate", "success a/s", "TTFT p50 a/s", "TTFT p90 a/s", "TPOT mean a/s", "output tok/s a/s", "largest gap", "",
@@ -59,7 +59,7 @@ public enum ValidationMarkdown {
           let analytic = row?.analytic == nil && !p.analytic.stable ? "unstable" : Cell.metric(metric, row?.analytic)
           return analytic + " / " + Cell.metric(metric, row?.simulated)
         }
-        let largest = p.gap.compactMap { $0.relativeGap.map(abs) }.max()
+        let largest = p.gap.compactMap(\.relativeGap).max { abs($0) < abs($1) }
         table.append([
           Format.rate(p.rateRequestsPerSecond), pair(.successRate), pair(.ttftP50), pair(.ttftP90), pair(.tpotMean),
           pair(.throughput), Cell.gap(largest), p.flagged ? "⚠" : "", p.causes.map(\.kind.rawValue).joined(separator: ", "),
