@@ -18,11 +18,13 @@ extension Scenario {
     workload: Workload(
       rateRequestsPerSecond: 6, arrival: .poisson,
       profiles: [
-        ClientProfile(name: "chat", weight: 3, prompt: .uniform(low: 100, high: 500), output: .uniform(low: 100, high: 600)),
+        ClientProfile(
+          name: "chat", weight: 3, prompt: .uniform(low: 100, high: 500), output: .uniform(low: 100, high: 600)),
         ClientProfile(
           name: "summarise", weight: 1, prompt: .uniform(low: 1500, high: 2000), output: .uniform(low: 50, high: 150)),
         ClientProfile(
-          name: "long-generation", weight: 1, prompt: .uniform(low: 500, high: 1000), output: .uniform(low: 800, high: 1500)),
+          name: "long-generation", weight: 1, prompt: .uniform(low: 500, high: 1000),
+          output: .uniform(low: 800, high: 1500)),
       ], durationSeconds: 180, warmupSeconds: 60, drainSeconds: 60, seed: 1),
     slo: SLO(ttftSeconds: 2, tpotSeconds: 0.1, successRateFloor: 0.95), objective: PlanObjective.goodputPerGPU.rawValue,
     gpuBudget: 8, router: .roundRobin)

@@ -173,7 +173,8 @@ public enum GapAnalysis {
           evidence: "queueing p90 \(Units.formatSeconds(queueing)) is \(Format.percent(queueing / ttft)) of TTFT p90"))
     } else if result.waitingAtWindowEnd > 0 {
       causes.append(
-        GapCause(kind: .queueingTail, evidence: "\(result.waitingAtWindowEnd) requests still waiting at the window's end"))
+        GapCause(
+          kind: .queueingTail, evidence: "\(result.waitingAtWindowEnd) requests still waiting at the window's end"))
     }
     if let queueing = result.queueingDelaySeconds?.p50, let ttft = result.ttftSeconds?.p50, ttft > 0,
       queueing >= 0.1 * ttft, queueing < 0.5 * ttft
@@ -230,7 +231,8 @@ public enum GapAnalysis {
     }
     if result.rejections.tooLong > 0 {
       causes.append(
-        GapCause(kind: .requestsTooLong, evidence: "\(result.rejections.tooLong) requests could never fit and were rejected"))
+        GapCause(
+          kind: .requestsTooLong, evidence: "\(result.rejections.tooLong) requests could never fit and were rejected"))
     }
     if let e2e = result.e2eSeconds?.p90, e2e > workload.warmupSeconds {
       causes.append(

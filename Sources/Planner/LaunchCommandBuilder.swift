@@ -28,7 +28,8 @@ public enum LaunchCommandBuilder {
     }
     if candidate.placement.nodesUsed == 1 {
       notes.append(
-        "Run on one node with CUDA_VISIBLE_DEVICES=\(gpuLists.joined(separator: ",")) (replica by replica, stage by stage).")
+        "Run on one node with CUDA_VISIBLE_DEVICES=\(gpuLists.joined(separator: ",")) (replica by replica, stage by stage)."
+      )
     } else {
       notes.append(
         "The layout spans \(candidate.placement.nodesUsed) nodes: start a Ray cluster over them first (vLLM's multi-node mode); "
@@ -37,7 +38,8 @@ public enum LaunchCommandBuilder {
     if layout.dp > 1 {
       notes.append(
         "--data-parallel-size needs vLLM 0.9 or later; with older versions start \(layout.dp) servers "
-          + "(one per replica, --data-parallel-size dropped) behind a \(request.scenario.router.rawValue.replacingOccurrences(of: "_", with: "-")) load balancer.")
+          + "(one per replica, --data-parallel-size dropped) behind a \(request.scenario.router.rawValue.replacingOccurrences(of: "_", with: "-")) load balancer."
+      )
     }
     if !chunked {
       notes.append(

@@ -46,7 +46,8 @@ public enum LayoutSearch {
   public static func candidates(model: ModelSpec, cluster: Cluster, gpuBudget: Int) throws -> [Layout] {
     guard gpuBudget >= 1 else { throw PlannerError("the GPU budget must be at least 1 (got \(gpuBudget))") }
     guard gpuBudget <= cluster.gpuCount else {
-      throw PlannerError("a budget of \(gpuBudget) GPUs exceeds the \(cluster.gpuCount) GPUs of cluster \(cluster.name)")
+      throw PlannerError(
+        "a budget of \(gpuBudget) GPUs exceeds the \(cluster.gpuCount) GPUs of cluster \(cluster.name)")
     }
     let largestNode = cluster.gpusPerNode.max() ?? cluster.gpuCount
     var result: [Layout] = []

@@ -25,7 +25,8 @@ public enum PlanNarrative {
       let perGPU = (best.result.goodputRequestsPerSecond ?? 0) / Double(best.gpus)
       return "the most goodput per GPU (\(Format.number(perGPU)) req/s per GPU)"
     case .throughput:
-      return "the highest sustainable rate (about \(Format.rate(best.maxSustainableRate?.estimateRequestsPerSecond ?? 0)) in simulation)"
+      return
+        "the highest sustainable rate (about \(Format.rate(best.maxSustainableRate?.estimateRequestsPerSecond ?? 0)) in simulation)"
     case .minTTFT:
       return "the lowest TTFT p90 (\(Units.formatSeconds(best.result.ttftSeconds?.p90 ?? 0)))"
     case .minGPUs:
@@ -48,7 +49,8 @@ public enum PlanNarrative {
     guard let best = simulated.first else {
       return Recommendation(
         layout: nil, gpus: nil, basis: .none,
-        sentence: "No layout of \(model) within \(request.gpuBudget) × \(request.gpu.displayName) can serve this workload: "
+        sentence:
+          "No layout of \(model) within \(request.gpuBudget) × \(request.gpu.displayName) can serve this workload: "
           + "none leaves room in memory for a mean-length request.",
         reasons: [census] + ranked.prefix(1).flatMap(\.reasons), rankingsDisagree: false, rankingNote: note)
     }
@@ -60,7 +62,9 @@ public enum PlanNarrative {
       ]
       if let bound = best.maxSustainableRate, let met = bound.metRequestsPerSecond {
         let range =
-          bound.brokenRequestsPerSecond.map { $0 > met ? "\(Format.rate(met)) (but not \(Format.rate($0)))" : Format.rate(met) }
+          bound.brokenRequestsPerSecond.map {
+            $0 > met ? "\(Format.rate(met)) (but not \(Format.rate($0)))" : Format.rate(met)
+          }
           ?? "at least \(Format.rate(met))"
         reasons.append(
           "Headroom: it sustains \(range) within the SLO in simulation"
@@ -69,7 +73,8 @@ public enum PlanNarrative {
       if let analytic {
         reasons.append(
           "Memory per GPU: weights \(Units.formatBytes(analytic.memory.weightBytesPerGPU)), KV cache "
-            + "\(Units.formatBytes(analytic.memory.kvCacheBytesPerGPU)) (\(analytic.memory.maxKVTokens) tokens per replica).")
+            + "\(Units.formatBytes(analytic.memory.kvCacheBytesPerGPU)) (\(analytic.memory.maxKVTokens) tokens per replica)."
+        )
       }
       if let runnerUp = simulated.dropFirst().first {
         var text = "Runner-up: \(runnerUp.layout) on \(runnerUp.gpus) GPUs"
@@ -77,7 +82,9 @@ public enum PlanNarrative {
           text += " (\(simulatedFigures(runnerUp)))"
           if let decided = Ranking.decidingCriterion(best, over: runnerUp, objective: request.objective) {
             text += "; \(best.layout) wins on \(decided.criterion)"
-            if !decided.tiedOn.isEmpty { text += " after tying within 1 % on \(decided.tiedOn.joined(separator: " and "))" }
+            if !decided.tiedOn.isEmpty {
+              text += " after tying within 1 % on \(decided.tiedOn.joined(separator: " and "))"
+            }
           }
           text += "."
         } else {
@@ -88,13 +95,15 @@ public enum PlanNarrative {
       reasons.append(census)
       return Recommendation(
         layout: best.layout, gpus: best.gpus, basis: .simulation,
-        sentence: "Serve \(model) as \(best.layout) on \(gpuPhrase(best.gpus, request)): in simulation it meets the SLO "
+        sentence:
+          "Serve \(model) as \(best.layout) on \(gpuPhrase(best.gpus, request)): in simulation it meets the SLO "
           + "at \(rate) (\(simulatedFigures(best))) with \(objectiveClause(request.objective, best)).",
         reasons: reasons, rankingsDisagree: disagree, rankingNote: note)
     }
     return Recommendation(
       layout: best.layout, gpus: best.gpus, basis: .bestEffort,
-      sentence: "No simulated layout within \(request.gpuBudget) × \(request.gpu.displayName) meets the SLO at \(rate); "
+      sentence:
+        "No simulated layout within \(request.gpuBudget) × \(request.gpu.displayName) meets the SLO at \(rate); "
         + "the closest is \(best.layout) (\(simulatedFigures(best))). Raise the GPU budget, lower the rate or relax the SLO.",
       reasons: ["\(best.layout) breaks the SLO in simulation: \(best.reasons.joined(separator: "; "))."] + [census],
       rankingsDisagree: disagree, rankingNote: note)
@@ -129,7 +138,9 @@ public enum PlanNarrative {
 
   /// No-queue TTFT against TP for the single-replica, single-stage layouts that fit.
   public static func tensorParallelScaling(_ ranked: [AnalyticCandidate]) -> [TensorParallelPoint] {
-    let single = ranked.filter { $0.layout.pp == 1 && $0.layout.dp == 1 && $0.fits }.sorted { $0.layout.tp < $1.layout.tp }
+    let single = ranked.filter { $0.layout.pp == 1 && $0.layout.dp == 1 && $0.fits }.sorted {
+      $0.layout.tp < $1.layout.tp
+    }
     guard let base = single.first else { return [] }
     return single.map {
       TensorParallelPoint(
@@ -151,13 +162,15 @@ public enum PlanNarrative {
         source: "vLLM engine defaults (gpu_memory_utilization 0.9, block_size 16); reserve: CUDA context, CUDA graphs "
           + "and NCCL buffers, see EngineConfig.reserveBytes in Sources/Analytic/CostModelEngineConfig.swift."),
       Assumption(
-        topic: "GPU", statement: "\(request.gpu.displayName): datasheet peaks and bandwidth.", source: request.gpu.source),
+        topic: "GPU", statement: "\(request.gpu.displayName): datasheet peaks and bandwidth.",
+        source: request.gpu.source),
       Assumption(
         topic: "efficiency", statement: "Achieved fraction of peak compute, memory and link bandwidth by work size.",
         source: request.gpu.efficiency.source),
       Assumption(
         topic: "cluster",
-        statement: "\(request.cluster.displayName): \(request.cluster.gpuCount) GPUs in \(request.cluster.nodeCount) node(s)."
+        statement:
+          "\(request.cluster.displayName): \(request.cluster.gpuCount) GPUs in \(request.cluster.nodeCount) node(s)."
           + (request.cluster.summary.map { " \($0)" } ?? ""),
         source: "Models/clusters/\(request.cluster.name).json (or the built-in ideal cluster)"),
       Assumption(
@@ -184,7 +197,8 @@ public enum PlanNarrative {
         source: "Simulator in Sources/Simulation/Simulator.swift"),
       Assumption(
         topic: "maximum sustainable rate",
-        statement: "Analytic: bisection on the load model to 0.01 %. Simulated: steps of ×\(SimulatedRateSearch.growth) "
+        statement:
+          "Analytic: bisection on the load model to 0.01 %. Simulated: steps of ×\(SimulatedRateSearch.growth) "
           + "from the analytic value until the SLO verdict changes, then bisection to a bracket ≤ "
           + "\(Format.percent(SimulatedRateSearch.bracketRatio - 1)) wide; the lower end is reported.",
         source: "LayoutProbe.maxSustainableRate, SimulatedRateSearch in Sources/Planner"),
@@ -199,7 +213,8 @@ public enum PlanNarrative {
       list.insert(
         Assumption(
           topic: "model",
-          statement: "\(request.model.displayName): \(Format.number(request.model.parameterCount / 1e9))B parameters in "
+          statement:
+            "\(request.model.displayName): \(Format.number(request.model.parameterCount / 1e9))B parameters in "
             + "\(request.model.dtype), \(request.model.numLayers) layers, \(request.model.numHeads) attention heads "
             + "(\(request.model.numKVHeads) KV heads).",
           source: "The model's config.json (Models/llm/\(request.model.name).json in the catalog)"), at: 0)

@@ -105,7 +105,10 @@ public struct PlanQuestion: Sendable, Hashable, Codable {
   public var gapThreshold: Double
 
   enum CodingKeys: String, CodingKey {
-    case scenario, model, modelDisplayName, parameters, gpu, gpuDisplayName, gpuMemoryBytes, cluster, clusterDisplayName, clusterGPUs, clusterNodes, clusterGPUReplaced, gpuBudget, objective, slo, router, rateRequestsPerSecond, arrival, profiles, traceRequests, meanPromptTokens, meanOutputTokens, longestRequestTokens, durationSeconds, warmupSeconds, drainSeconds, seed, engine, chunkedPrefill, topK, gapThreshold
+    case scenario, model, modelDisplayName, parameters, gpu, gpuDisplayName, gpuMemoryBytes, cluster,
+      clusterDisplayName, clusterGPUs, clusterNodes, clusterGPUReplaced, gpuBudget, objective, slo, router,
+      rateRequestsPerSecond, arrival, profiles, traceRequests, meanPromptTokens, meanOutputTokens, longestRequestTokens,
+      durationSeconds, warmupSeconds, drainSeconds, seed, engine, chunkedPrefill, topK, gapThreshold
   }
 
   // Explicit so that absent values are written as null (stable keys), never omitted.

@@ -13,16 +13,19 @@ public struct Planner: Sendable {
 
   /// The rate-independent preparation of every enumerated layout.
   public func probes() throws -> [LayoutProbe] {
-    let layouts = try LayoutSearch.candidates(model: request.model, cluster: request.cluster, gpuBudget: request.gpuBudget)
+    let layouts = try LayoutSearch.candidates(
+      model: request.model, cluster: request.cluster, gpuBudget: request.gpuBudget)
     guard !layouts.isEmpty else {
-      throw PlannerError("no valid layout of \(request.model.name) within \(request.gpuBudget) GPUs of \(request.cluster.name)")
+      throw PlannerError(
+        "no valid layout of \(request.model.name) within \(request.gpuBudget) GPUs of \(request.cluster.name)")
     }
     return try layouts.map { try LayoutProbe(request: request, layout: $0) }
   }
 
   /// Every layout scored at the target rate, best first.
   public func analyticRanking(_ probes: [LayoutProbe]) throws -> [AnalyticCandidate] {
-    Ranking.rankAnalytic(try probes.map { try AnalyticCandidate(probe: $0, request: request) }, objective: request.objective)
+    Ranking.rankAnalytic(
+      try probes.map { try AnalyticCandidate(probe: $0, request: request) }, objective: request.objective)
   }
 
   /// Layouts to simulate, in analytic order: the top K that can serve the workload, the
@@ -123,7 +126,9 @@ public struct Planner: Sendable {
   /// largest maximum sustainable rate among the layouts shown, whichever is larger.
   func loadCurves(_ probes: [LayoutProbe], ranked: [AnalyticCandidate]) throws -> [LoadCurve] {
     let rate = request.scenario.workload.rateRequestsPerSecond
-    let maxima = probes.compactMap { probe in ranked.first { $0.layout == probe.layout }?.maxSustainableRequestsPerSecond }
+    let maxima = probes.compactMap { probe in
+      ranked.first { $0.layout == probe.layout }?.maxSustainableRequestsPerSecond
+    }
     let top = max(1.5 * rate, 1.25 * (maxima.max() ?? 0))
     let grid = Planner.rateGrid(upTo: top, points: 10)
     return try probes.compactMap { probe in

@@ -84,7 +84,9 @@ public enum Ranking {
 
   /// Why `a` ranks above `b` in the simulated ranking when both meet the SLO: the deciding
   /// criterion and those it tied on (within 1 %). Nil when they are in different tiers.
-  public static func decidingCriterion(_ a: SimulatedCandidate, over b: SimulatedCandidate, objective: PlanObjective)
+  public static func decidingCriterion(
+    _ a: SimulatedCandidate, over b: SimulatedCandidate, objective: PlanObjective
+  )
     -> (criterion: String, tiedOn: [String])?
   {
     let ka = simulatedKey(a, objective: objective)
@@ -107,7 +109,8 @@ public enum Ranking {
     return sorted
   }
 
-  public static func rankSimulated(_ candidates: [SimulatedCandidate], objective: PlanObjective) -> [SimulatedCandidate] {
+  public static func rankSimulated(_ candidates: [SimulatedCandidate], objective: PlanObjective) -> [SimulatedCandidate]
+  {
     var sorted = candidates.map { ($0, simulatedKey($0, objective: objective)) }
       .sorted { lexicographicallyPrecedes($0.1, $1.1) }.map(\.0)
     for index in sorted.indices { sorted[index].rank = index + 1 }

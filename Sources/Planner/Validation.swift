@@ -88,7 +88,9 @@ public struct Validator: Sendable {
   ///   - progress: fraction of the simulations done.
   /// - Throws: `PlannerError` for a trace workload (its arrivals cannot be rescaled), an empty
   ///   or non-positive rate list, or a layout the cluster cannot hold.
-  public func validate(layouts: [Layout]? = nil, rates: [Double]? = nil, progress: ((Double) -> Void)? = nil) throws
+  public func validate(
+    layouts: [Layout]? = nil, rates: [Double]? = nil, progress: ((Double) -> Void)? = nil
+  ) throws
     -> ValidationResult
   {
     guard request.scenario.workload.trace == nil else {
@@ -135,7 +137,8 @@ public struct Validator: Sendable {
       let met = points.filter(\.simulatedMeetsSLO).map(\.rateRequestsPerSecond).max()
       let broken = points.filter { !$0.simulatedMeetsSLO && $0.rateRequestsPerSecond > (met ?? 0) }
         .map(\.rateRequestsPerSecond).min()
-      let bound = SimulatedRateBound(metRequestsPerSecond: met, brokenRequestsPerSecond: broken, simulations: points.count)
+      let bound = SimulatedRateBound(
+        metRequestsPerSecond: met, brokenRequestsPerSecond: broken, simulations: points.count)
       let analyticMax = try probe.maxSustainableRate()
       var validUpTo: Double?
       for point in points {

@@ -52,12 +52,15 @@ public struct MermaidChart: Sendable {
   /// The fenced block.
   public var rendered: String {
     var lines = ["```mermaid", "xychart-beta", "  title \(MermaidChart.quoted(title))"]
-    lines.append("  x-axis \(MermaidChart.quoted(xLabel)) [" + categories.map(MermaidChart.quoted).joined(separator: ", ") + "]")
+    lines.append(
+      "  x-axis \(MermaidChart.quoted(xLabel)) [" + categories.map(MermaidChart.quoted).joined(separator: ", ") + "]")
     lines.append(
       "  y-axis \(MermaidChart.quoted(yLabel)) \(MermaidChart.number(yRange.lowerBound, ceiling: 0)) --> "
         + MermaidChart.number(yRange.upperBound, ceiling: 0))
     for s in series {
-      let values = s.values.map { MermaidChart.number(min(max($0, yRange.lowerBound), yRange.upperBound), ceiling: yRange.upperBound) }
+      let values = s.values.map {
+        MermaidChart.number(min(max($0, yRange.lowerBound), yRange.upperBound), ceiling: yRange.upperBound)
+      }
       lines.append("  \(s.kind.rawValue) [" + values.joined(separator: ", ") + "]")
     }
     lines.append("```")

@@ -65,7 +65,8 @@ public enum PlanMarkdown {
     ])
     lines.append(table.rendered)
     if !q.profiles.isEmpty, q.traceRequests == 0 {
-      var profiles = MarkdownTable(["client profile", "share", "prompt tokens", "output tokens"], alignments: [.left, .right, .left, .left])
+      var profiles = MarkdownTable(
+        ["client profile", "share", "prompt tokens", "output tokens"], alignments: [.left, .right, .left, .left])
       for p in q.profiles { profiles.append([p.name, Format.percent(p.share), p.prompt, p.output]) }
       lines.append(profiles.rendered)
     }
@@ -92,8 +93,10 @@ public enum PlanMarkdown {
   static func layoutTable(_ plan: PlanResult) -> String {
     let q = plan.question
     var table = MarkdownTable(
-      ["#", "layout", "GPUs", "placement", "fits", "weights/GPU", "KV cache/GPU", "TTFT p90", "TPOT", "max rate",
-        "goodput/GPU", "verdict"],
+      [
+        "#", "layout", "GPUs", "placement", "fits", "weights/GPU", "KV cache/GPU", "TTFT p90", "TPOT", "max rate",
+        "goodput/GPU", "verdict",
+      ],
       alignments: [.right, .left, .right, .left, .left, .right, .right, .right, .right, .right, .right, .left])
     for c in plan.candidates {
       let ttft: String
@@ -145,8 +148,10 @@ public enum PlanMarkdown {
 
   static func shortlist(_ plan: PlanResult) -> String {
     var table = MarkdownTable(
-      ["sim #", "analytic #", "layout", "GPUs", "why simulated", "success", "TTFT p50", "TTFT p90", "TPOT p90",
-        "goodput/GPU", "max rate (sim)", "preemptions", "verdict"],
+      [
+        "sim #", "analytic #", "layout", "GPUs", "why simulated", "success", "TTFT p50", "TTFT p90", "TPOT p90",
+        "goodput/GPU", "max rate (sim)", "preemptions", "verdict",
+      ],
       alignments: [.right, .right, .left, .right, .left, .right, .right, .right, .right, .right, .right, .right, .left])
     for c in plan.shortlist {
       let why: String
@@ -157,7 +162,8 @@ public enum PlanMarkdown {
       }
       table.append([
         "\(c.rank)", "\(c.analyticRank)", c.layout.description, "\(c.gpus)", why, Cell.percent(c.result.successRate),
-        Cell.time(c.result.ttftSeconds?.p50), Cell.time(c.result.ttftSeconds?.p90), Cell.time(c.result.tpotSeconds?.p90),
+        Cell.time(c.result.ttftSeconds?.p50), Cell.time(c.result.ttftSeconds?.p90),
+        Cell.time(c.result.tpotSeconds?.p90),
         Cell.number(c.result.goodputRequestsPerSecond.map { $0 / Double(c.gpus) }), maxRateCell(c.maxSustainableRate),
         "\(c.result.preemptions)", c.meetsSLO ? "meets SLO" : "✗ " + c.reasons.joined(separator: "; "),
       ])
@@ -188,7 +194,9 @@ public enum PlanMarkdown {
         + "so it is compared with the simulated mean.",
     ]
     for c in plan.shortlist {
-      var table = MarkdownTable(["metric", "analytic", "simulated", "gap", "", "note"], alignments: [.left, .right, .right, .right, .left, .left])
+      var table = MarkdownTable(
+        ["metric", "analytic", "simulated", "gap", "", "note"],
+        alignments: [.left, .right, .right, .right, .left, .left])
       for row in c.gap {
         table.append([
           row.metric.label, Cell.metric(row.metric, row.analytic), Cell.metric(row.metric, row.simulated),
@@ -201,7 +209,8 @@ public enum PlanMarkdown {
         let causes = c.causes.map { "- \($0.kind.rawValue): \($0.evidence)" }
         lines.append(
           causes.isEmpty
-            ? "Flagged; the simulation showed none of the usual causes." : "Likely causes:\n\n" + causes.joined(separator: "\n"))
+            ? "Flagged; the simulation showed none of the usual causes."
+            : "Likely causes:\n\n" + causes.joined(separator: "\n"))
       }
     }
     if plan.shortlist.isEmpty { lines.append("Nothing was simulated.") }
@@ -235,7 +244,10 @@ public enum PlanMarkdown {
         } + [MermaidChart.Series(name: "SLO", values: categories.map { _ in slo })])
       lines.append("### TTFT p90 against request rate")
       lines.append(ttft.rendered)
-      lines.append(ttft.legend + " Unstable points (no steady state) and values above \(Cell.time(ceiling)) are drawn at the top of the axis.")
+      lines.append(
+        ttft.legend
+          + " Unstable points (no steady state) and values above \(Cell.time(ceiling)) are drawn at the top of the axis."
+      )
     }
     if plan.tensorParallelScaling.count >= 2 {
       let points = plan.tensorParallelScaling
@@ -245,11 +257,13 @@ public enum PlanMarkdown {
         categories: points.map { "TP\($0.tp)" }, yLabel: "TTFT (ms)", yRange: 0...top,
         series: [
           MermaidChart.Series(name: "predicted TTFT (bars)", kind: .bar, values: points.map { 1000 * $0.ttftSeconds }),
-          MermaidChart.Series(name: "perfect scaling from TP\(points[0].tp) (line)", values: points.map { 1000 * $0.idealSeconds }),
+          MermaidChart.Series(
+            name: "perfect scaling from TP\(points[0].tp) (line)", values: points.map { 1000 * $0.idealSeconds }),
         ])
       lines.append("### TTFT against tensor parallelism")
       lines.append(chart.rendered)
-      var table = MarkdownTable(["TP", "TTFT (no queue)", "perfect scaling", "speed-up"], alignments: [.right, .right, .right, .right])
+      var table = MarkdownTable(
+        ["TP", "TTFT (no queue)", "perfect scaling", "speed-up"], alignments: [.right, .right, .right, .right])
       for p in points {
         table.append([
           "\(p.tp)", Cell.time(p.ttftSeconds), Cell.time(p.idealSeconds),

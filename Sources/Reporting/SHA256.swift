@@ -25,14 +25,17 @@ public enum SHA256 {
     let bitLength = UInt64(message.count) &* 8
     message.append(0x80)
     while message.count % 64 != 56 { message.append(0) }
-    for shift in stride(from: 56, through: 0, by: -8) { message.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
+    for shift in stride(from: 56, through: 0, by: -8) {
+      message.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
+    }
 
     var hash = initialHash
     var w = [UInt32](repeating: 0, count: 64)
     for blockStart in stride(from: 0, to: message.count, by: 64) {
       for t in 0..<16 {
         let i = blockStart + 4 * t
-        w[t] = UInt32(message[i]) << 24 | UInt32(message[i + 1]) << 16 | UInt32(message[i + 2]) << 8 | UInt32(message[i + 3])
+        w[t] =
+          UInt32(message[i]) << 24 | UInt32(message[i + 1]) << 16 | UInt32(message[i + 2]) << 8 | UInt32(message[i + 3])
       }
       for t in 16..<64 {
         let s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
@@ -54,7 +57,9 @@ public enum SHA256 {
     var result: [UInt8] = []
     result.reserveCapacity(32)
     for word in hash {
-      for shift in stride(from: 24, through: 0, by: -8) { result.append(UInt8(truncatingIfNeeded: word >> UInt32(shift))) }
+      for shift in stride(from: 24, through: 0, by: -8) {
+        result.append(UInt8(truncatingIfNeeded: word >> UInt32(shift)))
+      }
     }
     return result
   }

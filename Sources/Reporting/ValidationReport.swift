@@ -35,7 +35,8 @@ public enum ValidationMarkdown {
       alignments: [.left, .right, .right, .right, .right, .right, .right])
     for l in v.layouts {
       summary.append([
-        l.layout.description, "\(l.gpus)", Cell.rate(l.capacityRequestsPerSecond), Cell.rate(l.analyticMaxRequestsPerSecond),
+        l.layout.description, "\(l.gpus)", Cell.rate(l.capacityRequestsPerSecond),
+        Cell.rate(l.analyticMaxRequestsPerSecond),
         PlanMarkdown.maxRateCell(l.simulatedMaxRate), Cell.gap(l.maxRateRelativeGap),
         l.validUpToRequestsPerSecond.map { Format.rate($0) } ?? "below the sweep",
       ])
@@ -50,8 +51,10 @@ public enum ValidationMarkdown {
       lines.append("## \(l.layout) (\(l.gpus) GPU\(l.gpus == 1 ? "" : "s"), \(l.placement.summary))")
       lines.append(l.validity)
       var table = MarkdownTable(
-        ["rate", "success a/s", "TTFT p50 a/s", "TTFT p90 a/s", "TPOT mean a/s", "output tok/s a/s", "largest gap", "",
-          "likely causes"],
+        [
+          "rate", "success a/s", "TTFT p50 a/s", "TTFT p90 a/s", "TPOT mean a/s", "output tok/s a/s", "largest gap", "",
+          "likely causes",
+        ],
         alignments: [.right, .right, .right, .right, .right, .right, .right, .left, .left])
       for p in l.points {
         func pair(_ metric: GapMetric) -> String {
@@ -62,7 +65,8 @@ public enum ValidationMarkdown {
         let largest = p.gap.compactMap(\.relativeGap).max { abs($0) < abs($1) }
         table.append([
           Format.rate(p.rateRequestsPerSecond), pair(.successRate), pair(.ttftP50), pair(.ttftP90), pair(.tpotMean),
-          pair(.throughput), Cell.gap(largest), p.flagged ? "⚠" : "", p.causes.map(\.kind.rawValue).joined(separator: ", "),
+          pair(.throughput), Cell.gap(largest), p.flagged ? "⚠" : "",
+          p.causes.map(\.kind.rawValue).joined(separator: ", "),
         ])
       }
       lines.append(table.rendered)
@@ -73,14 +77,17 @@ public enum ValidationMarkdown {
         title: "\(l.layout): success rate vs request rate", xLabel: "request rate (req/s)", categories: categories,
         yLabel: "success rate (%)", yRange: 0...100,
         series: [
-          MermaidChart.Series(name: "analytic (0 where unstable)", values: l.points.map { 100 * $0.analytic.longRunSuccessRate }),
+          MermaidChart.Series(
+            name: "analytic (0 where unstable)", values: l.points.map { 100 * $0.analytic.longRunSuccessRate }),
           MermaidChart.Series(name: "simulated", values: l.points.map { 100 * ($0.simulated.successRate ?? 0) }),
         ])
       lines.append(success.rendered)
       lines.append(success.legend)
       let simulatedTTFT = l.points.compactMap { $0.simulated.ttftSeconds?.p90 }
       let ceiling = PlanMarkdown.niceCeiling(
-        max(1.5 * q.slo.ttftSeconds, min((simulatedTTFT + l.points.compactMap(\.analytic.ttftP90Seconds)).max() ?? 0, 4 * q.slo.ttftSeconds)))
+        max(
+          1.5 * q.slo.ttftSeconds,
+          min((simulatedTTFT + l.points.compactMap(\.analytic.ttftP90Seconds)).max() ?? 0, 4 * q.slo.ttftSeconds)))
       let ttft = MermaidChart(
         title: "\(l.layout): TTFT p90 vs request rate", xLabel: "request rate (req/s)", categories: categories,
         yLabel: "TTFT p90 (s)", yRange: 0...ceiling,
@@ -90,7 +97,8 @@ public enum ValidationMarkdown {
           MermaidChart.Series(name: "SLO", values: categories.map { _ in q.slo.ttftSeconds }),
         ])
       lines.append(ttft.rendered)
-      lines.append(ttft.legend + " Unstable points and values above \(Cell.time(ceiling)) are drawn at the top of the axis.")
+      lines.append(
+        ttft.legend + " Unstable points and values above \(Cell.time(ceiling)) are drawn at the top of the axis.")
     }
     lines.append("## Input files")
     var inputs = MarkdownTable(["file", "bytes", "SHA-256"], alignments: [.left, .right, .left])

@@ -10,7 +10,8 @@ import Reporting
 struct PlanOptions: ParsableArguments {
   @OptionGroup var catalogOptions: CatalogOptions
 
-  @Option(help: "Scenario file (YAML or JSON; see Reports/examples/). Without it and without --model: the built-in scenario.")
+  @Option(
+    help: "Scenario file (YAML or JSON; see Reports/examples/). Without it and without --model: the built-in scenario.")
   var scenario: String?
 
   @Option(help: "Model: catalog name or path to a HuggingFace config.json.") var model: String?
@@ -27,7 +28,8 @@ struct PlanOptions: ParsableArguments {
   @Option(help: "How long a simulation may go on after the last arrival (default 60 s with flags).") var drain: String?
   @Option(help: "Random seed of the simulated arrivals.") var seed: UInt64?
   @Option(name: .customLong("ttft-slo"), help: "TTFT p90 objective, e.g. \"2 s\" (default 2 s).") var ttftSLO: String?
-  @Option(name: .customLong("tpot-slo"), help: "TPOT p90 objective, e.g. \"100 ms\" (default 100 ms).") var tpotSLO: String?
+  @Option(name: .customLong("tpot-slo"), help: "TPOT p90 objective, e.g. \"100 ms\" (default 100 ms).") var tpotSLO:
+    String?
   @Option(name: .customLong("success-floor"), help: "Fraction of requests that must succeed (default 0.95).")
   var successFloor: Double?
   @Option(help: "DP router: round-robin, least-outstanding or least-kv.") var router: String?
@@ -59,7 +61,9 @@ struct PlanOptions: ParsableArguments {
     if let cluster { s.cluster = cluster }
     if model != nil, scenario != nil { s.model = model! }
     if let rate {
-      guard rate > 0, rate.isFinite else { throw UserFacingError(message: "--rate must be a positive number of requests/s") }
+      guard rate > 0, rate.isFinite else {
+        throw UserFacingError(message: "--rate must be a positive number of requests/s")
+      }
       s.workload.rateRequestsPerSecond = rate
     }
     if let seed { s.workload.seed = seed }
@@ -91,7 +95,8 @@ struct PlanOptions: ParsableArguments {
     }
     if let router {
       guard let policy = RouterPolicy(cliName: router) else {
-        throw UserFacingError(message: "--router must be round-robin, least-outstanding or least-kv (got \"\(router)\")")
+        throw UserFacingError(
+          message: "--router must be round-robin, least-outstanding or least-kv (got \"\(router)\")")
       }
       s.router = policy
     }
@@ -153,7 +158,9 @@ struct PlanOptions: ParsableArguments {
       name: "\(stem)-\(Units.threeSignificant(rate))rps", model: model, gpu: gpu, cluster: cluster, workload: workload)
   }
 
-  func request(objective: PlanObjective?, topK: Int = PlanRequest.defaultTopK, searchMaxRate: Bool = true) throws
+  func request(
+    objective: PlanObjective?, topK: Int = PlanRequest.defaultTopK, searchMaxRate: Bool = true
+  ) throws
     -> PlanRequest
   {
     try PlanRequest(
@@ -244,7 +251,8 @@ struct BenchRecommendCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "recommend",
     abstract: "Wall time of a whole recommend (search + simulated shortlist) of the built-in scenario.",
-    discussion: "Runs the planner --runs times in this process (no report written) and prints each time and the median.")
+    discussion: "Runs the planner --runs times in this process (no report written) and prints each time and the median."
+  )
 
   @OptionGroup var catalogOptions: CatalogOptions
   @Option(help: "Runs.") var runs: Int = 3
@@ -281,7 +289,8 @@ struct BenchRecommendCommand: ParsableCommand {
       }
       let median = totals.sorted()[totals.count / 2]
       let output = Output(
-        scenario: request.scenario.name, layouts: plan?.candidates.count ?? 0, simulatedLayouts: plan?.shortlist.count ?? 0,
+        scenario: request.scenario.name, layouts: plan?.candidates.count ?? 0,
+        simulatedLayouts: plan?.shortlist.count ?? 0,
         analyticSeconds: analytic, totalSeconds: totals, medianSeconds: median)
       if json {
         try JSONOutput.print(output)
@@ -291,8 +300,9 @@ struct BenchRecommendCommand: ParsableCommand {
         "recommend \(output.scenario): \(output.layouts) layouts scored, \(output.simulatedLayouts) simulated "
           + "(with their maximum-rate searches)")
       print("  analytic search alone: " + analytic.map(Units.formatSeconds).joined(separator: ", "))
-      print("  whole recommend:       " + totals.map(Units.formatSeconds).joined(separator: ", ")
-        + "  (median \(Units.formatSeconds(median)))")
+      print(
+        "  whole recommend:       " + totals.map(Units.formatSeconds).joined(separator: ", ")
+          + "  (median \(Units.formatSeconds(median)))")
     } catch let error as UserFacingError {
       throw error
     } catch {

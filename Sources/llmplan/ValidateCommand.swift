@@ -59,7 +59,8 @@ struct ValidateCommand: ParsableCommand {
       let trimmed = item.trimmingCharacters(in: .whitespaces).lowercased()
       let numbers = trimmed.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
       let shapeOK =
-        trimmed.contains("x") ? trimmed.split(separator: "x").count == 3 : (trimmed.contains("tp") && trimmed.contains("dp"))
+        trimmed.contains("x")
+        ? trimmed.split(separator: "x").count == 3 : (trimmed.contains("tp") && trimmed.contains("dp"))
       guard numbers.count == 3, shapeOK, numbers.allSatisfy({ $0 >= 1 }) else {
         throw UserFacingError(message: "--layouts: cannot read \"\(item)\" (expected TPxPPxDP, e.g. 2x1x3)")
       }

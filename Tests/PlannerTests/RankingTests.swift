@@ -17,7 +17,8 @@ import Testing
   /// least two GPUs, so every TP1·PP1 layout fails the memory check.
   func seventyBRequest(objective: PlanObjective) throws -> PlanRequest {
     let scenario = Fixtures.scenario(
-      model: "llama-2-70b", gpu: "a100-80gb-sxm", cluster: "dgx-a100", rate: 1, prompt: .fixed(500), output: .fixed(200),
+      model: "llama-2-70b", gpu: "a100-80gb-sxm", cluster: "dgx-a100", rate: 1, prompt: .fixed(500),
+      output: .fixed(200),
       budget: 8, objective: objective)
     return try PlanRequest(scenario: scenario, catalog: Fixtures.catalog)
   }

@@ -131,9 +131,10 @@ enum SmallPlan {
       #expect(markdown.contains("\n" + heading), "missing section \(heading)")
     }
     #expect(markdown.contains("```mermaid\nxychart-beta"))
-    for flag in ["--tensor-parallel-size", "--pipeline-parallel-size", "--data-parallel-size", "--max-num-seqs",
-      "--gpu-memory-utilization"]
-    {
+    for flag in [
+      "--tensor-parallel-size", "--pipeline-parallel-size", "--data-parallel-size", "--max-num-seqs",
+      "--gpu-memory-utilization",
+    ] {
       #expect(markdown.contains(flag))
     }
     Self.checkStructure(markdown)

@@ -28,7 +28,8 @@ import Testing
 
   @Test func analyticMaximumRateIsTheSLOBoundary() throws {
     let scenario = Fixtures.scenario(
-      model: "llama-2-7b", gpu: "a100-80gb-sxm", cluster: "dgx-a100", rate: 5, prompt: .fixed(1000), output: .fixed(200),
+      model: "llama-2-7b", gpu: "a100-80gb-sxm", cluster: "dgx-a100", rate: 5, prompt: .fixed(1000),
+      output: .fixed(200),
       budget: 2)
     let request = try PlanRequest(scenario: scenario, catalog: Fixtures.catalog)
     for layout in [Layout(tp: 1, pp: 1, dp: 1), Layout(tp: 2, pp: 1, dp: 1), Layout(tp: 1, pp: 1, dp: 2)] {
