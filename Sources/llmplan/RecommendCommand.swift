@@ -214,7 +214,8 @@ struct RecommendCommand: ParsableCommand {
       let planReport = try PlanReport(
         plan: plan, inputFiles: options.inputFiles(request),
         baseDirectory: FileManager.default.currentDirectoryPath, command: typedCommand())
-      let path = report ?? "Reports/\(request.scenario.name).md"
+      let fileName = request.scenario.name.replacingOccurrences(of: "/", with: "-")
+      let path = report ?? "Reports/\(fileName).md"
       if !noReport {
         try ReportFile.write(PlanMarkdown.render(planReport), to: path, force: force)
       }
