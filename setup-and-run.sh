@@ -2,7 +2,7 @@
 # LLMPlan quick start: installs the system libraries the package links (LAPACK and BLAS)
 # when they are missing, builds the release binary and runs the main job.
 #
-#   ./setup-and-run.sh                 # list the catalog: models, GPUs, clusters
+#   ./setup-and-run.sh                 # the main job: `llmplan recommend` for the built-in scenario
 #   ./setup-and-run.sh models --json   # any other llmplan command line
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -30,10 +30,8 @@ swift build -c release --product llmplan
 if (($#)); then
   swift run -c release --skip-build llmplan "$@"
 else
-  # The main job. Until the planner lands this is the catalog with its derived facts.
-  for listing in models gpus clusters; do
-    echo "== llmplan $listing"
-    swift run -c release --skip-build llmplan "$listing"
-    echo
-  done
+  # The main job: plan the built-in scenario (Llama-2-13B on 8 × A100-40GB, mixed traffic at
+  # 6 req/s under a TTFT/TPOT SLO): every layout scored, the best simulated, the report written
+  # to Reports/llama-2-13b-a100-40gb-mixed.md.
+  swift run -c release --skip-build llmplan recommend
 fi

@@ -10,7 +10,7 @@ struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
     abstract: "Measure LLMPlan's own speed (build with -c release for meaningful figures).",
-    subcommands: [BenchAnalyticCommand.self, BenchSimulateCommand.self])
+    subcommands: [BenchAnalyticCommand.self, BenchSimulateCommand.self, BenchRecommendCommand.self])
 }
 
 struct BenchAnalyticCommand: ParsableCommand {

@@ -29,6 +29,8 @@ struct LLMPlan: ParsableCommand {
       CalibrateCommand.self,
       AccuracyCommand.self,
       ScenariosCommand.self,
+      RecommendCommand.self,
+      ValidateCommand.self,
     ]
   )
 }

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Regenerates the example reports of the DESIGN.md reference scenarios (a release build;
+# about half a minute). Run from anywhere; the commands run from the repository root, so the
+# reports' paths and their "Regenerate with" lines are the same on every machine.
+# A test (PlannerTests.ReportTests.checkedInExampleRegeneratesByteForByte) rebuilds
+# 7b-tp-scaling.md and .json and checks they are byte-identical to the checked-in files.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+swift build -c release --product llmplan >&2
+llmplan=.build/release/llmplan
+for name in default 13b-pp-kv 7b-dp-scaling 175b-mixed; do
+  echo "recommend: $name" >&2
+  "$llmplan" recommend --scenario "Reports/examples/$name.yaml" --report "Reports/examples/$name.md" > /dev/null
+done
+# One example also as JSON, the sample for programs (--json prints the same content).
+echo "recommend: 7b-tp-scaling" >&2
+"$llmplan" recommend --scenario Reports/examples/7b-tp-scaling.yaml --report Reports/examples/7b-tp-scaling.md --json \
+  > Reports/examples/7b-tp-scaling.json
+echo "validate: load-sweep" >&2
+"$llmplan" validate --scenario Reports/examples/7b-dp-scaling.yaml --layouts 1x1x1,1x1x2,1x1x4 \
+  --rates 3,5,10,20,30,40,50 --report Reports/examples/load-sweep.md > /dev/null

@@ -1,0 +1,44 @@
+import PlanCore
+
+/// What the planner optimises, among the layouts that meet the SLO.
+public enum PlanObjective: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+  /// Most successful requests per second per GPU at the target rate (ties: most headroom per
+  /// GPU, then fewer GPUs).
+  case goodputPerGPU = "goodput-per-gpu"
+  /// Highest sustainable request rate within the SLO (ties: fewer GPUs).
+  case throughput
+  /// Lowest TTFT p90 at the target rate (ties: fewer GPUs).
+  case minTTFT = "min-ttft"
+  /// Fewest GPUs that serve the target rate within the SLO (ties: most headroom).
+  case minGPUs = "min-gpus"
+
+  public var description: String { rawValue }
+
+  /// Reads an objective as written on the command line or in a scenario (`min-gpus`,
+  /// `min_gpus` and `minGPUs` are the same). Throws naming the known objectives.
+  public static func parse(_ text: String) throws -> PlanObjective {
+    let key = text.lowercased().replacingOccurrences(of: "_", with: "-")
+    if let value = PlanObjective(rawValue: key) { return value }
+    for objective in allCases where objective.rawValue.replacingOccurrences(of: "-", with: "") == key {
+      return objective
+    }
+    throw PlannerError(
+      "unknown objective \"\(text)\" (known: \(allCases.map(\.rawValue).joined(separator: ", ")))")
+  }
+
+  /// One line for people: what the objective prefers.
+  public var explanation: String {
+    switch self {
+    case .goodputPerGPU: return "most goodput (successful requests/s) per GPU at the target rate"
+    case .throughput: return "highest request rate sustainable within the SLO"
+    case .minTTFT: return "lowest TTFT p90 at the target rate"
+    case .minGPUs: return "fewest GPUs that serve the target rate within the SLO"
+    }
+  }
+}
+
+/// Why the planner cannot answer (bad request, nothing to evaluate).
+public struct PlannerError: Error, CustomStringConvertible, Equatable, Sendable {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}

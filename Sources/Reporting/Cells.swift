@@ -1,0 +1,55 @@
+import PlanCore
+import Planner
+
+/// Table cells. Missing values print as "—", never NaN or ∞.
+public enum Cell {
+  public static let missing = "—"
+
+  /// A time, "182 ms"; `band` (p10, p90), when given, is appended as " (p10–p90: a–b)" so the
+  /// calibrated error bands of issue 7 slot into the same cells.
+  public static func time(_ seconds: Double?, band: (Double, Double)? = nil) -> String {
+    guard let seconds, seconds.isFinite else { return missing }
+    var text = Units.formatSeconds(seconds)
+    if let band, band.0.isFinite, band.1.isFinite {
+      text += " (p10–p90: \(Units.formatSeconds(band.0))–\(Units.formatSeconds(band.1)))"
+    }
+    return text
+  }
+
+  public static func percent(_ fraction: Double?) -> String {
+    guard let fraction, fraction.isFinite else { return missing }
+    return Format.percent(fraction)
+  }
+
+  public static func rate(_ requestsPerSecond: Double?) -> String {
+    guard let requestsPerSecond, requestsPerSecond.isFinite else { return missing }
+    return Format.rate(requestsPerSecond)
+  }
+
+  public static func number(_ value: Double?) -> String {
+    guard let value, value.isFinite else { return missing }
+    return Units.threeSignificant(value)
+  }
+
+  public static func bytes(_ value: Double?) -> String {
+    guard let value, value.isFinite else { return missing }
+    return Units.formatBytes(value)
+  }
+
+  /// "+12.3%" / "−4.0%".
+  public static func gap(_ relative: Double?) -> String {
+    guard let relative, relative.isFinite else { return missing }
+    let value = relative * 100
+    return (value >= 0 ? "+" : "−") + String(format: "%.1f%%", abs(value))
+  }
+
+  /// A gap-table value in its metric's unit.
+  public static func metric(_ metric: GapMetric, _ value: Double?) -> String {
+    switch metric {
+    case .ttftP50, .ttftP90, .tpotMean: return time(value)
+    case .throughput: return number(value)
+    case .successRate: return percent(value)
+    case .maxSustainableRate: return rate(value)
+    }
+  }
+}

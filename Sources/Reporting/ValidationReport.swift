@@ -1,0 +1,110 @@
+import Foundation
+import PlanCore
+import Planner
+
+/// A validation sweep with its provenance.
+public struct ValidationReport: Sendable, Hashable, Codable {
+  public var command: String
+  public var inputs: [InputDigest]
+  public var validation: ValidationResult
+
+  public init(validation: ValidationResult, inputFiles: [String], baseDirectory: String, command: String) throws {
+    self.command = command
+    inputs = try InputProvenance.digests(inputFiles, relativeTo: baseDirectory)
+    self.validation = validation
+  }
+
+  public func json() throws -> String { try ReportJSON.string(self) }
+}
+
+/// Renders a validation sweep as Markdown.
+public enum ValidationMarkdown {
+  public static func render(_ report: ValidationReport) -> String {
+    let v = report.validation
+    let q = v.question
+    var lines = [ReportFile.marker, "# Analytic model vs simulation: \(q.scenario)"]
+    lines.append(
+      "\(q.modelDisplayName) on \(q.gpuDisplayName) (cluster `\(q.cluster)`), \(q.arrival) arrivals, mean request "
+        + "\(q.meanPromptTokens) + \(q.meanOutputTokens) tokens, SLO TTFT p90 ≤ \(Units.formatSeconds(q.slo.ttftSeconds)), "
+        + "TPOT p90 ≤ \(Units.formatSeconds(q.slo.tpotSeconds)), success ≥ \(Format.percent(q.slo.successRateFloor)). "
+        + "Each rate is simulated for \(Units.formatSeconds(q.durationSeconds - q.warmupSeconds)) after a "
+        + "\(Units.formatSeconds(q.warmupSeconds)) warm-up (seed \(q.seed)). Relative gap = (analytic − simulated) / "
+        + "simulated; ⚠ marks a gap above \(Format.percent(q.gapThreshold)).")
+    var summary = MarkdownTable(
+      ["layout", "GPUs", "capacity (analytic)", "max rate (analytic)", "max rate (simulated)", "gap", "valid up to"],
+      alignments: [.left, .right, .right, .right, .right, .right, .right])
+    for l in v.layouts {
+      summary.append([
+        l.layout.description, "\(l.gpus)", Cell.rate(l.capacityRequestsPerSecond),
+        Cell.rate(l.analyticMaxRequestsPerSecond),
+        PlanMarkdown.maxRateCell(l.simulatedMaxRate), Cell.gap(l.maxRateRelativeGap),
+        l.validUpToRequestsPerSecond.map { Format.rate($0) } ?? "below the sweep",
+      ])
+    }
+    lines.append("## Summary")
+    lines.append(summary.rendered)
+    lines.append(
+      "The simulated maximum is the largest swept rate that met the SLO (\"≥\": every swept rate met it); it is "
+        + "only as fine as the sweep.")
+    if !v.skipped.isEmpty { lines.append("Skipped: " + v.skipped.joined(separator: "; ") + ".") }
+    for l in v.layouts {
+      lines.append("## \(l.layout) (\(l.gpus) GPU\(l.gpus == 1 ? "" : "s"), \(l.placement.summary))")
+      lines.append(l.validity)
+      var table = MarkdownTable(
+        [
+          "rate", "success a/s", "TTFT p50 a/s", "TTFT p90 a/s", "TPOT mean a/s", "output tok/s a/s", "largest gap", "",
+          "likely causes",
+        ],
+        alignments: [.right, .right, .right, .right, .right, .right, .right, .left, .left])
+      for p in l.points {
+        func pair(_ metric: GapMetric) -> String {
+          let row = p.gap.first { $0.metric == metric }
+          let analytic = row?.analytic == nil && !p.analytic.stable ? "unstable" : Cell.metric(metric, row?.analytic)
+          return analytic + " / " + Cell.metric(metric, row?.simulated)
+        }
+        let largest = p.gap.compactMap(\.relativeGap).max { abs($0) < abs($1) }
+        table.append([
+          Format.rate(p.rateRequestsPerSecond), pair(.successRate), pair(.ttftP50), pair(.ttftP90), pair(.tpotMean),
+          pair(.throughput), Cell.gap(largest), p.flagged ? "⚠" : "",
+          p.causes.map(\.kind.rawValue).joined(separator: ", "),
+        ])
+      }
+      lines.append(table.rendered)
+      lines.append("a / s: analytic / simulated. \"Unstable\": the arrival rate exceeds the analytic capacity.")
+      let categories = l.points.map { Format.number($0.rateRequestsPerSecond) }
+      guard !categories.isEmpty else { continue }
+      let success = MermaidChart(
+        title: "\(l.layout): success rate vs request rate", xLabel: "request rate (req/s)", categories: categories,
+        yLabel: "success rate (%)", yRange: 0...100,
+        series: [
+          MermaidChart.Series(
+            name: "analytic (0 where unstable)", values: l.points.map { 100 * $0.analytic.longRunSuccessRate }),
+          MermaidChart.Series(name: "simulated", values: l.points.map { 100 * ($0.simulated.successRate ?? 0) }),
+        ])
+      lines.append(success.rendered)
+      lines.append(success.legend)
+      let simulatedTTFT = l.points.compactMap { $0.simulated.ttftSeconds?.p90 }
+      let ceiling = PlanMarkdown.niceCeiling(
+        max(
+          1.5 * q.slo.ttftSeconds,
+          min((simulatedTTFT + l.points.compactMap(\.analytic.ttftP90Seconds)).max() ?? 0, 4 * q.slo.ttftSeconds)))
+      let ttft = MermaidChart(
+        title: "\(l.layout): TTFT p90 vs request rate", xLabel: "request rate (req/s)", categories: categories,
+        yLabel: "TTFT p90 (s)", yRange: 0...ceiling,
+        series: [
+          MermaidChart.Series(name: "analytic", values: l.points.map { $0.analytic.ttftP90Seconds ?? ceiling }),
+          MermaidChart.Series(name: "simulated", values: l.points.map { $0.simulated.ttftSeconds?.p90 ?? ceiling }),
+          MermaidChart.Series(name: "SLO", values: categories.map { _ in q.slo.ttftSeconds }),
+        ])
+      lines.append(ttft.rendered)
+      lines.append(
+        ttft.legend + " Unstable points and values above \(Cell.time(ceiling)) are drawn at the top of the axis.")
+    }
+    lines.append("## Input files")
+    var inputs = MarkdownTable(["file", "bytes", "SHA-256"], alignments: [.left, .right, .left])
+    for input in report.inputs { inputs.append(["`\(input.path)`", "\(input.bytes)", "`\(input.sha256)`"]) }
+    lines.append(inputs.rendered)
+    lines.append("Regenerate with `\(report.command)`.")
+    return lines.joined(separator: "\n\n") + "\n"
+  }
+}

@@ -1,1 +1,0 @@
-// Tests for Planner live beside this file.
