@@ -18,6 +18,11 @@ public struct AnalyticCandidate: Sendable, Hashable, Codable {
   public var noQueueTTFTSeconds: Double
   /// Decode time per token of a lone sequence.
   public var tpotBatch1Seconds: Double
+  /// The same two figures with their p10–p90 error bands (GPU profile's calibration
+  /// residuals, or the uncalibrated default), and whether the profile was calibrated.
+  public var noQueueTTFTBandSeconds: TimeBand
+  public var tpotBatch1BandSeconds: TimeBand
+  public var bandsCalibrated: Bool
   /// Saturated throughput with the largest batch the KV cache allows (all replicas).
   public var saturatedOutputTokensPerSecond: Double
   public var saturatedRequestsPerSecond: Double
@@ -46,6 +51,15 @@ public struct AnalyticCandidate: Sendable, Hashable, Codable {
     longestRequestTokens = request.scenario.workload.maximumSequenceTokens
     noQueueTTFTSeconds = probe.summary.ttftSeconds
     tpotBatch1Seconds = probe.summary.tpotSeconds
+    let uncertainty = probe.evaluator.cost.gpu.efficiency.effectiveUncertainty
+    let replica = probe.evaluator.replicas[0]
+    noQueueTTFTBandSeconds = replica.lonePrefill(
+      promptTokens: request.meanPromptTokens, chunkTokens: probe.evaluator.config.maxBatchedTokens
+    ).band(uncertainty, total: probe.summary.ttftSeconds)
+    tpotBatch1BandSeconds = replica.decode(
+      batch: 1, context: request.meanPromptTokens + request.meanOutputTokens / 2
+    ).band(uncertainty, total: probe.summary.tpotSeconds)
+    bandsCalibrated = uncertainty.calibrated
     saturatedOutputTokensPerSecond = probe.summary.outputTokensPerSecond
     saturatedRequestsPerSecond = probe.summary.requestsPerSecond
     rank = 0
@@ -90,6 +104,7 @@ public struct AnalyticCandidate: Sendable, Hashable, Codable {
 
   enum CodingKeys: String, CodingKey {
     case layout, gpus, family, placement, memory, fits, longestRequestTokens, noQueueTTFTSeconds, tpotBatch1Seconds,
+      noQueueTTFTBandSeconds, tpotBatch1BandSeconds, bandsCalibrated,
       saturatedOutputTokensPerSecond, saturatedRequestsPerSecond, load, maxSustainableRequestsPerSecond,
       goodputPerGPURequestsPerSecond, meetsSLO, reasons, rank
   }
@@ -106,6 +121,9 @@ public struct AnalyticCandidate: Sendable, Hashable, Codable {
     try c.encode(longestRequestTokens, forKey: .longestRequestTokens)
     try c.encode(noQueueTTFTSeconds, forKey: .noQueueTTFTSeconds)
     try c.encode(tpotBatch1Seconds, forKey: .tpotBatch1Seconds)
+    try c.encode(noQueueTTFTBandSeconds, forKey: .noQueueTTFTBandSeconds)
+    try c.encode(tpotBatch1BandSeconds, forKey: .tpotBatch1BandSeconds)
+    try c.encode(bandsCalibrated, forKey: .bandsCalibrated)
     try c.encode(saturatedOutputTokensPerSecond, forKey: .saturatedOutputTokensPerSecond)
     try c.encode(saturatedRequestsPerSecond, forKey: .saturatedRequestsPerSecond)
     try c.encode(load, forKey: .load)

@@ -1,3 +1,4 @@
+import Analytic
 import PlanCore
 import Planner
 
@@ -5,15 +6,20 @@ import Planner
 public enum Cell {
   public static let missing = "—"
 
-  /// A time, "182 ms"; `band` (p10, p90), when given, is appended as " (p10–p90: a–b)" so the
-  /// calibrated error bands of issue 7 slot into the same cells.
+  /// A time, "182 ms"; with a `band` (p10, p90) the band follows in the same unit, as
+  /// "182 ms (160–205)" (issue 7's error bands).
   public static func time(_ seconds: Double?, band: (Double, Double)? = nil) -> String {
     guard let seconds, seconds.isFinite else { return missing }
-    var text = Units.formatSeconds(seconds)
-    if let band, band.0.isFinite, band.1.isFinite {
-      text += " (p10–p90: \(Units.formatSeconds(band.0))–\(Units.formatSeconds(band.1)))"
-    }
-    return text
+    guard let band, band.0.isFinite, band.1.isFinite else { return Units.formatSeconds(seconds) }
+    return TimeBand(seconds: seconds, p10Seconds: band.0, p50Seconds: seconds, p90Seconds: band.1).formatted
+  }
+
+  /// A time under load with the relative band of the no-queue time it is built on: the
+  /// kernels' and collectives' uncertainty carried over (queueing itself adds more).
+  public static func time(_ seconds: Double?, relativeTo band: TimeBand) -> String {
+    guard let seconds, seconds.isFinite else { return missing }
+    let (low, high) = band.relative
+    return time(seconds, band: (seconds * (1 + low), seconds * (1 + high)))
   }
 
   public static func percent(_ fraction: Double?) -> String {

@@ -101,14 +101,14 @@ public enum PlanMarkdown {
     for c in plan.candidates {
       let ttft: String
       if let load = c.load {
-        ttft = load.stable ? Cell.time(load.ttftP90Seconds) : "unstable"
+        ttft = load.stable ? Cell.time(load.ttftP90Seconds, relativeTo: c.noQueueTTFTBandSeconds) : "unstable"
       } else {
         ttft = Cell.missing
       }
       table.append([
         "\(c.rank)", c.layout.description, "\(c.gpus)", c.placement.summary, c.fits ? "yes" : "no",
         Cell.bytes(c.memory.weightBytesPerGPU), c.fits ? Cell.bytes(c.memory.kvCacheBytesPerGPU) : Cell.missing, ttft,
-        c.load?.stable == true ? Cell.time(c.load?.tpotMeanSeconds) : Cell.missing,
+        c.load?.stable == true ? Cell.time(c.load?.tpotMeanSeconds, relativeTo: c.tpotBatch1BandSeconds) : Cell.missing,
         Cell.rate(c.maxSustainableRequestsPerSecond), Cell.number(c.goodputPerGPURequestsPerSecond), verdict(c),
       ])
     }
@@ -116,7 +116,11 @@ public enum PlanMarkdown {
       "## All layouts (analytic model at \(Format.rate(q.rateRequestsPerSecond)))",
       "Every layout within the budget, best first by the objective; those that break the SLO stay, with the reason. "
         + "TTFT p90 and TPOT (mean) are under load at the target rate; max rate is the largest rate the load model "
-        + "says meets the SLO; goodput/GPU is successful requests/s per GPU at the target rate. \"Unstable\" means the "
+        + "says meets the SLO; goodput/GPU is successful requests/s per GPU at the target rate. Times carry in brackets "
+        + "the p10–p90 band of the GPU profile's kernel and collective timings "
+        + (plan.candidates.first?.bandsCalibrated == true
+          ? "(calibrated against measurements)" : "(uncalibrated GPU: the datasheet law's spread on measured H100 data, widened)")
+        + "; queueing adds its own uncertainty on top. \"Unstable\" means the "
         + "arrival rate exceeds the layout's capacity: the queue grows without bound and no steady-state latency exists.",
       table.rendered,
     ].joined(separator: "\n\n")
