@@ -30,12 +30,8 @@ struct AccuracyCommand: ParsableCommand {
   var json = false
 
   func run() throws {
-    do {
+    try withUserFacingErrors {
       print(try render())
-    } catch let error as UserFacingError {
-      throw error
-    } catch {
-      throw UserFacingError(error)
     }
   }
 

@@ -40,7 +40,7 @@ struct BenchAnalyticCommand: ParsableCommand {
   }
 
   func run() throws {
-    do {
+    try withUserFacingErrors {
       let catalog = try catalogOptions.load()
       let modelSpec = try catalog.model(model)
       let gpuSpec = try catalog.gpu(gpu)
@@ -67,10 +67,6 @@ struct BenchAnalyticCommand: ParsableCommand {
         "2. search with load model: \(second.layouts) layouts of a \(second.clusterGPUs)-GPU cluster "
           + "(\(second.fittingLayouts) fit) × \(second.rates) rates = \(second.evaluations) evaluations in "
           + "\(Units.formatSeconds(second.seconds)), setup included: \(Int(second.evaluationsPerSecond)) evaluations/s")
-    } catch let error as UserFacingError {
-      throw error
-    } catch {
-      throw UserFacingError(error)
     }
   }
 }
@@ -108,7 +104,7 @@ struct BenchSimulateCommand: ParsableCommand {
   }
 
   func run() throws {
-    do {
+    try withUserFacingErrors {
       let catalog = try catalogOptions.load()
       let deployment = try Deployment(
         model: catalog.model(model), gpu: catalog.gpu(gpu), cluster: catalog.cluster(cluster),
@@ -140,10 +136,6 @@ struct BenchSimulateCommand: ParsableCommand {
           + "\(Int(output.eventsPerWallSecond)) events per second; peak RSS "
           + (output.peakRSSBytes.map { Units.formatBytes(Double($0)) } ?? "n/a")
           + "; success rate " + (output.successRate.map { String(format: "%.1f%%", $0 * 100) } ?? "n/a"))
-    } catch let error as UserFacingError {
-      throw error
-    } catch {
-      throw UserFacingError(error)
     }
   }
 }

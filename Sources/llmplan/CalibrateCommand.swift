@@ -54,14 +54,10 @@ struct CalibrateCommand: ParsableCommand {
   var json = false
 
   func run() throws {
-    do {
+    try withUserFacingErrors {
       let outcome = try execute()
       print(outcome.text)
       if let refusal = outcome.refusal { throw UserFacingError(message: refusal) }
-    } catch let error as UserFacingError {
-      throw error
-    } catch {
-      throw UserFacingError(error)
     }
   }
 

@@ -41,17 +41,13 @@ struct CommCommand: ParsableCommand {
   var json = false
 
   func run() throws {
-    do {
+    try withUserFacingErrors {
       let report = try makeReport()
       if json {
         try JSONOutput.print(report)
       } else {
         print(report.text)
       }
-    } catch let error as UserFacingError {
-      throw error
-    } catch {
-      throw UserFacingError(error)
     }
   }
 

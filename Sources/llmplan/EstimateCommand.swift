@@ -79,7 +79,7 @@ struct EstimateCommand: ParsableCommand {
   var json = false
 
   func run() throws {
-    do {
+    try withUserFacingErrors {
       let (prediction, evaluator) = try makePrediction()
       var underLoad: LoadPrediction?
       if let rate {
@@ -93,10 +93,6 @@ struct EstimateCommand: ParsableCommand {
         print(EstimateText.render(prediction))
         if let underLoad { print("\n" + LoadText.render(underLoad)) }
       }
-    } catch let error as UserFacingError {
-      throw error
-    } catch {
-      throw UserFacingError(error)
     }
   }
 

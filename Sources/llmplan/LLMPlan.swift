@@ -58,6 +58,20 @@ enum JSONOutput {
   }
 }
 
+/// Runs a command's body so that any library error reaches the user as one line
+/// (`Error: <file>: <field>: <reason>`), not a type dump.
+func withUserFacingErrors(_ body: () throws -> Void) throws {
+  do {
+    try body()
+  } catch let error as UserFacingError {
+    throw error
+  } catch let error as ExitCode {
+    throw error
+  } catch {
+    throw UserFacingError(error)
+  }
+}
+
 /// Turns library errors into one-line messages (ArgumentParser prints `Error: <description>`).
 struct UserFacingError: Error, CustomStringConvertible {
   let description: String

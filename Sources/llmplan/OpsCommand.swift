@@ -47,17 +47,13 @@ struct OpsCommand: ParsableCommand {
   var json = false
 
   func run() throws {
-    do {
+    try withUserFacingErrors {
       let report = try makeReport()
       if json {
         try JSONOutput.print(report)
       } else {
         print(report.text)
       }
-    } catch let error as UserFacingError {
-      throw error
-    } catch {
-      throw UserFacingError(error)
     }
   }
 

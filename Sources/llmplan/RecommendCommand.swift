@@ -205,7 +205,7 @@ struct RecommendCommand: ParsableCommand {
   @Flag(help: "Print the report as JSON on stdout instead of the summary.") var json = false
 
   func run() throws {
-    do {
+    try withUserFacingErrors {
       let request = try options.request(
         objective: try objective.map(PlanObjective.parse), topK: topK, searchMaxRate: !noMaxRateSearch)
       let bar = ProgressBar(label: "simulating the shortlist")
@@ -239,10 +239,6 @@ struct RecommendCommand: ParsableCommand {
       print(table.rendered)
       if plan.recommendation.rankingsDisagree { print("\n" + plan.recommendation.rankingNote) }
       if !noReport { print("\nReport: \(path)") }
-    } catch let error as UserFacingError {
-      throw error
-    } catch {
-      throw UserFacingError(error)
     }
   }
 }
@@ -269,7 +265,7 @@ struct BenchRecommendCommand: ParsableCommand {
   }
 
   func run() throws {
-    do {
+    try withUserFacingErrors {
       guard runs >= 1 else { throw UserFacingError(message: "--runs must be at least 1") }
       let request = try PlanRequest(scenario: Scenario.defaultPlanning, catalog: try catalogOptions.load())
       let clock = ContinuousClock()
@@ -304,10 +300,6 @@ struct BenchRecommendCommand: ParsableCommand {
       print(
         "  whole recommend:       " + totals.map(Units.formatSeconds).joined(separator: ", ")
           + "  (median \(Units.formatSeconds(median)))")
-    } catch let error as UserFacingError {
-      throw error
-    } catch {
-      throw UserFacingError(error)
     }
   }
 }

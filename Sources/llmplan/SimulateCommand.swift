@@ -48,7 +48,7 @@ struct SimulateCommand: ParsableCommand {
   @Flag(help: "Print JSON instead of text.") var json = false
 
   func run() throws {
-    do {
+    try withUserFacingErrors {
       let catalog = try catalogOptions.load()
       let scenario = try self.scenario.map(Scenario.load) ?? flagScenario()
       let resolved = try ResolvedScenario(scenario, catalog: catalog)
@@ -69,10 +69,6 @@ struct SimulateCommand: ParsableCommand {
         print("\(resolved.model.name) on \(layout.totalGPUs) × \(resolved.gpu.name) (\(layout)), cluster \(resolved.cluster.name)")
         print(result.renderedText())
       }
-    } catch let error as UserFacingError {
-      throw error
-    } catch {
-      throw UserFacingError(error)
     }
   }
 

@@ -26,7 +26,7 @@ struct ValidateCommand: ParsableCommand {
   @Flag(help: "Print JSON instead of Markdown.") var json = false
 
   func run() throws {
-    do {
+    try withUserFacingErrors {
       let request = try options.request(objective: nil)
       let chosen = try layouts.map(Self.parseLayouts)
       let rateList = try rates.map(Self.parseRates)
@@ -46,10 +46,6 @@ struct ValidateCommand: ParsableCommand {
         for layout in result.layouts { print("\(layout.layout): \(layout.validity)") }
         print("\nReport: \(report!)")
       }
-    } catch let error as UserFacingError {
-      throw error
-    } catch {
-      throw UserFacingError(error)
     }
   }
 
