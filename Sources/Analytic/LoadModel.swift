@@ -38,8 +38,11 @@ import PlanCore
 /// from Little's law on the running batch: a request stays R = E[running]/throughput in it,
 /// of which its own prefill is p and the rest spreads over N − 1 decode tokens, so
 /// TPOT = (R − p)/(N − 1) — d(1) for a lone request, d(B) + (B − 1)p/(N − 1) with the batch
-/// always full (the others' prefills stall it). Success = P(admitted) · P(TTFT ≤ slo.ttft) ·
-/// [TPOT ≤ slo.tpot] (the TPOT test uses the mean).
+/// always full (the others' prefills stall it). A request's own TPOT varies around that mean
+/// with the number of prompts admitted while it decodes (a generalized Poisson count, see
+/// `tpotWithinSLOProbability`). Success = P(admitted) · P(TTFT ≤ slo.ttft) · P(TPOT ≤ slo.tpot),
+/// treating the TTFT and TPOT of a request as independent (both grow with the load, so they
+/// are positively correlated and the product errs low).
 public enum LoadModel {
   /// Evaluates the deployment at one arrival rate.
   ///
@@ -198,7 +201,17 @@ public enum LoadModel {
     let ttftSlack = slo.ttftSeconds - prefill
     let ttftWithin = ttftSlack < 0 ? 0 : waiting.cumulativeProbability(seconds: ttftSlack)
     let tpotWithin = tpot.map { $0 <= slo.tpotSeconds } ?? true
-    let success = (1 - queue.blockingProbability) * ttftWithin * (tpotWithin ? 1 : 0)
+    // Per replica: a pooled queue holds the whole deployment's batch and arrivals.
+    let perReplica = (router == .roundRobin || replicas == 1) ? 1 : Double(replicas)
+    let tpotProbability = tpot.map { meanTPOT in
+      tpotWithinSLOProbability(
+        decodeStepSeconds: decodeStepSeconds(
+          atMeanBatch: queue.meanBusyServers / perReplica, table: service.decodeStepSecondsByBatch),
+        meanTPOTSeconds: meanTPOT, prefillSeconds: prefill, decodeTokens: decodeTokens,
+        arrivalRatePerSecond: queue.throughputPerSecond / perReplica, sloSeconds: slo.tpotSeconds)
+    } ?? 1
+    // TTFT and TPOT treated as independent (both grow with load, so the product errs low).
+    let success = (1 - queue.blockingProbability) * ttftWithin * tpotProbability
     let running = copies * queue.meanBusyServers
     let p50 = try waiting.quantileSeconds(0.5)
     let p90 = try waiting.quantileSeconds(0.9)
@@ -211,7 +224,8 @@ public enum LoadModel {
       waitingProbability: waiting.probabilityOfWaiting, waitingMeanSeconds: waiting.meanSeconds,
       waitingP50Seconds: p50, waitingP90Seconds: p90, ttftMeanSeconds: waiting.meanSeconds + prefill,
       ttftP50Seconds: p50 + prefill, ttftP90Seconds: p90 + prefill, tpotMeanSeconds: tpot,
-      ttftWithinSLOProbability: ttftWithin, tpotWithinSLO: tpotWithin, successRate: success,
+      ttftWithinSLOProbability: ttftWithin, tpotWithinSLO: tpotWithin, tpotWithinSLOProbability: tpotProbability,
+      successRate: success,
       goodputRequestsPerSecond: lambda * success, chainStatesSolved: queue.statesSolved)
   }
 }

@@ -84,7 +84,11 @@ public struct LoadSteadyState: Sendable, Hashable, Codable {
   public var ttftWithinSLOProbability: Double
   /// Whether the mean TPOT under load meets slo.tpot.
   public var tpotWithinSLO: Bool
-  /// P(admitted) × P(TTFT ≤ slo.ttft) × [TPOT ≤ slo.tpot].
+  /// P(TPOT ≤ slo.tpot) for an admitted request of the mean size: its decode steps plus the
+  /// prefill stalls of the prompts admitted while it decodes, a generalized Poisson count
+  /// (`LoadModel.tpotWithinSLOProbability`). 1 when requests have no decode tokens.
+  public var tpotWithinSLOProbability: Double
+  /// P(admitted) × P(TTFT ≤ slo.ttft) × P(TPOT ≤ slo.tpot) (TTFT and TPOT taken as independent).
   public var successRate: Double
   /// Arrival rate × success rate, requests per second.
   public var goodputRequestsPerSecond: Double
