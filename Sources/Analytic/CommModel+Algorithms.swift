@@ -25,13 +25,16 @@ import PlanCore
 extension CommModel {
   func computeAlgorithms(_ collective: Collective, gpus: [Int]) throws -> [AlgorithmCost] {
     try validateEfficiency()
-    let network = try FlowNetwork.build(cluster: cluster, adjacency: adjacency, nodeOfVertex: nodeOfVertex, members: gpus)
+    let network = try FlowNetwork.build(
+      cluster: cluster, adjacency: adjacency, nodeOfVertex: nodeOfVertex, members: gpus)
     let n = gpus.count
     switch collective {
     case .sendRecv:
       let bound = network.bestBottleneck(of: [FlowTransfer(from: 0, to: 1, weight: 1)])
       return [
-        cost("p2p", bound, order: [0, 1], chunksPerByte: 1, latencySeconds: stepLatency(1, bound), network: network, gpus: gpus)
+        cost(
+          "p2p", bound, order: [0, 1], chunksPerByte: 1, latencySeconds: stepLatency(1, bound), network: network,
+          gpus: gpus)
       ]
     case .allGather:
       let (plan, bound) = bestRing(network, count: n)
@@ -62,8 +65,11 @@ extension CommModel {
 
   func validateEfficiency() throws {
     let profile = efficiency
-    guard profile.collectiveBandwidthMax.isFinite, profile.collectiveBandwidthMax > 0, profile.collectiveBandwidthMax <= 1
-    else { throw CommError("collective bandwidth efficiency must lie in (0, 1], got \(profile.collectiveBandwidthMax)") }
+    guard profile.collectiveBandwidthMax.isFinite, profile.collectiveBandwidthMax > 0,
+      profile.collectiveBandwidthMax <= 1
+    else {
+      throw CommError("collective bandwidth efficiency must lie in (0, 1], got \(profile.collectiveBandwidthMax)")
+    }
     guard profile.collectiveHalfSaturationBytes.isFinite, profile.collectiveHalfSaturationBytes >= 0 else {
       throw CommError("collective half-saturation size must be ≥ 0 bytes, got \(profile.collectiveHalfSaturationBytes)")
     }
@@ -123,6 +129,7 @@ extension CommModel {
     let latency =
       2 * (Double(chosen.trees.chainHops) * (alpha + intra) + Double(chosen.trees.interNodeLevels) * (alpha + inter))
     return cost(
-      "tree", chosen.bound, order: chosen.order, chunksPerByte: 1, latencySeconds: latency, network: network, gpus: gpus)
+      "tree", chosen.bound, order: chosen.order, chunksPerByte: 1, latencySeconds: latency, network: network, gpus: gpus
+    )
   }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import PlanCore
 
 /// Node symmetry of a cluster, so that collective curves computed for one group serve every
@@ -52,7 +53,8 @@ struct NodeSymmetry: Sendable {
     nodeOfGPU = cluster.nodeOfGPU
     let size = cluster.gpuCount / cluster.nodeCount
     consecutiveNodeSize =
-      cluster.gpuCount % cluster.nodeCount == 0 && (0..<cluster.gpuCount).allSatisfy { cluster.nodeOfGPU[$0] == $0 / size }
+      cluster.gpuCount % cluster.nodeCount == 0
+        && (0..<cluster.gpuCount).allSatisfy { cluster.nodeOfGPU[$0] == $0 / size }
       ? size : nil
   }
 
@@ -101,5 +103,3 @@ final class CanonicalCurveCache: @unchecked Sendable {
     entries[key] = value
   }
 }
-
-import Foundation

@@ -27,7 +27,8 @@ public struct CollectiveCostCurve: Sendable, Hashable {
   }
 
   /// A curve that costs nothing (a "collective" over one GPU).
-  public static let free = CollectiveCostCurve(latencySeconds: 0, secondsPerByte: 0, halfSaturationBytes: 0, algorithm: "none")
+  public static let free = CollectiveCostCurve(
+    latencySeconds: 0, secondsPerByte: 0, halfSaturationBytes: 0, algorithm: "none")
 
   @inline(__always)
   public func seconds(bytes: Double) -> Double {
@@ -235,7 +236,8 @@ public struct CommModel: Sendable {
     if gpus.count == 1 || bytes == 0 {
       return CollectiveEstimate(
         collective: collective, bytes: bytes, gpus: gpus, seconds: 0, algorithm: "none",
-        bottleneckBytesPerSecond: .infinity, latencySeconds: 0, routing: "none", order: gpus, channels: [gpus], channelShares: [1],
+        bottleneckBytesPerSecond: .infinity, latencySeconds: 0, routing: "none", order: gpus, channels: [gpus],
+        channelShares: [1],
         algorithmBytesPerSecond: .infinity, busBytesPerSecond: .infinity, busiestLink: nil, alternatives: [],
         relaysThroughOtherGPUs: false)
     }
@@ -269,7 +271,8 @@ public struct CommModel: Sendable {
     return CollectiveEstimate(
       collective: collective, bytes: bytes, gpus: gpus, seconds: seconds, algorithm: chosen.curve.algorithm,
       bottleneckBytesPerSecond: bottleneck, latencySeconds: chosen.curve.latencySeconds,
-      routing: chosen.routing.rawValue, order: chosen.order, channels: chosen.channels, channelShares: chosen.channelShares,
+      routing: chosen.routing.rawValue, order: chosen.order, channels: chosen.channels,
+      channelShares: chosen.channelShares,
       algorithmBytesPerSecond: bytes / seconds,
       busBytesPerSecond: bytes / seconds * busFactor, busiestLink: busiest,
       alternatives: ranked.map {

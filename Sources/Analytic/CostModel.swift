@@ -92,7 +92,8 @@ public struct CostModel: Sendable, Hashable {
     efficiency = e
     if let unknown = e.operators.keys.sorted().first(where: { OperatorKind(rawValue: $0) == nil }) {
       throw CostModelError(
-        "GPU \(gpu.name) has efficiency overrides for unknown operator \"\(unknown)\" (known: \(OperatorKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        "GPU \(gpu.name) has efficiency overrides for unknown operator \"\(unknown)\" (known: \(OperatorKind.allCases.map(\.rawValue).joined(separator: ", ")))"
+      )
     }
     var perOperator = [EfficiencyProfile](repeating: e, count: OperatorKind.allCases.count)
     for kind in OperatorKind.allCases {
@@ -192,7 +193,9 @@ public struct CostModel: Sendable, Hashable {
     case .inputNorm, .postAttentionNorm:
       // Read and write the hidden states; read the norm weights.
       let normWeights = d * (model.normalization == .rmsNorm ? 1 : 2)
-      book(&cost, flops: normFLOPsPerElement * tokens * d, bytes: (2 * tokens * d + normWeights) * b, kernels: 1, kind: .streaming)
+      book(
+        &cost, flops: normFLOPsPerElement * tokens * d, bytes: (2 * tokens * d + normWeights) * b, kernels: 1,
+        kind: .streaming)
 
     case .qkvProj:
       let columns = queryColumns + 2 * kvColumns
@@ -223,7 +226,9 @@ public struct CostModel: Sendable, Hashable {
     case .mlpAct:
       // Gated: read gate and up, write their product. Ungated: read and write one tensor.
       let touched = (model.gatedMLP ? 3 : 2) * tokens * mlpInnerColumns
-      book(&cost, flops: activationFLOPsPerElement * tokens * mlpInnerColumns, bytes: touched * b, kernels: 1, kind: .streaming)
+      book(
+        &cost, flops: activationFLOPsPerElement * tokens * mlpInnerColumns, bytes: touched * b, kernels: 1,
+        kind: .streaming)
 
     case .mlpDownProj:
       let bias = model.mlpBias ? d : 0
@@ -245,7 +250,9 @@ public struct CostModel: Sendable, Hashable {
       // The final norm runs on every token; logits only for the tokens that sample: the last
       // token of each sequence (we count every prefill chunk and every decoding sequence).
       let normWeights = d * (model.normalization == .rmsNorm ? 1 : 2)
-      book(&cost, flops: normFLOPsPerElement * tokens * d, bytes: (2 * tokens * d + normWeights) * b, kernels: 1, kind: .streaming)
+      book(
+        &cost, flops: normFLOPsPerElement * tokens * d, bytes: (2 * tokens * d + normWeights) * b, kernels: 1,
+        kind: .streaming)
       let sampled = Double(batch.prefillSequences + batch.decodeSequences)
       let flops = 2 * sampled * d * vocabShard
       let bytes = (d * vocabShard + sampled * d + sampled * vocabShard) * b

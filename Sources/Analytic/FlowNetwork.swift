@@ -84,13 +84,15 @@ struct FlowNetwork: Sendable {
       guard link.a >= 0, link.b >= 0, link.a < cluster.vertexCount, link.b < cluster.vertexCount, link.a != link.b
       else { throw CommError("link \(index) of cluster \(cluster.name) has invalid endpoints (\(link.a), \(link.b))") }
       guard link.bytesPerSecond.isFinite, link.bytesPerSecond > 0 else {
-        throw CommError("link \(index) of cluster \(cluster.name) has bandwidth \(link.bytesPerSecond) B/s; it must be positive")
+        throw CommError(
+          "link \(index) of cluster \(cluster.name) has bandwidth \(link.bytesPerSecond) B/s; it must be positive")
       }
       guard link.latencySeconds.isFinite, link.latencySeconds >= 0 else {
         throw CommError("link \(index) of cluster \(cluster.name) has latency \(link.latencySeconds) s; it must be ≥ 0")
       }
     }
-    guard cluster.nodeOfGPU.count == cluster.gpuCount, cluster.nodeOfGPU.allSatisfy({ $0 >= 0 && $0 < cluster.nodeCount })
+    guard cluster.nodeOfGPU.count == cluster.gpuCount,
+      cluster.nodeOfGPU.allSatisfy({ $0 >= 0 && $0 < cluster.nodeCount })
     else { throw CommError("cluster \(cluster.name) does not give every GPU a valid node") }
     let memberSet = Set(members)
     let memberNodes = Set(members.map { cluster.nodeOfGPU[$0] })

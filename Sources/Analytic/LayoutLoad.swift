@@ -13,7 +13,8 @@ extension LayoutEvaluator {
     let inputs = try loadInputs(promptTokens: promptTokens, outputTokens: outputTokens)
     guard inputs.maxConcurrentSequences >= 1 else {
       throw LoadModelError(
-        "no sequence of \(promptTokens + outputTokens) tokens fits in the KV cache left after the weights: the layout cannot serve this workload")
+        "no sequence of \(promptTokens + outputTokens) tokens fits in the KV cache left after the weights: the layout cannot serve this workload"
+      )
     }
     return try ReplicaServiceModel(
       maxConcurrentSequences: inputs.maxConcurrentSequences, prefillSeconds: inputs.prefillSeconds,

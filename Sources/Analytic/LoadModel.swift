@@ -64,7 +64,8 @@ public enum LoadModel {
     arrivals: ArrivalProcess = .poisson, solver: ChainSolver? = nil
   ) throws -> LoadPrediction {
     guard slo.ttftSeconds.isFinite, slo.ttftSeconds > 0, slo.tpotSeconds.isFinite, slo.tpotSeconds > 0 else {
-      throw LoadModelError("SLO bounds must be positive and finite (ttft \(slo.ttftSeconds) s, tpot \(slo.tpotSeconds) s)")
+      throw LoadModelError(
+        "SLO bounds must be positive and finite (ttft \(slo.ttftSeconds) s, tpot \(slo.tpotSeconds) s)")
     }
     let chainArrivals = try chainArrivalProcess(arrivals, router: router, replicas: replicas, lambda: lambda)
     let dp = Double(replicas)
@@ -73,7 +74,8 @@ public enum LoadModel {
       arrivalRateRequestsPerSecond: lambda, replicas: replicas, router: router,
       perReplicaArrivalRateRequestsPerSecond: lambda / dp, arrivalModel: chainArrivals.model,
       chainArrivalCoefficientOfVariation: chainArrivals.coefficientOfVariation, capacityRequestsPerSecond: capacity,
-      utilisation: lambda / capacity, verdict: .stable, successRateUpperBound: lambda > capacity ? capacity / lambda : 1,
+      utilisation: lambda / capacity, verdict: .stable,
+      successRateUpperBound: lambda > capacity ? capacity / lambda : 1,
       steadyState: nil, solver: nil)
     if lambda >= capacity {
       prediction.verdict = .unstable(.arrivalRateAtOrAboveCapacity)
@@ -97,7 +99,9 @@ public enum LoadModel {
   ) throws -> QueueSolution {
     let chainArrivals = try chainArrivalProcess(arrivals, router: router, replicas: replicas, lambda: lambda)
     guard lambda < Double(replicas) * service.capacityRequestsPerSecond else {
-      throw LoadModelError("λ = \(lambda)/s is at or above the capacity \(Double(replicas) * service.capacityRequestsPerSecond)/s: no steady state")
+      throw LoadModelError(
+        "λ = \(lambda)/s is at or above the capacity \(Double(replicas) * service.capacityRequestsPerSecond)/s: no steady state"
+      )
     }
     return try solveQueue(
       lambda: lambda, replicas: replicas, router: router, service: service, arrivals: chainArrivals, solver: solver)
@@ -111,7 +115,9 @@ public enum LoadModel {
   }
 
   /// Validates λ and dp, and decides what arrivals the chain sees.
-  static func chainArrivalProcess(_ arrivals: ArrivalProcess, router: RouterPolicy, replicas: Int, lambda: Double) throws
+  static func chainArrivalProcess(
+    _ arrivals: ArrivalProcess, router: RouterPolicy, replicas: Int, lambda: Double
+  ) throws
     -> ChainArrivals
   {
     guard lambda.isFinite, lambda >= 0 else {
@@ -122,7 +128,9 @@ public enum LoadModel {
     case .poisson, .constant, .trace:
       return ChainArrivals(model: .poisson, coefficientOfVariation: 1)
     case .gamma(let cv):
-      guard cv.isFinite, cv >= 0 else { throw LoadModelError("arrival coefficient of variation must be finite and ≥ 0 (got \(cv))") }
+      guard cv.isFinite, cv >= 0 else {
+        throw LoadModelError("arrival coefficient of variation must be finite and ≥ 0 (got \(cv))")
+      }
       // Round-robin hands each replica every dp-th arrival: a sum of dp gaps, cv² / dp.
       let squared = router == .roundRobin ? cv * cv / Double(replicas) : cv * cv
       if squared > 1 { return ChainArrivals(model: .hyperexponential, coefficientOfVariation: squared.squareRoot()) }
@@ -136,12 +144,14 @@ public enum LoadModel {
   ) throws -> QueueSolution {
     if router == .roundRobin || replicas == 1 {
       let rates = TabulatedDepartureRates(rates: service.departureRatesPerSecond, inverses: service.secondsPerDeparture)
-      return try solveChain(lambda: lambda / Double(replicas), rates: rates, waitingRoom: service.queueCapacity,
-                            arrivals: arrivals, solver: solver)
+      return try solveChain(
+        lambda: lambda / Double(replicas), rates: rates, waitingRoom: service.queueCapacity,
+        arrivals: arrivals, solver: solver)
     }
     let rates = PooledDepartureRates(perReplica: service.departureRatesPerSecond, replicas: replicas)
-    return try solveChain(lambda: lambda, rates: rates, waitingRoom: service.queueCapacity.map { $0 * replicas },
-                          arrivals: arrivals, solver: solver)
+    return try solveChain(
+      lambda: lambda, rates: rates, waitingRoom: service.queueCapacity.map { $0 * replicas },
+      arrivals: arrivals, solver: solver)
   }
 
   static func solveChain<R: DepartureRateProfile>(
@@ -160,10 +170,13 @@ public enum LoadModel {
           arrivalRate: lambda, serviceRates: rates.rateTable, waitingRoom: waitingRoom, dense: solver == .lapackDense)
       case .lapackBanded:
         if lambda == 0 {
-          return idleQueueSolution(servers: rates.servers, waitingRoom: waitingRoom, tailRate: rates.rate(rates.servers), solver: .lapackBanded)
+          return idleQueueSolution(
+            servers: rates.servers, waitingRoom: waitingRoom, tailRate: rates.rate(rates.servers), solver: .lapackBanded
+          )
         }
         return try RenewalArrivalQueue(
-          arrivals: .exponential(ratePerSecond: lambda), serviceRatesPerSecond: rates.rateTable, waitingRoom: waitingRoom
+          arrivals: .exponential(ratePerSecond: lambda), serviceRatesPerSecond: rates.rateTable,
+          waitingRoom: waitingRoom
         ).solve(.lapackBanded)
       }
     case .hyperexponential:
@@ -172,7 +185,8 @@ public enum LoadModel {
         throw LoadModelError("bursty arrivals make a chain that is not birth–death: use lapackBanded or lapackDense")
       }
       if lambda == 0 {
-        return idleQueueSolution(servers: rates.servers, waitingRoom: waitingRoom, tailRate: rates.rate(rates.servers), solver: chosen)
+        return idleQueueSolution(
+          servers: rates.servers, waitingRoom: waitingRoom, tailRate: rates.rate(rates.servers), solver: chosen)
       }
       return try RenewalArrivalQueue(
         arrivals: .hyperexponential(ratePerSecond: lambda, coefficientOfVariation: arrivals.coefficientOfVariation),
@@ -203,13 +217,14 @@ public enum LoadModel {
     let tpotWithin = tpot.map { $0 <= slo.tpotSeconds } ?? true
     // Per replica: a pooled queue holds the whole deployment's batch and arrivals.
     let perReplica = (router == .roundRobin || replicas == 1) ? 1 : Double(replicas)
-    let tpotProbability = tpot.map { meanTPOT in
-      tpotWithinSLOProbability(
-        decodeStepSeconds: decodeStepSeconds(
-          atMeanBatch: queue.meanBusyServers / perReplica, table: service.decodeStepSecondsByBatch),
-        meanTPOTSeconds: meanTPOT, prefillSeconds: prefill, decodeTokens: decodeTokens,
-        arrivalRatePerSecond: queue.throughputPerSecond / perReplica, sloSeconds: slo.tpotSeconds)
-    } ?? 1
+    let tpotProbability =
+      tpot.map { meanTPOT in
+        tpotWithinSLOProbability(
+          decodeStepSeconds: decodeStepSeconds(
+            atMeanBatch: queue.meanBusyServers / perReplica, table: service.decodeStepSecondsByBatch),
+          meanTPOTSeconds: meanTPOT, prefillSeconds: prefill, decodeTokens: decodeTokens,
+          arrivalRatePerSecond: queue.throughputPerSecond / perReplica, sloSeconds: slo.tpotSeconds)
+      } ?? 1
     // TTFT and TPOT treated as independent (both grow with load, so the product errs low).
     let success = (1 - queue.blockingProbability) * ttftWithin * tpotProbability
     let running = copies * queue.meanBusyServers

@@ -36,7 +36,9 @@ public enum QueueingFormulas {
   /// M/M/c (Erlang C). The Erlang B loss probability by the stable recursion
   /// B(0) = 1, B(k) = a B(k−1) / (k + a B(k−1)) with a = λ/μ; then
   /// C = B / (1 − ρ (1 − B)), W_q = C / (c μ − λ), L_q = λ W_q, L = L_q + a.
-  public static func mmc(arrivalRatePerSecond lambda: Double, serviceRatePerSecond mu: Double, servers c: Int) throws
+  public static func mmc(
+    arrivalRatePerSecond lambda: Double, serviceRatePerSecond mu: Double, servers c: Int
+  ) throws
     -> Result
   {
     try check(lambda, mu)
@@ -57,7 +59,9 @@ public enum QueueingFormulas {
   /// M/M/1/K (K places in all, one in service): π_n = π_0 ρ^n with π_0 = (1 − ρ)/(1 − ρ^{K+1})
   /// (1/(K+1) when ρ = 1); blocking π_K; L = ρ/(1 − ρ) − (K+1) ρ^{K+1}/(1 − ρ^{K+1});
   /// L_q = L − (1 − π_0); W_q = L_q / (λ (1 − π_K)) by Little's law on admitted requests.
-  public static func mm1k(arrivalRatePerSecond lambda: Double, serviceRatePerSecond mu: Double, capacity k: Int) throws
+  public static func mm1k(
+    arrivalRatePerSecond lambda: Double, serviceRatePerSecond mu: Double, capacity k: Int
+  ) throws
     -> Result
   {
     try check(lambda, mu)
@@ -84,7 +88,9 @@ public enum QueueingFormulas {
   }
 
   private static func check(_ lambda: Double, _ mu: Double) throws {
-    guard lambda.isFinite, lambda >= 0 else { throw LoadModelError("arrival rate must be finite and ≥ 0 (got \(lambda))") }
+    guard lambda.isFinite, lambda >= 0 else {
+      throw LoadModelError("arrival rate must be finite and ≥ 0 (got \(lambda))")
+    }
     guard mu.isFinite, mu > 0 else { throw LoadModelError("service rate must be positive and finite (got \(mu))") }
   }
 }

@@ -57,13 +57,18 @@ public struct ReplicaServiceModel: Sendable, Hashable {
     meanOutputTokens: Double, queueCapacity: Int?
   ) throws {
     guard maxConcurrentSequences >= 1 else {
-      throw LoadModelError("maxConcurrentSequences must be at least 1 (got \(maxConcurrentSequences)); a replica that cannot hold one sequence serves nothing")
+      throw LoadModelError(
+        "maxConcurrentSequences must be at least 1 (got \(maxConcurrentSequences)); a replica that cannot hold one sequence serves nothing"
+      )
     }
     guard decodeStepSecondsByBatch.count == maxConcurrentSequences else {
-      throw LoadModelError("decodeStepSecondsByBatch has \(decodeStepSecondsByBatch.count) entries, expected one per batch size 1…\(maxConcurrentSequences)")
+      throw LoadModelError(
+        "decodeStepSecondsByBatch has \(decodeStepSecondsByBatch.count) entries, expected one per batch size 1…\(maxConcurrentSequences)"
+      )
     }
     if let bad = decodeStepSecondsByBatch.firstIndex(where: { !($0.isFinite && $0 > 0) }) {
-      throw LoadModelError("decode step at batch \(bad + 1) is \(decodeStepSecondsByBatch[bad]) s; it must be positive and finite")
+      throw LoadModelError(
+        "decode step at batch \(bad + 1) is \(decodeStepSecondsByBatch[bad]) s; it must be positive and finite")
     }
     guard prefillSeconds.isFinite, prefillSeconds >= 0 else {
       throw LoadModelError("prefillSeconds must be finite and ≥ 0 (got \(prefillSeconds))")
@@ -75,7 +80,8 @@ public struct ReplicaServiceModel: Sendable, Hashable {
       throw LoadModelError("queueCapacity must be ≥ 0 or nil for unbounded (got \(queueCapacity))")
     }
     if prefillSeconds == 0 && meanOutputTokens == 1 {
-      throw LoadModelError("a request with no prefill time and no decode tokens takes no time: service rate is infinite")
+      throw LoadModelError(
+        "a request with no prefill time and no decode tokens takes no time: service rate is infinite")
     }
     var rates = [Double](repeating: 0, count: maxConcurrentSequences)
     var inverse = [Double](repeating: 0, count: maxConcurrentSequences)

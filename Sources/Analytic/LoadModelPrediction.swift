@@ -1,4 +1,5 @@
 import PlanCore
+
 /// Why a load prediction carries no steady-state figures.
 public enum UnstableReason: String, Sendable, Codable {
   /// λ ≥ the deployment's capacity (dp · μ(B)): the queue grows for as long as the traffic
@@ -31,7 +32,8 @@ public enum LoadVerdict: Sendable, Hashable, Codable, CustomStringConvertible {
     case "stable": self = .stable
     case "unstable": self = .unstable(try container.decode(UnstableReason.self, forKey: .reason))
     case let other:
-      throw DecodingError.dataCorruptedError(forKey: .status, in: container, debugDescription: "unknown verdict \(other)")
+      throw DecodingError.dataCorruptedError(
+        forKey: .status, in: container, debugDescription: "unknown verdict \(other)")
     }
   }
 

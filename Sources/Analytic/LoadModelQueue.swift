@@ -127,7 +127,9 @@ public struct BirthDeathQueue: Sendable, Hashable {
     }
     switch solver ?? (rho < 1 ? .productForm : .lapackTridiagonal) {
     case .productForm:
-      guard let solution = productFormSolution(arrivalRate: arrivalRatePerSecond, rates: rates, waitingRoom: waitingRoom) else {
+      guard
+        let solution = productFormSolution(arrivalRate: arrivalRatePerSecond, rates: rates, waitingRoom: waitingRoom)
+      else {
         throw LoadModelError("product form needs ρ = λ/μ(S) < 1 (got \(rho)); use a LAPACK solver")
       }
       return solution
@@ -137,11 +139,14 @@ public struct BirthDeathQueue: Sendable, Hashable {
         dense: solver == .lapackDense)
     case .lapackBanded:
       if arrivalRatePerSecond == 0 {
-        return idleQueueSolution(servers: rates.servers, waitingRoom: waitingRoom, tailRate: rates.rate(rates.servers), solver: .lapackBanded)
+        return idleQueueSolution(
+          servers: rates.servers, waitingRoom: waitingRoom, tailRate: rates.rate(rates.servers), solver: .lapackBanded)
       }
       let arrivals = try InterarrivalDistribution.exponential(ratePerSecond: arrivalRatePerSecond)
-      return try RenewalArrivalQueue(arrivals: arrivals, serviceRatesPerSecond: serviceRatesPerSecond, waitingRoom: waitingRoom)
-        .solve(.lapackBanded)
+      return try RenewalArrivalQueue(
+        arrivals: arrivals, serviceRatesPerSecond: serviceRatesPerSecond, waitingRoom: waitingRoom
+      )
+      .solve(.lapackBanded)
     }
   }
 }
@@ -191,12 +196,16 @@ func geometricTailSums(_ rho: Double, _ waitingRoom: Int?) -> (a0: Double, a1: D
 /// the mean, and a rescale by 1e−200 whenever the unnormalised weight passes 1e200 so that
 /// many-server chains (a^c/c! for c in the thousands) cannot overflow. Above S the weights are
 /// π_S ρ^j, summed in closed form (`geometricTailSums`). No allocation.
-func productFormSolution<R: DepartureRateProfile>(arrivalRate lambda: Double, rates: R, waitingRoom: Int?) -> QueueSolution? {
+func productFormSolution<R: DepartureRateProfile>(
+  arrivalRate lambda: Double, rates: R, waitingRoom: Int?
+) -> QueueSolution? {
   let servers = rates.servers
   let nu = rates.rate(servers)
   let rho = lambda / nu
   guard rho < 1 else { return nil }
-  if lambda == 0 { return idleQueueSolution(servers: servers, waitingRoom: waitingRoom, tailRate: nu, solver: .productForm) }
+  if lambda == 0 {
+    return idleQueueSolution(servers: servers, waitingRoom: waitingRoom, tailRate: nu, solver: .productForm)
+  }
   var weight = 1.0  // unnormalised π_n, π_0 ≡ 1 (times `emptyWeight` after rescales)
   var total = 1.0  // Σ_{n ≤ S} weight
   var moment = 0.0  // Σ_{n ≤ S} n · weight
@@ -314,8 +323,9 @@ func explicitQueueSolution(
   }
   let waiting: WaitingTimeDistribution =
     waitMass > 0
-    ? .tabulated(probabilityOfWaiting: waitMass / admittedSeen, advanceRatePerSecond: nu,
-                 depthWeights: depthWeights.map { $0 / waitMass })
+    ? .tabulated(
+      probabilityOfWaiting: waitMass / admittedSeen, advanceRatePerSecond: nu,
+      depthWeights: depthWeights.map { $0 / waitMass })
     : .none(advanceRatePerSecond: nu)
   return QueueSolution(
     arrivalRatePerSecond: lambda, servers: servers, waitingRoom: waitingRoom, probabilityEmpty: pi[0],

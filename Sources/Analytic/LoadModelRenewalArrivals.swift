@@ -12,7 +12,9 @@ public struct InterarrivalDistribution: Sendable, Hashable {
 
   /// Exponential gaps: a Poisson process of rate λ.
   public static func exponential(ratePerSecond lambda: Double) throws -> InterarrivalDistribution {
-    guard lambda.isFinite, lambda > 0 else { throw LoadModelError("arrival rate must be positive and finite (got \(lambda))") }
+    guard lambda.isFinite, lambda > 0 else {
+      throw LoadModelError("arrival rate must be positive and finite (got \(lambda))")
+    }
     return InterarrivalDistribution(phaseProbabilities: [1], phaseRatesPerSecond: [lambda])
   }
 
@@ -22,10 +24,14 @@ public struct InterarrivalDistribution: Sendable, Hashable {
   /// (the "balanced means" two-moment fit, e.g. H. C. Tijms, *A First Course in Stochastic
   /// Models*, Wiley 2003, appendix on fitting phase-type distributions).
   /// Then E[X²] = (1/λ²)/(2 α_1 α_2) = (1 + cv²)/λ², so the fit reproduces the mean and cv².
-  public static func hyperexponential(ratePerSecond lambda: Double, coefficientOfVariation cv: Double) throws
+  public static func hyperexponential(
+    ratePerSecond lambda: Double, coefficientOfVariation cv: Double
+  ) throws
     -> InterarrivalDistribution
   {
-    guard lambda.isFinite, lambda > 0 else { throw LoadModelError("arrival rate must be positive and finite (got \(lambda))") }
+    guard lambda.isFinite, lambda > 0 else {
+      throw LoadModelError("arrival rate must be positive and finite (got \(lambda))")
+    }
     guard cv.isFinite, cv >= 1 else {
       throw LoadModelError("a hyperexponential needs a coefficient of variation ≥ 1 (got \(cv))")
     }
@@ -33,7 +39,8 @@ public struct InterarrivalDistribution: Sendable, Hashable {
     let p1 = 0.5 * (1 + ((c2 - 1) / (c2 + 1)).squareRoot())
     let p2 = 1 - p1
     guard p2 > 0 else { throw LoadModelError("coefficient of variation \(cv) is too large to fit") }
-    return InterarrivalDistribution(phaseProbabilities: [p1, p2], phaseRatesPerSecond: [2 * p1 * lambda, 2 * p2 * lambda])
+    return InterarrivalDistribution(
+      phaseProbabilities: [p1, p2], phaseRatesPerSecond: [2 * p1 * lambda, 2 * p2 * lambda])
   }
 
   /// Mean gap, seconds: Σ α_i / c_i.
@@ -108,7 +115,8 @@ public struct RenewalArrivalQueue: Sendable, Hashable {
   ///   chain too large for the solver; LAPACK errors pass through.
   public func solve(_ solver: ChainSolver = .lapackBanded) throws -> QueueSolution {
     guard solver == .lapackBanded || solver == .lapackDense else {
-      throw LoadModelError("renewal arrivals make a chain that is not birth–death: solve it with lapackBanded or lapackDense")
+      throw LoadModelError(
+        "renewal arrivals make a chain that is not birth–death: solve it with lapackBanded or lapackDense")
     }
     let servers = serviceRatesPerSecond.count
     let nu = serviceRatesPerSecond[servers - 1]

@@ -58,8 +58,9 @@ public struct WaitingTimeDistribution: Sendable, Hashable {
         total += power
         power *= rho
       }
-      return tabulated(probabilityOfWaiting: probabilityOfWaiting, advanceRatePerSecond: nu,
-                       depthWeights: weights.map { $0 / total }, meanSeconds: mean)
+      return tabulated(
+        probabilityOfWaiting: probabilityOfWaiting, advanceRatePerSecond: nu,
+        depthWeights: weights.map { $0 / total }, meanSeconds: mean)
     }
     return WaitingTimeDistribution(
       probabilityOfWaiting: probabilityOfWaiting, advanceRatePerSecond: nu, meanSeconds: mean,

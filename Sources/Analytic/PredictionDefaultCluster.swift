@@ -36,7 +36,8 @@ extension Cluster {
       vertexNames.append("node\(node)/switch")
       for g in 0..<gpusPerNode {
         links.append(
-          Cluster.Link(a: node * gpusPerNode + g, b: switchVertex, bytesPerSecond: link, latencySeconds: 0, kind: linkKind))
+          Cluster.Link(
+            a: node * gpusPerNode + g, b: switchVertex, bytesPerSecond: link, latencySeconds: 0, kind: linkKind))
       }
     }
     if nodes > 1 {
@@ -50,7 +51,8 @@ extension Cluster {
     let name = nodes == 1 ? "ideal-\(gpusPerNode)gpu-node" : "ideal-\(nodes)x\(gpusPerNode)gpu-nodes"
     return Cluster(
       name: name,
-      displayName: "built-in: \(nodes) × \(gpusPerNode)-GPU \(linkKind == "nvlink" ? "NVSwitch" : "PCIe switch") node(s)",
+      displayName:
+        "built-in: \(nodes) × \(gpusPerNode)-GPU \(linkKind == "nvlink" ? "NVSwitch" : "PCIe switch") node(s)",
       defaultGPU: gpu.name, vertexNames: vertexNames, gpuCount: gpus, nodeOfGPU: nodeOfGPU, nodeNames: nodeNames,
       links: links)
   }

@@ -179,12 +179,14 @@ public struct LayoutEvaluator: Sendable {
     var decode = [Double](repeating: 0, count: maxBatch)
     var prefill = 0.0
     for replica in replicas {
-      prefill = max(prefill, replica.lonePrefill(promptTokens: promptTokens, chunkTokens: config.maxBatchedTokens).totalSeconds)
+      prefill = max(
+        prefill, replica.lonePrefill(promptTokens: promptTokens, chunkTokens: config.maxBatchedTokens).totalSeconds)
       for b in stride(from: 1, through: maxBatch, by: 1) {
         decode[b - 1] = max(decode[b - 1], replica.decode(batch: b, context: context).totalSeconds)
       }
     }
-    return PredictionLoadInputs(decodeIterationSeconds: decode, prefillSeconds: prefill, maxConcurrentSequences: maxBatch)
+    return PredictionLoadInputs(
+      decodeIterationSeconds: decode, prefillSeconds: prefill, maxConcurrentSequences: maxBatch)
   }
 }
 

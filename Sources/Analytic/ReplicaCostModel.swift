@@ -73,7 +73,8 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
     guard replica >= 0, replica < layout.dp else {
       throw CostModelError("replica \(replica) does not exist in \(layout)")
     }
-    try self.init(cost: CostModel(model: model, gpu: gpu, tp: layout.tp), cluster: cluster, stageGPUs: placement.gpus[replica])
+    try self.init(
+      cost: CostModel(model: model, gpu: gpu, tp: layout.tp), cluster: cluster, stageGPUs: placement.gpus[replica])
   }
 
   /// Layers per stage, as balanced as the layer count allows. Following vLLM's default

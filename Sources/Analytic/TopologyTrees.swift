@@ -37,17 +37,18 @@ struct DoubleBinaryTree: Sendable, Hashable {
     for i in 0..<n { rankAt[position(i)] = i }
     let treeB: [Int?] = (0..<n).map { i in treeA[position(i)].map { rankAt[$0] } }
     parents = [treeA, treeB]
-    depth = parents.map { tree in
-      (0..<n).map { i -> Int in
-        var levels = 0
-        var j = i
-        while let up = tree[j] {
-          levels += 1
-          j = up
-        }
-        return levels
+    depth =
+      parents.map { tree in
+        (0..<n).map { i -> Int in
+          var levels = 0
+          var j = i
+          while let up = tree[j] {
+            levels += 1
+            j = up
+          }
+          return levels
+        }.max() ?? 0
       }.max() ?? 0
-    }.max() ?? 0
   }
 }
 

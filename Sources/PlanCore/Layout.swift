@@ -67,7 +67,8 @@ extension Layout {
       }
       if let placement {
         let flat = placement.gpus.flatMap { $0.flatMap { $0 } }
-        guard placement.gpus.count == dp, placement.gpus.allSatisfy({ $0.count == pp && $0.allSatisfy { $0.count == tp } })
+        guard placement.gpus.count == dp,
+          placement.gpus.allSatisfy({ $0.count == pp && $0.allSatisfy { $0.count == tp } })
         else { throw LayoutError("placement shape does not match \(self)") }
         guard Set(flat).count == flat.count, flat.allSatisfy({ $0 >= 0 && $0 < cluster.gpuCount }) else {
           throw LayoutError("placement uses a GPU twice or one outside the cluster")

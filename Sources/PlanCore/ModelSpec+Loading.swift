@@ -23,12 +23,14 @@ extension ModelSpec {
     let heads = try required(["num_attention_heads", "n_head"])
     let kvHeads = try reader.firstKey(["num_key_value_heads", "n_kv_head"]).map { try reader.positiveInt($0) } ?? heads
     let vocab = try required(["vocab_size"])
-    let positions = try reader.firstKey(["max_position_embeddings", "n_positions", "n_ctx"])
+    let positions =
+      try reader.firstKey(["max_position_embeddings", "n_positions", "n_ctx"])
       .map { try reader.positiveInt($0) } ?? 2048
     let ffnKey = reader.firstKey(["intermediate_size", "n_inner", "ffn_dim"])
     let ffn = try ffnKey.map { try reader.positiveInt($0) } ?? 4 * hidden
 
-    let activation = (try reader.firstKey(["hidden_act", "activation_function"]).map { try reader.string($0) }) ?? "gelu"
+    let activation =
+      (try reader.firstKey(["hidden_act", "activation_function"]).map { try reader.string($0) }) ?? "gelu"
     let llamaLike = llamaLikeFamilies.contains(modelType)
     let gated =
       try extra?.optionalBool("gated_mlp")
@@ -66,7 +68,8 @@ extension ModelSpec {
     let learnedPositions =
       try extra?.optionalBool("learned_position_embeddings")
       ?? (gptLike && !reader.has("rope_theta") && !reader.has("rotary_dim"))
-    let attentionBias = try reader.optionalBool("attention_bias") ?? (gptLike || !llamaLike && normalization == .layerNorm)
+    let attentionBias =
+      try reader.optionalBool("attention_bias") ?? (gptLike || !llamaLike && normalization == .layerNorm)
     let mlpBias = try reader.optionalBool("mlp_bias") ?? attentionBias
 
     let spec = ModelSpec(

@@ -227,7 +227,8 @@ public struct Scenario: Sendable, Hashable, Codable {
     if let text = try reader.optionalString("router") {
       guard let policy = RouterPolicy(rawValue: text) else {
         throw reader.error(
-          "router", "unknown router \"\(text)\" (known: \(RouterPolicy.allCases.map(\.rawValue).joined(separator: ", ")))")
+          "router",
+          "unknown router \"\(text)\" (known: \(RouterPolicy.allCases.map(\.rawValue).joined(separator: ", ")))")
       }
       router = policy
     }
@@ -303,7 +304,8 @@ enum ScenarioField {
       switch text {
       case "poisson": return (.poisson, nil)
       case "constant": return (.constant, nil)
-      case "gamma": throw reader.error("arrival", "gamma arrivals need a coefficient of variation: {type: gamma, cv: 2}")
+      case "gamma":
+        throw reader.error("arrival", "gamma arrivals need a coefficient of variation: {type: gamma, cv: 2}")
       case "trace": throw reader.error("arrival", "a trace needs its file: {type: trace, path: requests.csv}")
       default:
         throw reader.error("arrival", "unknown arrival process \"\(text)\" (known: poisson, constant, gamma, trace)")
@@ -466,7 +468,8 @@ public enum TraceFile {
       func tokens(_ column: String) throws -> Int {
         let (value, location) = cell(column)
         guard let n = Int(value), n >= 1, n <= 1 << 28 else {
-          throw CatalogError(file: file, field: location, reason: "\"\(value)\" is not a whole number of tokens in 1…2²⁸")
+          throw CatalogError(
+            file: file, field: location, reason: "\"\(value)\" is not a whole number of tokens in 1…2²⁸")
         }
         return n
       }
@@ -476,7 +479,8 @@ public enum TraceFile {
           outputTokens: try tokens("output_tokens")))
     }
     guard header != nil else {
-      throw CatalogError(file: file, field: "", reason: "empty trace: expected the header \(columns.joined(separator: ","))")
+      throw CatalogError(
+        file: file, field: "", reason: "empty trace: expected the header \(columns.joined(separator: ","))")
     }
     guard !result.isEmpty else { throw CatalogError(file: file, field: "", reason: "the trace has no requests") }
     return result

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A distribution of token counts (prompt or output lengths). All values are whole tokens ≥ 1.
 public enum LengthDistribution: Sendable, Hashable, Codable, CustomStringConvertible {
   case fixed(Int)
@@ -38,13 +40,12 @@ public enum LengthDistribution: Sendable, Hashable, Codable, CustomStringConvert
     case .fixed(let n): return "\(n)"
     case .uniform(let low, let high): return "\(low)–\(high)"
     case .normal(let mean, let sd, let lo, let hi): return "normal(\(mean), σ=\(sd)) in \(lo)–\(hi)"
-    case .logNormal(let median, let sigma, let lo, let hi): return "lognormal(median \(median), σ=\(sigma)) in \(lo)–\(hi)"
+    case .logNormal(let median, let sigma, let lo, let hi):
+      return "lognormal(median \(median), σ=\(sigma)) in \(lo)–\(hi)"
     case .empirical(let values): return "trace (\(values.count) values)"
     }
   }
 }
-
-import Foundation
 
 /// How requests arrive.
 public enum ArrivalProcess: Sendable, Hashable, Codable, CustomStringConvertible {

@@ -69,7 +69,8 @@ public struct Deployment: Sendable {
 
   /// Replays `workload` through this deployment.
   public func simulate(
-    workload: Workload, router: RouterPolicy = .roundRobin, slo: SLO?, scheduler: ScenarioScheduler = ScenarioScheduler(),
+    workload: Workload, router: RouterPolicy = .roundRobin, slo: SLO?,
+    scheduler: ScenarioScheduler = ScenarioScheduler(),
     seed: UInt64? = nil, options: SimulationOptions = SimulationOptions(), progress: ((Double) -> Void)? = nil
   ) throws -> SimulationResult {
     let simulator = try Simulator(

@@ -78,7 +78,8 @@ public enum PlanNarrative {
         reasons.append(
           "How sure: an idle replica's TTFT for the mean prompt is \(analytic.noQueueTTFTBandSeconds.formatted) and its "
             + "TPOT at batch 1 \(analytic.tpotBatch1BandSeconds.formatted) (p10–p90 band of the GPU profile's "
-            + (analytic.bandsCalibrated ? "calibration residuals" : "timings, uncalibrated: run `llmplan calibrate` to narrow it")
+            + (analytic.bandsCalibrated
+              ? "calibration residuals" : "timings, uncalibrated: run `llmplan calibrate` to narrow it")
             + "); the simulated-vs-analytic gaps below show the queueing side.")
       }
       if let runnerUp = simulated.dropFirst().first {

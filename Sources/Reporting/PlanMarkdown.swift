@@ -119,7 +119,8 @@ public enum PlanMarkdown {
         + "says meets the SLO; goodput/GPU is successful requests/s per GPU at the target rate. Times carry in brackets "
         + "the p10–p90 band of the GPU profile's kernel and collective timings "
         + (plan.candidates.first?.bandsCalibrated == true
-          ? "(calibrated against measurements)" : "(uncalibrated GPU: the datasheet law's spread on measured H100 data, widened)")
+          ? "(calibrated against measurements)"
+          : "(uncalibrated GPU: the datasheet law's spread on measured H100 data, widened)")
         + "; queueing adds its own uncertainty on top. \"Unstable\" means the "
         + "arrival rate exceeds the layout's capacity: the queue grows without bound and no steady-state latency exists.",
       table.rendered,

@@ -159,7 +159,9 @@ struct Engine {
     slot.sequences.reserveCapacity(min(config.maxNumSeqs, 4096))
     slots = Array(repeating: slot, count: layout.dp * layout.pp)
     // Arrays in `slots` share one buffer until first written; give each its own now.
-    for index in slots.indices { slots[index].sequences = ContiguousArray(); slots[index].sequences.reserveCapacity(min(config.maxNumSeqs, 4096)) }
+    for index in slots.indices {
+      slots[index].sequences = ContiguousArray(); slots[index].sequences.reserveCapacity(min(config.maxNumSeqs, 4096))
+    }
     heap = Heap(minimumCapacity: 4 * layout.dp * layout.pp + 16)
     contention = ContentionState(sharedCount: links.sharedCount, capacity: layout.dp * layout.pp)
   }
@@ -240,7 +242,9 @@ struct Engine {
   }
 
   @inline(__always)
-  private mutating func push(_ kind: EventKind, at time: Double, replica: Int, slot: Int, stage: Int, version: UInt64 = 0) {
+  private mutating func push(
+    _ kind: EventKind, at time: Double, replica: Int, slot: Int, stage: Int, version: UInt64 = 0
+  ) {
     sequenceCounter += 1
     heap.insert(
       Event(

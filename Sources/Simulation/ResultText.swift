@@ -14,7 +14,8 @@ extension SimulationResult {
     let warm = warmupRequests > 0 ? ", \(warmupRequests) warm-up requests excluded" : ""
     lines.append(
       "Measured \(arrived) requests over \(Units.formatSeconds(windowSeconds)) "
-        + "(from \(Units.formatSeconds(windowStartSeconds))\(warm)); simulated \(Units.formatSeconds(simulatedSeconds)), \(events) events")
+        + "(from \(Units.formatSeconds(windowStartSeconds))\(warm)); simulated \(Units.formatSeconds(simulatedSeconds)), \(events) events"
+    )
     let rows: [(String, Int, String)] = [
       ("succeeded", succeeded, ""),
       ("failed SLO", failedSLO, ""),
@@ -51,7 +52,9 @@ extension SimulationResult {
     lines += Self.aligned(table)
     lines.append("")
 
-    var replicaTable: [[String]] = [["replica", "requests", "completed", "rejected", "preempted", "KV mean", "KV peak", "stage busy"]]
+    var replicaTable: [[String]] = [
+      ["replica", "requests", "completed", "rejected", "preempted", "KV mean", "KV peak", "stage busy"]
+    ]
     func fraction(_ value: Double?) -> String { value.map { String(format: "%.0f %%", 100 * $0) } ?? "–" }
     for (index, replica) in replicas.enumerated() {
       replicaTable.append([
@@ -63,7 +66,8 @@ extension SimulationResult {
     lines += Self.aligned(replicaTable)
     if waitingAtWindowEnd > 0 {
       lines.append("")
-      lines.append("\(waitingAtWindowEnd) requests were waiting at the end of the arrival window: the load may exceed capacity.")
+      lines.append(
+        "\(waitingAtWindowEnd) requests were waiting at the end of the arrival window: the load may exceed capacity.")
     }
     return lines.joined(separator: "\n")
   }

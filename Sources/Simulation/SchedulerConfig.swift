@@ -39,7 +39,9 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
 
   func validate() throws {
     func fail(_ reason: String) -> SimulationError { .invalidConfiguration(reason) }
-    guard kvCacheBlocks > 0 else { throw fail("kvCacheBlocks must be positive (got \(kvCacheBlocks)); the model does not fit") }
+    guard kvCacheBlocks > 0 else {
+      throw fail("kvCacheBlocks must be positive (got \(kvCacheBlocks)); the model does not fit")
+    }
     guard blockSizeTokens > 0, blockSizeTokens <= 65536 else {
       throw fail("blockSizeTokens must be 1…65536 (got \(blockSizeTokens))")
     }
@@ -80,7 +82,8 @@ extension SchedulerConfig {
   public init(_ options: ScenarioScheduler, kvCacheBlocks: Int) throws {
     let defaults = SchedulerConfig(kvCacheBlocks: kvCacheBlocks)
     self.init(
-      kvCacheBlocks: options.kvCacheBlocks ?? kvCacheBlocks, blockSizeTokens: options.blockSizeTokens ?? defaults.blockSizeTokens,
+      kvCacheBlocks: options.kvCacheBlocks ?? kvCacheBlocks,
+      blockSizeTokens: options.blockSizeTokens ?? defaults.blockSizeTokens,
       maxNumSeqs: options.maxNumSeqs ?? defaults.maxNumSeqs,
       maxNumBatchedTokens: options.maxNumBatchedTokens ?? defaults.maxNumBatchedTokens,
       chunkedPrefill: options.chunkedPrefill ?? defaults.chunkedPrefill, waitingQueueCap: options.waitingQueueCap,

@@ -64,7 +64,8 @@ public struct SharedLinks: Sendable, Hashable {
       }
       guard visited[target] else {
         throw SimulationError.invalidConfiguration(
-          "no network path from \(cluster.vertexNames[source]) to \(cluster.vertexNames[target]) in cluster \(cluster.name)")
+          "no network path from \(cluster.vertexNames[source]) to \(cluster.vertexNames[target]) in cluster \(cluster.name)"
+        )
       }
       var resources: [Int] = []
       var vertex = target

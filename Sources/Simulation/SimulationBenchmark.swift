@@ -20,7 +20,8 @@ public enum SimulationBenchmark {
 
     public init(
       durationSeconds: Double = 3600, rateRequestsPerSecond: Double = 50, replicas: Int = 4, stages: Int = 1,
-      prompt: LengthDistribution = .uniform(low: 1000, high: 2000), output: LengthDistribution = .uniform(low: 100, high: 800),
+      prompt: LengthDistribution = .uniform(low: 1000, high: 2000),
+      output: LengthDistribution = .uniform(low: 100, high: 800),
       chunkedPrefill: Bool = false, seed: UInt64 = 1
     ) {
       self.durationSeconds = durationSeconds

@@ -56,7 +56,8 @@ public struct Simulator: Sendable {
       throw SimulationError.invalidConfiguration("TP, PP and DP must be positive (got \(layout))")
     }
     guard timings.count == layout.dp else {
-      throw SimulationError.invalidConfiguration("\(layout) has \(layout.dp) replicas but \(timings.count) iteration timings were given")
+      throw SimulationError.invalidConfiguration(
+        "\(layout) has \(layout.dp) replicas but \(timings.count) iteration timings were given")
     }
     for (replica, timing) in timings.enumerated() where timing.stageCount != layout.pp {
       throw SimulationError.invalidConfiguration(
@@ -65,7 +66,8 @@ public struct Simulator: Sendable {
     try scheduler.validate()
     if let slo {
       guard slo.ttftSeconds.isFinite, slo.ttftSeconds >= 0, slo.tpotSeconds.isFinite, slo.tpotSeconds >= 0 else {
-        throw SimulationError.invalidConfiguration("SLO bounds must be finite and ≥ 0 (TTFT \(slo.ttftSeconds) s, TPOT \(slo.tpotSeconds) s)")
+        throw SimulationError.invalidConfiguration(
+          "SLO bounds must be finite and ≥ 0 (TTFT \(slo.ttftSeconds) s, TPOT \(slo.tpotSeconds) s)")
       }
     }
     if let placement {

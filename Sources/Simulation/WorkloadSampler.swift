@@ -44,7 +44,8 @@ public struct SampledRequests: Sendable, Equatable {
           request.outputTokens <= maximumTokens
         else {
           throw SimulationError.invalidWorkload(
-            "trace request \(index + 1) has \(request.promptTokens) prompt and \(request.outputTokens) output tokens (each must be 1…\(maximumTokens))")
+            "trace request \(index + 1) has \(request.promptTokens) prompt and \(request.outputTokens) output tokens (each must be 1…\(maximumTokens))"
+          )
         }
         result.arrivalSeconds.append(request.arrivalSeconds)
         result.promptTokens.append(Int32(request.promptTokens))
@@ -135,13 +136,16 @@ public struct SampledRequests: Sendable, Equatable {
     }
     if workload.arrival == .trace { return }
     guard workload.warmupSeconds < workload.durationSeconds else {
-      throw fail("warm-up (\(workload.warmupSeconds) s) must be shorter than the duration (\(workload.durationSeconds) s)")
+      throw fail(
+        "warm-up (\(workload.warmupSeconds) s) must be shorter than the duration (\(workload.durationSeconds) s)")
     }
     guard workload.rateRequestsPerSecond.isFinite, workload.rateRequestsPerSecond > 0 else {
       throw fail("rate must be a positive number of requests per second (got \(workload.rateRequestsPerSecond))")
     }
     guard workload.rateRequestsPerSecond * workload.durationSeconds <= 5e7 else {
-      throw fail("rate × duration is \(workload.rateRequestsPerSecond * workload.durationSeconds) requests; the simulator is limited to 5·10⁷")
+      throw fail(
+        "rate × duration is \(workload.rateRequestsPerSecond * workload.durationSeconds) requests; the simulator is limited to 5·10⁷"
+      )
     }
     if case .gamma(let cv) = workload.arrival, !(cv.isFinite && cv > 0) {
       throw fail("gamma arrivals need a coefficient of variation > 0 (got \(cv))")
@@ -163,15 +167,21 @@ public struct SampledRequests: Sendable, Equatable {
     case .fixed(let n):
       guard n >= 1, n <= limit else { throw fail("length must be 1…\(limit) tokens (got \(n))") }
     case .uniform(let low, let high):
-      guard low >= 1, low <= high, high <= limit else { throw fail("uniform range \(low)–\(high) must satisfy 1 ≤ low ≤ high ≤ \(limit)") }
+      guard low >= 1, low <= high, high <= limit else {
+        throw fail("uniform range \(low)–\(high) must satisfy 1 ≤ low ≤ high ≤ \(limit)")
+      }
     case .normal(let mean, let sd, let lo, let hi):
       guard mean.isFinite, sd.isFinite, sd >= 0 else { throw fail("normal needs a finite mean and σ ≥ 0") }
-      guard lo >= 1, lo <= hi, hi <= limit else { throw fail("normal clip range \(lo)–\(hi) must satisfy 1 ≤ min ≤ max ≤ \(limit)") }
+      guard lo >= 1, lo <= hi, hi <= limit else {
+        throw fail("normal clip range \(lo)–\(hi) must satisfy 1 ≤ min ≤ max ≤ \(limit)")
+      }
     case .logNormal(let median, let sigma, let lo, let hi):
       guard median.isFinite, median > 0, sigma.isFinite, sigma >= 0 else {
         throw fail("log-normal needs a median > 0 and σ ≥ 0")
       }
-      guard lo >= 1, lo <= hi, hi <= limit else { throw fail("log-normal clip range \(lo)–\(hi) must satisfy 1 ≤ min ≤ max ≤ \(limit)") }
+      guard lo >= 1, lo <= hi, hi <= limit else {
+        throw fail("log-normal clip range \(lo)–\(hi) must satisfy 1 ≤ min ≤ max ≤ \(limit)")
+      }
     case .empirical(let values):
       guard !values.isEmpty, values.allSatisfy({ $0 >= 1 && $0 <= limit }) else {
         throw fail("an empirical distribution needs at least one value, all in 1…\(limit)")

@@ -112,7 +112,9 @@ struct BenchSimulateCommand: ParsableCommand {
       let seconds = try parseSeconds(duration, option: "--duration")
       let workload = Workload(
         rateRequestsPerSecond: rate,
-        profiles: [ClientProfile(name: "bench", prompt: .uniform(low: 1000, high: 2000), output: .uniform(low: 100, high: 800))],
+        profiles: [
+          ClientProfile(name: "bench", prompt: .uniform(low: 1000, high: 2000), output: .uniform(low: 100, high: 800))
+        ],
         durationSeconds: seconds, warmupSeconds: 0, drainSeconds: 0, seed: 1)
       let clock = ContinuousClock()
       let start = clock.now

@@ -54,7 +54,8 @@ struct CommCommand: ParsableCommand {
   func makeReport() throws -> CommReport {
     guard let kind = Collective(rawValue: collective) else {
       throw UserFacingError(
-        message: "unknown collective \"\(collective)\" (use \(Collective.allCases.map(\.rawValue).joined(separator: ", ")))")
+        message:
+          "unknown collective \"\(collective)\" (use \(Collective.allCases.map(\.rawValue).joined(separator: ", ")))")
     }
     let size: Double
     do { size = try Units.bytes(bytes) } catch { throw UserFacingError(message: "--bytes: \(error)") }
@@ -62,7 +63,8 @@ struct CommCommand: ParsableCommand {
     let catalog = try catalogOptions.load()
     let topology = try catalog.cluster(cluster)
     guard let gpuName = gpu ?? topology.defaultGPU else {
-      throw UserFacingError(message: "cluster \(topology.name) names no GPU; pass --gpu NAME for its efficiency profile")
+      throw UserFacingError(
+        message: "cluster \(topology.name) names no GPU; pass --gpu NAME for its efficiency profile")
     }
     let spec = try catalog.gpu(gpuName)
     let model = CommModel(cluster: topology, efficiency: spec.efficiency)
@@ -154,13 +156,16 @@ struct CommReport: Encodable {
         halfDuplex: $0.halfDuplex, loadBytes: $0.loadBytes, busySeconds: $0.busySeconds,
         achievedBytesPerSecond: estimate.bottleneckBytesPerSecond)
     }
-    alternatives = estimate.alternatives.map { Alternative(algorithm: $0.algorithm, routing: $0.routing, seconds: $0.seconds) }
+    alternatives = estimate.alternatives.map {
+      Alternative(algorithm: $0.algorithm, routing: $0.routing, seconds: $0.seconds)
+    }
     relaysThroughOtherGPUs = estimate.relaysThroughOtherGPUs
   }
 
   var text: String {
     var lines: [String] = []
-    lines.append("\(collective) of \(Units.formatBytes(bytes)) over \(gpus.count) GPU(s) of \(cluster) (\(gpu) profile)")
+    lines.append(
+      "\(collective) of \(Units.formatBytes(bytes)) over \(gpus.count) GPU(s) of \(cluster) (\(gpu) profile)")
     lines.append("  GPUs:        \(gpuNames.joined(separator: ", "))")
     lines.append("  time:        \(Units.formatSeconds(seconds))  (\(algorithm), \(routing) routing)")
     if let algorithmBytesPerSecond, let busBytesPerSecond {
@@ -178,12 +183,15 @@ struct CommReport: Encodable {
       lines.append(
         "  busiest link: \(link.from) → \(link.to)\(kind), \(Units.formatBytesPerSecond(link.linkBytesPerSecond))"
           + "\(link.halfDuplex ? " half duplex" : ""): carries \(Units.formatBytes(link.loadBytes)), "
-          + "busy \(Units.formatSeconds(link.busySeconds)) at \(Units.formatBytesPerSecond(link.achievedBytesPerSecond))")
+          + "busy \(Units.formatSeconds(link.busySeconds)) at \(Units.formatBytesPerSecond(link.achievedBytesPerSecond))"
+      )
     }
     if alternatives.count > 1 {
       lines.append("  algorithms:")
       for alternative in alternatives {
-        lines.append("    \(alternative.algorithm.padding(toLength: 5, withPad: " ", startingAt: 0)) \(Units.formatSeconds(alternative.seconds)) (\(alternative.routing))")
+        lines.append(
+          "    \(alternative.algorithm.padding(toLength: 5, withPad: " ", startingAt: 0)) \(Units.formatSeconds(alternative.seconds)) (\(alternative.routing))"
+        )
       }
     }
     if relaysThroughOtherGPUs {

@@ -149,8 +149,12 @@ enum EstimateText {
 
     // Latency and throughput.
     var latency: [[String]] = []
-    latency.append(["TTFT (lone request, no queue)", p.ttftBand.formatted, "dominated by \(p.ttftBreakdown.dominant.rawValue)"])
-    latency.append(["TPOT at batch \(p.batch)", p.tpotBand.formatted, "dominated by \(p.tpotBreakdown.dominant.rawValue)"])
+    latency.append([
+      "TTFT (lone request, no queue)", p.ttftBand.formatted, "dominated by \(p.ttftBreakdown.dominant.rawValue)",
+    ])
+    latency.append([
+      "TPOT at batch \(p.batch)", p.tpotBand.formatted, "dominated by \(p.tpotBreakdown.dominant.rawValue)",
+    ])
     if let atMax = p.tpotAtMaxBatchSeconds {
       latency.append(["TPOT at max batch \(p.maxBatch)", seconds(atMax), ""])
     }

@@ -89,7 +89,8 @@ struct OpsCommand: ParsableCommand {
       model: modelSpec.name, gpu: gpuSpec.name, cluster: clusterSpec.name, tp: tp, phase: phase.rawValue,
       tokens: tokens, contextTokens: contextTokens, kvHeadsPerGPU: cost.kvHeadsPerGPU, operators: rows,
       layerFLOPs: layer.flops, layerBytes: layer.bytes, layerSeconds: layer.seconds,
-      allReduceBytes: allReduce.bytes, allReduceSeconds: tp > 1 ? allReduce.seconds : 0, allReducesPerLayer: tp > 1 ? 2 : 0,
+      allReduceBytes: allReduce.bytes, allReduceSeconds: tp > 1 ? allReduce.seconds : 0,
+      allReducesPerLayer: tp > 1 ? 2 : 0,
       layerWithCommunicationSeconds: layer.seconds + (tp > 1 ? 2 * allReduce.seconds : 0))
   }
 }

@@ -53,7 +53,8 @@ struct SimulateCommand: ParsableCommand {
       let scenario = try self.scenario.map(Scenario.load) ?? flagScenario()
       let resolved = try ResolvedScenario(scenario, catalog: catalog)
       guard let layout = scenario.layout else {
-        throw UserFacingError(message: "the scenario has no layout: add `layout: {tp, pp, dp}` (or use `llmplan recommend`)")
+        throw UserFacingError(
+          message: "the scenario has no layout: add `layout: {tp, pp, dp}` (or use `llmplan recommend`)")
       }
       let deployment = try Deployment(
         model: resolved.model, gpu: resolved.gpu, cluster: resolved.cluster, layout: layout,
@@ -66,7 +67,9 @@ struct SimulateCommand: ParsableCommand {
       if json {
         try JSONOutput.print(result)
       } else {
-        print("\(resolved.model.name) on \(layout.totalGPUs) × \(resolved.gpu.name) (\(layout)), cluster \(resolved.cluster.name)")
+        print(
+          "\(resolved.model.name) on \(layout.totalGPUs) × \(resolved.gpu.name) (\(layout)), cluster \(resolved.cluster.name)"
+        )
         print(result.renderedText())
       }
     }

@@ -20,7 +20,9 @@ enum CommFixtures {
     Cluster(
       name: "star\(n)", vertexNames: (0..<n).map { "node0/gpu\($0)" } + ["node0/nvswitch"], gpuCount: n,
       nodeOfGPU: [Int](repeating: 0, count: n), nodeNames: ["node0"],
-      links: (0..<n).map { Cluster.Link(a: $0, b: n, bytesPerSecond: bytesPerSecond, latencySeconds: latency, kind: "nvlink") })
+      links: (0..<n).map {
+        Cluster.Link(a: $0, b: n, bytesPerSecond: bytesPerSecond, latencySeconds: latency, kind: "nvlink")
+      })
   }
 
   /// `n` GPUs in a ring (i — i+1), optionally with the two diagonals of a 4-ring.
@@ -29,12 +31,15 @@ enum CommFixtures {
     diagonalBytesPerSecond: Double? = nil
   ) -> Cluster {
     var links = (0..<n).map {
-      Cluster.Link(a: $0, b: ($0 + 1) % n, bytesPerSecond: bytesPerSecond, latencySeconds: latency, duplex: duplex, kind: "nvlink")
+      Cluster.Link(
+        a: $0, b: ($0 + 1) % n, bytesPerSecond: bytesPerSecond, latencySeconds: latency, duplex: duplex, kind: "nvlink")
     }
     if n == 2 { links = [links[0]] }
     if let diagonal = diagonalBytesPerSecond {
-      links.append(Cluster.Link(a: 0, b: 2, bytesPerSecond: diagonal, latencySeconds: latency, duplex: duplex, kind: "nvlink"))
-      links.append(Cluster.Link(a: 1, b: 3, bytesPerSecond: diagonal, latencySeconds: latency, duplex: duplex, kind: "nvlink"))
+      links.append(
+        Cluster.Link(a: 0, b: 2, bytesPerSecond: diagonal, latencySeconds: latency, duplex: duplex, kind: "nvlink"))
+      links.append(
+        Cluster.Link(a: 1, b: 3, bytesPerSecond: diagonal, latencySeconds: latency, duplex: duplex, kind: "nvlink"))
     }
     return Cluster(
       name: "ring\(n)", vertexNames: (0..<n).map { "node0/gpu\($0)" }, gpuCount: n,
@@ -58,8 +63,10 @@ enum CommFixtures {
     var links: [Cluster.Link] = []
     for gpu in 0..<16 {
       links.append(
-        Cluster.Link(a: gpu, b: 16 + gpu / 8, bytesPerSecond: nvlinkBytesPerSecond, latencySeconds: nvlinkLatency, kind: "nvlink"))
-      links.append(Cluster.Link(a: gpu, b: 18, bytesPerSecond: nicBytesPerSecond, latencySeconds: nicLatency, kind: "infiniband"))
+        Cluster.Link(
+          a: gpu, b: 16 + gpu / 8, bytesPerSecond: nvlinkBytesPerSecond, latencySeconds: nvlinkLatency, kind: "nvlink"))
+      links.append(
+        Cluster.Link(a: gpu, b: 18, bytesPerSecond: nicBytesPerSecond, latencySeconds: nicLatency, kind: "infiniband"))
     }
     return Cluster(
       name: "two-nodes", vertexNames: names, gpuCount: 16, nodeOfGPU: (0..<16).map { $0 / 8 },
@@ -83,7 +90,8 @@ enum CommFixtures {
     let b = 300e9
     let ell = 0.5e-6
     let alpha = 2e-6
-    let model = CommModel(cluster: F.star(gpus: n, bytesPerSecond: b, latency: ell), efficiency: F.ideal(stepSeconds: alpha))
+    let model = CommModel(
+      cluster: F.star(gpus: n, bytesPerSecond: b, latency: ell), efficiency: F.ideal(stepSeconds: alpha))
     let curve = try model.curve(.allReduce, gpus: Array(0..<n))
     #expect(curve.algorithm == "ring")
     #expect(F.close(curve.secondsPerByte, 2 * Double(n - 1) / Double(n) / b))
@@ -120,7 +128,8 @@ enum CommFixtures {
     // n = 2: each GPU sends half its buffer twice over the one full-duplex link, both
     // directions at once: 2·(1/2)·bytes/B + 2(α + ℓ).
     let b = 50e9
-    let model = CommModel(cluster: F.ring(gpus: 2, bytesPerSecond: b, latency: 1e-6), efficiency: F.ideal(stepSeconds: 2e-6))
+    let model = CommModel(
+      cluster: F.ring(gpus: 2, bytesPerSecond: b, latency: 1e-6), efficiency: F.ideal(stepSeconds: 2e-6))
     let estimate = try model.estimate(.allReduce, bytes: 8e6, gpus: [0, 1])
     #expect(F.close(estimate.seconds, 8e6 / b + 2 * 3e-6))
   }
@@ -179,7 +188,8 @@ enum CommFixtures {
     let cluster = F.ring(
       gpus: 4, bytesPerSecond: F.ringLinkBytesPerSecond, diagonalBytesPerSecond: F.diagonalBytesPerSecond)
     let model = CommModel(cluster: cluster, efficiency: F.ideal())
-    let network = try FlowNetwork.build(cluster: cluster, adjacency: model.adjacency, nodeOfVertex: model.nodeOfVertex, members: [0, 1, 2, 3])
+    let network = try FlowNetwork.build(
+      cluster: cluster, adjacency: model.adjacency, nodeOfVertex: model.nodeOfVertex, members: [0, 1, 2, 3])
     func current(_ a: Int, _ b: Int) -> Double {
       let e = network.edges.firstIndex { ($0.a == a && $0.b == b) || ($0.a == b && $0.b == a) }!
       let sign = network.edges[e].a == a ? 1.0 : -1.0
@@ -204,7 +214,8 @@ enum CommFixtures {
       let b = 20e9
       let cluster = F.ring(gpus: n, bytesPerSecond: b)
       let model = CommModel(cluster: cluster, efficiency: F.ideal())
-      let network = try FlowNetwork.build(cluster: cluster, adjacency: model.adjacency, nodeOfVertex: model.nodeOfVertex, members: Array(0..<n))
+      let network = try FlowNetwork.build(
+        cluster: cluster, adjacency: model.adjacency, nodeOfVertex: model.nodeOfVertex, members: Array(0..<n))
       let transfers = (0..<n).map { FlowTransfer(from: $0, to: ($0 + 1) % n, weight: 1) }
       let bound = network.bottleneck(of: transfers, routing: .electrical)
       #expect(F.close(bound.secondsPerUnit, Double(n - 1) / Double(n) / b))
@@ -218,7 +229,8 @@ enum CommFixtures {
     // buffer to send).
     let plain = CommModel(cluster: F.ring(gpus: 4, bytesPerSecond: F.ringLinkBytesPerSecond), efficiency: F.ideal())
     let crossed = CommModel(
-      cluster: F.ring(gpus: 4, bytesPerSecond: F.ringLinkBytesPerSecond, diagonalBytesPerSecond: F.diagonalBytesPerSecond),
+      cluster: F.ring(
+        gpus: 4, bytesPerSecond: F.ringLinkBytesPerSecond, diagonalBytesPerSecond: F.diagonalBytesPerSecond),
       efficiency: F.ideal())
     let group = [0, 1, 2, 3]
     let withoutCross = try plain.curve(.allReduce, gpus: group)
@@ -235,7 +247,8 @@ enum CommFixtures {
     for (model, crossLinks) in [(crossed, true), (plain, false)] {
       let network = try FlowNetwork.build(
         cluster: model.cluster, adjacency: model.adjacency, nodeOfVertex: model.nodeOfVertex, members: group)
-      let step = network.bottleneck(of: (0..<4).map { FlowTransfer(from: $0, to: ($0 + 1) % 4, weight: 1) }, routing: .electrical)
+      let step = network.bottleneck(
+        of: (0..<4).map { FlowTransfer(from: $0, to: ($0 + 1) % 4, weight: 1) }, routing: .electrical)
       if crossLinks {
         #expect(F.close(step.secondsPerUnit, (1.0 / 3) / F.diagonalBytesPerSecond))
         #expect(network.edges[step.edge].bytesPerSecond == F.diagonalBytesPerSecond)
@@ -252,7 +265,8 @@ enum CommFixtures {
     let b = 40e9
     let ell = 1e-6
     let alpha = 2e-6
-    let model = CommModel(cluster: F.ring(gpus: 4, bytesPerSecond: b, latency: ell), efficiency: F.ideal(stepSeconds: alpha))
+    let model = CommModel(
+      cluster: F.ring(gpus: 4, bytesPerSecond: b, latency: ell), efficiency: F.ideal(stepSeconds: alpha))
     let curve = try model.curve(.sendRecv, gpus: [0, 2])
     #expect(F.close(curve.secondsPerByte, 1 / (2 * b)))
     #expect(F.close(curve.latencySeconds, alpha + 2 * ell))
@@ -400,17 +414,22 @@ enum CommFixtures {
     #expect(throws: CommError.self) { try model.curve(.allReduce, gpus: [0, 1], typicalBytes: -5) }
     var profile = F.ideal()
     profile.collectiveBandwidthMax = 0
-    #expect(throws: CommError.self) { try CommModel(cluster: F.twoNodes, efficiency: profile).curve(.allReduce, gpus: [0, 1]) }
+    #expect(throws: CommError.self) {
+      try CommModel(cluster: F.twoNodes, efficiency: profile).curve(.allReduce, gpus: [0, 1])
+    }
     var broken = F.ring(gpus: 3, bytesPerSecond: 1e9)
     broken.links[1].bytesPerSecond = 0
-    #expect(throws: CommError.self) { try CommModel(cluster: broken, efficiency: F.ideal()).curve(.allReduce, gpus: [0, 1]) }
+    #expect(throws: CommError.self) {
+      try CommModel(cluster: broken, efficiency: F.ideal()).curve(.allReduce, gpus: [0, 1])
+    }
   }
 
   @Test func disconnectedClusterIsAClearErrorNotACrash() throws {
     // Links 0–1 and 2–3 only: two islands, the Laplacian of the whole has two zero
     // eigenvalues and no flow joins the islands.
     let cluster = Cluster(
-      name: "islands", vertexNames: (0..<4).map { "gpu\($0)" }, gpuCount: 4, nodeOfGPU: [0, 0, 0, 0], nodeNames: ["node0"],
+      name: "islands", vertexNames: (0..<4).map { "gpu\($0)" }, gpuCount: 4, nodeOfGPU: [0, 0, 0, 0],
+      nodeNames: ["node0"],
       links: [
         Cluster.Link(a: 0, b: 1, bytesPerSecond: 1e9, latencySeconds: 0),
         Cluster.Link(a: 2, b: 3, bytesPerSecond: 1e9, latencySeconds: 0),

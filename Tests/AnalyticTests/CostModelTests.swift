@@ -112,7 +112,8 @@ import Testing
     let embeddingTable = Double(model.vocabSize * model.hiddenSize) * 2
 
     // One stage, from the ModelSpec's own parameter count (fp16: 2 bytes each).
-    let whole = Double(model.numLayers) * layerBytes + cost.cost(.embedding, batch: batch).bytes
+    let whole =
+      Double(model.numLayers) * layerBytes + cost.cost(.embedding, batch: batch).bytes
       + cost.cost(.lmHead, batch: batch).bytes
     #expect(whole >= model.weightBytes() - embeddingTable)
 
@@ -210,7 +211,8 @@ import Testing
     // Costing the parts separately gives the same seconds (each kernel rooflined on its own),
     // except the shared rotary/cache-write kernels and GEMM sizes, so the mixed iteration is
     // cheaper than prefill + decode iterations run apart.
-    let apart = cost.layerTotals(batch: .prefill(tokens: 512)).seconds
+    let apart =
+      cost.layerTotals(batch: .prefill(tokens: 512)).seconds
       + cost.layerTotals(batch: .decode(batch: 32, context: 700)).seconds
     #expect(cost.layerTotals(batch: mixed).seconds < apart)
   }

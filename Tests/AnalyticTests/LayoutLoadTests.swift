@@ -31,12 +31,15 @@ import Testing
   /// Under load: an arrival rate above capacity is labelled unstable, below it stable.
   @Test func underLoadVerdictFollowsCapacity() throws {
     let evaluator = try LayoutEvaluator(
-      model: Fixtures.llama2_7b, gpu: Fixtures.a100_80gb, cluster: Fixtures.nvswitch8, layout: Layout(tp: 1, pp: 1, dp: 1))
+      model: Fixtures.llama2_7b, gpu: Fixtures.a100_80gb, cluster: Fixtures.nvswitch8,
+      layout: Layout(tp: 1, pp: 1, dp: 1))
     let slo = SLO(ttftSeconds: 5, tpotSeconds: 0.2)
     let capacity = try evaluator.serviceModel(promptTokens: 1000, outputTokens: 200, queueCapacity: nil)
       .capacityRequestsPerSecond
-    let below = try evaluator.underLoad(rateRequestsPerSecond: 0.5 * capacity, promptTokens: 1000, outputTokens: 200, slo: slo)
-    let above = try evaluator.underLoad(rateRequestsPerSecond: 2 * capacity, promptTokens: 1000, outputTokens: 200, slo: slo)
+    let below = try evaluator.underLoad(
+      rateRequestsPerSecond: 0.5 * capacity, promptTokens: 1000, outputTokens: 200, slo: slo)
+    let above = try evaluator.underLoad(
+      rateRequestsPerSecond: 2 * capacity, promptTokens: 1000, outputTokens: 200, slo: slo)
     #expect(below.stable)
     #expect(!above.stable)
     #expect(above.steadyState == nil)

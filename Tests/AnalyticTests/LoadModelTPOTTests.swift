@@ -171,11 +171,14 @@ private func close(_ a: Double, _ b: Double, _ tolerance: Double) -> Bool {
     for step in 1...19 {
       let lambda = service.capacityRequestsPerSecond * Double(step) / 20
       let s = try #require(
-        try LoadModel.evaluate(rateRequestsPerSecond: lambda, replicas: 1, router: .roundRobin, service: service, slo: slo)
-          .steadyState)
+        try LoadModel.evaluate(
+          rateRequestsPerSecond: lambda, replicas: 1, router: .roundRobin, service: service, slo: slo
+        )
+        .steadyState)
       #expect(s.tpotWithinSLOProbability >= 0 && s.tpotWithinSLOProbability <= 1)
       #expect(
-        close(s.successRate, (1 - s.blockingProbability) * s.ttftWithinSLOProbability * s.tpotWithinSLOProbability, 1e-15))
+        close(
+          s.successRate, (1 - s.blockingProbability) * s.ttftWithinSLOProbability * s.tpotWithinSLOProbability, 1e-15))
       if step == 1 { #expect(s.tpotWithinSLOProbability > 0.99) }
       if s.tpotWithinSLO {
         #expect(s.tpotWithinSLOProbability <= previous + 1e-15)

@@ -79,7 +79,8 @@ private let looseSLO = SLO(ttftSeconds: 1e6, tpotSeconds: 1e6)
     // algorithm), from the product form and from the truncated tridiagonal chain.
     let (lambda, mu, c) = (3.0, 1.0, 4)
     let expected = try QueueingFormulas.mmc(arrivalRatePerSecond: lambda, serviceRatePerSecond: mu, servers: c)
-    let queue = try BirthDeathQueue.multiServer(arrivalRatePerSecond: lambda, serviceRatePerSecond: mu, servers: c, waitingRoom: nil)
+    let queue = try BirthDeathQueue.multiServer(
+      arrivalRatePerSecond: lambda, serviceRatePerSecond: mu, servers: c, waitingRoom: nil)
     for q in [try queue.solve(.productForm), try queue.solve(.lapackTridiagonal)] {
       #expect(close(q.waiting.probabilityOfWaiting, expected.probabilityOfWaiting))
       #expect(close(q.waiting.meanSeconds, expected.meanWaitingSeconds))
@@ -94,8 +95,10 @@ private let looseSLO = SLO(ttftSeconds: 1e6, tpotSeconds: 1e6)
     // a^c/c! for a = 900, c = 1000 is ~e^900: the product form must rescale as it goes.
     let (lambda, mu, c) = (900.0, 1.0, 1000)
     let expected = try QueueingFormulas.mmc(arrivalRatePerSecond: lambda, serviceRatePerSecond: mu, servers: c)
-    let q = try BirthDeathQueue.multiServer(arrivalRatePerSecond: lambda, serviceRatePerSecond: mu, servers: c, waitingRoom: nil)
-      .solve(.productForm)
+    let q = try BirthDeathQueue.multiServer(
+      arrivalRatePerSecond: lambda, serviceRatePerSecond: mu, servers: c, waitingRoom: nil
+    )
+    .solve(.productForm)
     #expect(close(q.waiting.probabilityOfWaiting, expected.probabilityOfWaiting))
     #expect(close(q.waiting.meanSeconds, expected.meanWaitingSeconds))
     #expect(close(q.meanInSystem, expected.meanInSystem))
@@ -127,7 +130,8 @@ private let looseSLO = SLO(ttftSeconds: 1e6, tpotSeconds: 1e6)
     // mixture. Both against a direct sum written here:
     // P(W > t) = Σ_{n=2}^{13} π_n/(1 − π_14) Σ_{i=0}^{n−2} e^{−νt}(νt)^i/i!, ν = 2μ.
     let (lambda, mu) = (1.8, 1.0)
-    let queue = try BirthDeathQueue.multiServer(arrivalRatePerSecond: lambda, serviceRatePerSecond: mu, servers: 2, waitingRoom: 12)
+    let queue = try BirthDeathQueue.multiServer(
+      arrivalRatePerSecond: lambda, serviceRatePerSecond: mu, servers: 2, waitingRoom: 12)
     var weights = [1.0, lambda / mu]
     for _ in 2...14 { weights.append(weights.last! * lambda / (2 * mu)) }
     let total = weights.reduce(0, +)
@@ -181,8 +185,12 @@ private let looseSLO = SLO(ttftSeconds: 1e6, tpotSeconds: 1e6)
   @Test func unboundedOverloadedQueueThrows() throws {
     let queue = try BirthDeathQueue(arrivalRatePerSecond: 1.5, serviceRatesPerSecond: [1], waitingRoom: nil)
     #expect(throws: LoadModelError.self) { try queue.solve() }
-    #expect(throws: LoadModelError.self) { try BirthDeathQueue(arrivalRatePerSecond: .nan, serviceRatesPerSecond: [1], waitingRoom: nil) }
-    #expect(throws: LoadModelError.self) { try BirthDeathQueue(arrivalRatePerSecond: 1, serviceRatesPerSecond: [0], waitingRoom: nil) }
+    #expect(throws: LoadModelError.self) {
+      try BirthDeathQueue(arrivalRatePerSecond: .nan, serviceRatesPerSecond: [1], waitingRoom: nil)
+    }
+    #expect(throws: LoadModelError.self) {
+      try BirthDeathQueue(arrivalRatePerSecond: 1, serviceRatesPerSecond: [0], waitingRoom: nil)
+    }
   }
 }
 
@@ -230,8 +238,10 @@ private let looseSLO = SLO(ttftSeconds: 1e6, tpotSeconds: 1e6)
     // cv = 1: both phases have rate λ, the chain lumps to M/M/c/(c+Q).
     let rates = [1.0, 1.8, 2.4, 2.8]
     let renewal = try RenewalArrivalQueue(
-      arrivals: .hyperexponential(ratePerSecond: 2.2, coefficientOfVariation: 1), serviceRatesPerSecond: rates, waitingRoom: 12)
-    let poisson = try BirthDeathQueue(arrivalRatePerSecond: 2.2, serviceRatesPerSecond: rates, waitingRoom: 12).solve(.productForm)
+      arrivals: .hyperexponential(ratePerSecond: 2.2, coefficientOfVariation: 1), serviceRatesPerSecond: rates,
+      waitingRoom: 12)
+    let poisson = try BirthDeathQueue(arrivalRatePerSecond: 2.2, serviceRatesPerSecond: rates, waitingRoom: 12).solve(
+      .productForm)
     let q = try renewal.solve()
     #expect(close(q.blockingProbability, poisson.blockingProbability))
     #expect(close(q.meanInSystem, poisson.meanInSystem))
@@ -241,7 +251,8 @@ private let looseSLO = SLO(ttftSeconds: 1e6, tpotSeconds: 1e6)
   @Test func bandedAndDenseAgreeOnAMultiServerChain() throws {
     let rates = (1...6).map { 0.4 * Double($0).squareRoot() + 0.1 * Double($0) }
     let queue = try RenewalArrivalQueue(
-      arrivals: .hyperexponential(ratePerSecond: 1.1, coefficientOfVariation: 2.5), serviceRatesPerSecond: rates, waitingRoom: 30)
+      arrivals: .hyperexponential(ratePerSecond: 1.1, coefficientOfVariation: 2.5), serviceRatesPerSecond: rates,
+      waitingRoom: 30)
     let banded = try queue.solve(.lapackBanded)
     let dense = try queue.solve(.lapackDense)
     #expect(close(banded.blockingProbability, dense.blockingProbability, 1e-10))
@@ -270,7 +281,8 @@ private let looseSLO = SLO(ttftSeconds: 1e6, tpotSeconds: 1e6)
     #expect(close(service.capacityRequestsPerSecond, 4 / 2.8, 1e-14))
     // At b = 1: 0.1 + 100 × 21 ms = 2.2 s per request.
     #expect(close(service.departureRatesPerSecond[0], 1 / 2.2, 1e-14))
-    let p = try LoadModel.evaluate(rateRequestsPerSecond: 1, replicas: 3, router: .roundRobin, service: service, slo: looseSLO)
+    let p = try LoadModel.evaluate(
+      rateRequestsPerSecond: 1, replicas: 3, router: .roundRobin, service: service, slo: looseSLO)
     #expect(close(p.capacityRequestsPerSecond, 3 * 4 / 2.8, 1e-14))
     #expect(close(p.utilisation, 1 / (3 * 4 / 2.8), 1e-14))
   }
@@ -284,7 +296,8 @@ private let looseSLO = SLO(ttftSeconds: 1e6, tpotSeconds: 1e6)
     let lambda = 0.3
     let rho = lambda / mu
     let slo = SLO(ttftSeconds: 3, tpotSeconds: 0.05)
-    let p = try LoadModel.evaluate(rateRequestsPerSecond: lambda, replicas: 1, router: .roundRobin, service: service, slo: slo)
+    let p = try LoadModel.evaluate(
+      rateRequestsPerSecond: lambda, replicas: 1, router: .roundRobin, service: service, slo: slo)
     let s = try #require(p.steadyState)
     #expect(p.verdict == .stable && p.solver == .productForm)
     #expect(close(s.waitingMeanSeconds, rho / (mu - lambda), 1e-12))
@@ -312,16 +325,20 @@ private let looseSLO = SLO(ttftSeconds: 1e6, tpotSeconds: 1e6)
       queueCapacity: nil)
     let lambda = 9.0
     let pooled = try #require(
-      try LoadModel.evaluate(rateRequestsPerSecond: lambda, replicas: 3, router: .leastOutstanding, service: service, slo: looseSLO)
-        .steadyState)
+      try LoadModel.evaluate(
+        rateRequestsPerSecond: lambda, replicas: 3, router: .leastOutstanding, service: service, slo: looseSLO
+      )
+      .steadyState)
     let mm6 = try QueueingFormulas.mmc(arrivalRatePerSecond: lambda, serviceRatePerSecond: 2, servers: 6)
     #expect(close(pooled.waitingProbability, mm6.probabilityOfWaiting, 1e-12))
     #expect(close(pooled.waitingMeanSeconds, mm6.meanWaitingSeconds, 1e-12))
     #expect(close(pooled.meanRequestsInSystem, mm6.meanInSystem, 1e-12))
     #expect(close(pooled.waitingP90Seconds, mm6.waitingQuantileSeconds(0.9)!, 1e-12))
     let split = try #require(
-      try LoadModel.evaluate(rateRequestsPerSecond: lambda, replicas: 3, router: .roundRobin, service: service, slo: looseSLO)
-        .steadyState)
+      try LoadModel.evaluate(
+        rateRequestsPerSecond: lambda, replicas: 3, router: .roundRobin, service: service, slo: looseSLO
+      )
+      .steadyState)
     let mm2 = try QueueingFormulas.mmc(arrivalRatePerSecond: lambda / 3, serviceRatePerSecond: 2, servers: 2)
     #expect(close(split.waitingMeanSeconds, mm2.meanWaitingSeconds, 1e-12))
     #expect(close(split.meanRequestsInSystem, 3 * mm2.meanInSystem, 1e-12))
@@ -355,7 +372,9 @@ private let looseSLO = SLO(ttftSeconds: 1e6, tpotSeconds: 1e6)
         #expect(close(s.successRate, reference.successRate, 1e-10))
       }
       // Little's law on the waiting line, computed two ways inside the product form.
-      #expect(close(reference.waitingMeanSeconds, reference.meanWaitingRequests / reference.throughputRequestsPerSecond, 1e-12))
+      #expect(
+        close(
+          reference.waitingMeanSeconds, reference.meanWaitingRequests / reference.throughputRequestsPerSecond, 1e-12))
     }
   }
 
@@ -376,7 +395,8 @@ private let looseSLO = SLO(ttftSeconds: 1e6, tpotSeconds: 1e6)
     let service = try replica()
     let capacity = 2 * service.capacityRequestsPerSecond
     for lambda in [capacity, 1.5 * capacity] {
-      let p = try LoadModel.evaluate(rateRequestsPerSecond: lambda, replicas: 2, router: .roundRobin, service: service, slo: looseSLO)
+      let p = try LoadModel.evaluate(
+        rateRequestsPerSecond: lambda, replicas: 2, router: .roundRobin, service: service, slo: looseSLO)
       #expect(p.verdict == .unstable(.arrivalRateAtOrAboveCapacity))
       #expect(!p.stable && p.steadyState == nil && p.solver == nil)
       #expect(close(p.successRateUpperBound, capacity / lambda, 1e-14))
@@ -411,19 +431,23 @@ private let looseSLO = SLO(ttftSeconds: 1e6, tpotSeconds: 1e6)
     let service = try replica()
     for lambda in [-1.0, .nan, .infinity] {
       #expect(throws: LoadModelError.self) {
-        try LoadModel.evaluate(rateRequestsPerSecond: lambda, replicas: 1, router: .roundRobin, service: service, slo: looseSLO)
+        try LoadModel.evaluate(
+          rateRequestsPerSecond: lambda, replicas: 1, router: .roundRobin, service: service, slo: looseSLO)
       }
     }
     #expect(throws: LoadModelError.self) {
-      try LoadModel.evaluate(rateRequestsPerSecond: 1, replicas: 0, router: .roundRobin, service: service, slo: looseSLO)
+      try LoadModel.evaluate(
+        rateRequestsPerSecond: 1, replicas: 0, router: .roundRobin, service: service, slo: looseSLO)
     }
     #expect(throws: LoadModelError.self) {
-      try LoadModel.evaluate(rateRequestsPerSecond: 1, replicas: 1, router: .roundRobin, service: service,
-                             slo: SLO(ttftSeconds: .nan, tpotSeconds: 1))
+      try LoadModel.evaluate(
+        rateRequestsPerSecond: 1, replicas: 1, router: .roundRobin, service: service,
+        slo: SLO(ttftSeconds: .nan, tpotSeconds: 1))
     }
     #expect(throws: LoadModelError.self) {
-      try LoadModel.evaluate(rateRequestsPerSecond: 1, replicas: 1, router: .roundRobin, service: service, slo: looseSLO,
-                             arrivals: .gamma(coefficientOfVariation: -2))
+      try LoadModel.evaluate(
+        rateRequestsPerSecond: 1, replicas: 1, router: .roundRobin, service: service, slo: looseSLO,
+        arrivals: .gamma(coefficientOfVariation: -2))
     }
     let good = [0.02, 0.021]
     let cases: [(Int, Double, [Double], Double, Int?)] = [
@@ -440,8 +464,9 @@ private let looseSLO = SLO(ttftSeconds: 1e6, tpotSeconds: 1e6)
     ]
     for (batch, prefill, table, output, room) in cases {
       #expect(throws: LoadModelError.self) {
-        try ReplicaServiceModel(maxConcurrentSequences: batch, prefillSeconds: prefill, decodeStepSecondsByBatch: table,
-                                meanOutputTokens: output, queueCapacity: room)
+        try ReplicaServiceModel(
+          maxConcurrentSequences: batch, prefillSeconds: prefill, decodeStepSecondsByBatch: table,
+          meanOutputTokens: output, queueCapacity: room)
       }
     }
   }
@@ -453,7 +478,8 @@ private let looseSLO = SLO(ttftSeconds: 1e6, tpotSeconds: 1e6)
     var previous: LoadSteadyState?
     for step in 1...19 {
       let lambda = capacity * Double(step) / 20
-      let p = try LoadModel.evaluate(rateRequestsPerSecond: lambda, replicas: 2, router: .roundRobin, service: service, slo: slo)
+      let p = try LoadModel.evaluate(
+        rateRequestsPerSecond: lambda, replicas: 2, router: .roundRobin, service: service, slo: slo)
       let s = try #require(p.steadyState)
       #expect(close(s.goodputRequestsPerSecond, lambda * s.successRate, 1e-14))
       #expect(s.successRate <= 1 - s.blockingProbability)
@@ -479,10 +505,14 @@ private let looseSLO = SLO(ttftSeconds: 1e6, tpotSeconds: 1e6)
         for k in 1...12 {
           let lambda = Double(replicas) * service.capacityRequestsPerSecond * (1 - pow(10, -Double(k)))
           let s = try #require(
-            try LoadModel.evaluate(rateRequestsPerSecond: lambda, replicas: replicas, router: router, service: service,
-                                   slo: SLO(ttftSeconds: 30, tpotSeconds: 0.03)).steadyState)
-          let values = [s.blockingProbability, s.meanRequestsInSystem, s.waitingMeanSeconds, s.waitingP50Seconds,
-                        s.waitingP90Seconds, s.ttftMeanSeconds, s.successRate, s.goodputRequestsPerSecond]
+            try LoadModel.evaluate(
+              rateRequestsPerSecond: lambda, replicas: replicas, router: router, service: service,
+              slo: SLO(ttftSeconds: 30, tpotSeconds: 0.03)
+            ).steadyState)
+          let values = [
+            s.blockingProbability, s.meanRequestsInSystem, s.waitingMeanSeconds, s.waitingP50Seconds,
+            s.waitingP90Seconds, s.ttftMeanSeconds, s.successRate, s.goodputRequestsPerSecond,
+          ]
           #expect(values.allSatisfy { $0.isFinite && $0 >= 0 })
           #expect(s.blockingProbability <= 1 && s.waitingProbability <= 1 && s.successRate <= 1)
           #expect(s.waitingP50Seconds <= s.waitingP90Seconds)
@@ -507,7 +537,8 @@ private let looseSLO = SLO(ttftSeconds: 1e6, tpotSeconds: 1e6)
   @Test func burstyArrivalsUseTheBandedChainAndWaitLonger() throws {
     let service = try replica(queueCapacity: 32)
     let lambda = 0.7 * 2 * service.capacityRequestsPerSecond
-    let poisson = try LoadModel.evaluate(rateRequestsPerSecond: lambda, replicas: 2, router: .leastOutstanding, service: service, slo: looseSLO)
+    let poisson = try LoadModel.evaluate(
+      rateRequestsPerSecond: lambda, replicas: 2, router: .leastOutstanding, service: service, slo: looseSLO)
     let bursty = try LoadModel.evaluate(
       rateRequestsPerSecond: lambda, replicas: 2, router: .leastOutstanding, service: service, slo: looseSLO,
       arrivals: .gamma(coefficientOfVariation: 2))
@@ -524,14 +555,16 @@ private let looseSLO = SLO(ttftSeconds: 1e6, tpotSeconds: 1e6)
     #expect(split.arrivalModel == .poisson && split.solver == .productForm)
     // Forcing a birth–death solver on a chain with phases is refused.
     #expect(throws: LoadModelError.self) {
-      try LoadModel.evaluate(rateRequestsPerSecond: lambda, replicas: 2, router: .leastOutstanding, service: service,
-                             slo: looseSLO, arrivals: .gamma(coefficientOfVariation: 2), solver: .productForm)
+      try LoadModel.evaluate(
+        rateRequestsPerSecond: lambda, replicas: 2, router: .leastOutstanding, service: service,
+        slo: looseSLO, arrivals: .gamma(coefficientOfVariation: 2), solver: .productForm)
     }
   }
 
   @Test func predictionEncodesWithUnitsInTheKeys() throws {
     let service = try replica()
-    let p = try LoadModel.evaluate(rateRequestsPerSecond: 1, replicas: 2, router: .leastKVLoad, service: service, slo: looseSLO)
+    let p = try LoadModel.evaluate(
+      rateRequestsPerSecond: 1, replicas: 2, router: .leastKVLoad, service: service, slo: looseSLO)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     let json = String(decoding: try encoder.encode(p), as: UTF8.self)

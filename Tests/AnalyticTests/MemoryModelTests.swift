@@ -68,7 +68,8 @@ import Testing
     let blocks = Int((pool / 8_388_608).rounded(.down))  // 6776 (6776.8)
     #expect(blocks == 6776)
 
-    let memory = try MemoryModel(model: Fixtures.llama2_7b, gpu: Fixtures.a100_80gb, layout: Layout(tp: 1, pp: 1, dp: 1))
+    let memory = try MemoryModel(
+      model: Fixtures.llama2_7b, gpu: Fixtures.a100_80gb, layout: Layout(tp: 1, pp: 1, dp: 1))
     let stage = memory.stages[0]
     #expect(stage.weightBytes == weights)
     #expect(stage.activationBytes == activations)
@@ -114,7 +115,8 @@ import Testing
   @Test func kvBytesPerGPUWithReplicatedKVHeads() throws {
     // Llama-3-8B at TP=16: one KV head per GPU, 32 layers × 2 × 128 × 2 bytes = 16,384 bytes
     // per token per GPU (not 32 × 2 × 0.5 × 128 × 2: a GPU cannot hold half a head).
-    let memory = try MemoryModel(model: Fixtures.llama3_8b, gpu: Fixtures.a100_80gb, layout: Layout(tp: 16, pp: 1, dp: 1))
+    let memory = try MemoryModel(
+      model: Fixtures.llama3_8b, gpu: Fixtures.a100_80gb, layout: Layout(tp: 16, pp: 1, dp: 1))
     #expect(memory.stages[0].kvBytesPerToken == 16_384)
   }
 

@@ -31,7 +31,8 @@ import Testing
 
   @Test func predictionCarriesBandsAroundItsOwnFigures() throws {
     let evaluator = try LayoutEvaluator(
-      model: Fixtures.llama2_7b, gpu: Fixtures.a100_80gb, cluster: Fixtures.nvswitch8, layout: Layout(tp: 2, pp: 1, dp: 1))
+      model: Fixtures.llama2_7b, gpu: Fixtures.a100_80gb, cluster: Fixtures.nvswitch8,
+      layout: Layout(tp: 2, pp: 1, dp: 1))
     let prediction = try evaluator.predict(promptTokens: 2000, outputTokens: 50)
     #expect(prediction.ttftBand.seconds == prediction.ttftSeconds)
     #expect(prediction.tpotBand.seconds == prediction.tpotSeconds)

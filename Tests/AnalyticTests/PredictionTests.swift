@@ -180,9 +180,10 @@ import Testing
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     let json = String(decoding: try encoder.encode(p), as: UTF8.self)
-    for key in ["\"fits\"", "\"ttftSeconds\"", "\"tpotSeconds\"", "\"maxKVTokens\"", "\"kvCacheBytesPerGPU\"",
-      "\"weightBytesPerGPU\"", "\"tpotAtMaxBatchSeconds\":null"]
-    {
+    for key in [
+      "\"fits\"", "\"ttftSeconds\"", "\"tpotSeconds\"", "\"maxKVTokens\"", "\"kvCacheBytesPerGPU\"",
+      "\"weightBytesPerGPU\"", "\"tpotAtMaxBatchSeconds\":null",
+    ] {
       #expect(json.contains(key), "missing \(key)")
     }
     let ok = try evaluator(Fixtures.gpt3_175b, tp: 8).predict(promptTokens: 1000, outputTokens: 100, batch: 4)

@@ -56,7 +56,9 @@ import Testing
     ] {
       let resolved = law.forOperator(kernel)
       #expect(resolved.memoryMax == fraction, "\(kernel)")
-      #expect(abs(resolved.memoryHalfSaturationBytes - bandwidth * rampSeconds) <= 1e-3 * bandwidth * rampSeconds, "\(kernel)")
+      #expect(
+        abs(resolved.memoryHalfSaturationBytes - bandwidth * rampSeconds) <= 1e-3 * bandwidth * rampSeconds, "\(kernel)"
+      )
       #expect(resolved.computeMax == law.computeMax, "\(kernel) inherits the compute law")
     }
     // Uncalibrated files carry the wider uncalibrated error bands.

@@ -10,13 +10,15 @@ import Testing
   /// bound splits the completed requests into successes and SLO failures.
   func overloaded() throws -> SimulationOutcome {
     let workload = Fixture.workload(
-      rate: 30, duration: 120, prompt: .uniform(low: 200, high: 1500), output: .logNormal(median: 120, sigma: 0.8, min: 1, max: 1500),
+      rate: 30, duration: 120, prompt: .uniform(low: 200, high: 1500),
+      output: .logNormal(median: 120, sigma: 0.8, min: 1, max: 1500),
       warmup: 20, drain: 5, seed: 3)
     let scheduler = SchedulerConfig(
       kvCacheBlocks: 900, maxNumSeqs: 64, maxNumBatchedTokens: 4096, waitingQueueCap: 40, queueTimeoutSeconds: 8)
     return try Simulator(
       workload: workload, layout: Layout(tp: 1, pp: 2, dp: 2), timing: SimpleRooflineTiming.llama2_7B_A100(stages: 2),
-      scheduler: scheduler, router: .leastKVLoad, slo: SLO(ttftSeconds: 7.5, tpotSeconds: 0.05), options: Fixture.checked
+      scheduler: scheduler, router: .leastKVLoad, slo: SLO(ttftSeconds: 7.5, tpotSeconds: 0.05),
+      options: Fixture.checked
     ).runDetailed()
   }
 
@@ -26,7 +28,8 @@ import Testing
     #expect(r.arrived == r.succeeded + r.failedSLO + r.rejected + r.unfinished)
     #expect(r.rejected == r.rejections.queueFull + r.rejections.timeout + r.rejections.tooLong)
     // The setting is chosen so that every class is exercised.
-    #expect(r.succeeded > 0 && r.failedSLO > 0 && r.rejections.queueFull > 0 && r.rejections.timeout > 0 && r.unfinished > 0)
+    #expect(
+      r.succeeded > 0 && r.failedSLO > 0 && r.rejections.queueFull > 0 && r.rejections.timeout > 0 && r.unfinished > 0)
     #expect(r.arrived + r.warmupRequests == outcome.requests.count)
     #expect(r.warmupRequests == outcome.requests.filter { !$0.measured }.count)
     #expect(r.replicas.reduce(0) { $0 + $1.requests } == r.arrived)
@@ -125,8 +128,10 @@ import Testing
     #expect(capped.succeeded == 6 && capped.rejections.queueFull == 4)
     // Timeout 3.5 s, no cap: request k starts at k s; requests 4–9 would start after 3.5 s.
     let timed = try Simulator(
-      workload: Fixture.trace(burst, duration: 4), layout: Layout(tp: 1, pp: 1, dp: 1), timing: AffineTiming.perToken(1e-3),
-      scheduler: SchedulerConfig(kvCacheBlocks: 1000, maxNumSeqs: 1, maxNumBatchedTokens: 2000, queueTimeoutSeconds: 3.5),
+      workload: Fixture.trace(burst, duration: 4), layout: Layout(tp: 1, pp: 1, dp: 1),
+      timing: AffineTiming.perToken(1e-3),
+      scheduler: SchedulerConfig(
+        kvCacheBlocks: 1000, maxNumSeqs: 1, maxNumBatchedTokens: 2000, queueTimeoutSeconds: 3.5),
       slo: nil, options: Fixture.checked
     ).runDetailed()
     #expect(timed.result.succeeded == 4 && timed.result.rejections.timeout == 6)

@@ -73,8 +73,10 @@ import Testing
       name: "two-by-two", vertexNames: ["n0/g0", "n0/g1", "n1/g0", "n1/g1", "n0/sw", "n1/sw"], gpuCount: 4,
       nodeOfGPU: [0, 0, 1, 1], nodeNames: ["n0", "n1"],
       links: [
-        .init(a: 0, b: 4, bytesPerSecond: 1e11, latencySeconds: 0), .init(a: 1, b: 4, bytesPerSecond: 1e11, latencySeconds: 0),
-        .init(a: 2, b: 5, bytesPerSecond: 1e11, latencySeconds: 0), .init(a: 3, b: 5, bytesPerSecond: 1e11, latencySeconds: 0),
+        .init(a: 0, b: 4, bytesPerSecond: 1e11, latencySeconds: 0),
+        .init(a: 1, b: 4, bytesPerSecond: 1e11, latencySeconds: 0),
+        .init(a: 2, b: 5, bytesPerSecond: 1e11, latencySeconds: 0),
+        .init(a: 3, b: 5, bytesPerSecond: 1e11, latencySeconds: 0),
         .init(a: 4, b: 5, bytesPerSecond: 1e10, latencySeconds: 0),
       ])
     let shared = Placement(gpus: [[[0], [2]], [[1], [3]]])

@@ -68,7 +68,9 @@ import Testing
     let workload = Workload(
       rateRequestsPerSecond: 8, arrival: .gamma(coefficientOfVariation: 2),
       profiles: [
-        ClientProfile(name: "chat", weight: 3, prompt: .uniform(low: 50, high: 400), output: .logNormal(median: 150, sigma: 0.7, min: 1, max: 800)),
+        ClientProfile(
+          name: "chat", weight: 3, prompt: .uniform(low: 50, high: 400),
+          output: .logNormal(median: 150, sigma: 0.7, min: 1, max: 800)),
         ClientProfile(name: "summarise", weight: 1, prompt: .fixed(2000), output: .fixed(50)),
       ], durationSeconds: 60, warmupSeconds: 10, drainSeconds: 60, seed: 1)
     let result = try Simulator(
@@ -129,7 +131,9 @@ import Testing
     let text = result.renderedText()
     #expect(text.contains("succeeded"))
     #expect(text.contains("TTFT"))
-    let tableLines = text.split(separator: "\n").filter { $0.hasPrefix("TTFT") || $0.hasPrefix("TPOT") || $0.hasPrefix("latency") }
+    let tableLines = text.split(separator: "\n").filter {
+      $0.hasPrefix("TTFT") || $0.hasPrefix("TPOT") || $0.hasPrefix("latency")
+    }
     // Aligned: the three rows have the same width.
     #expect(Set(tableLines.map(\.count)).count == 1)
   }

@@ -65,7 +65,9 @@ import Testing
 
   @Test func jsonScenarioWithTraceResolvesThePathBesideTheFile() throws {
     let directory = try temporaryDirectory()
-    try write("arrival_seconds,prompt_tokens,output_tokens\n0,100,10\n# comment\n\n2.5,200,20\r\n4,300,30\n", directory + "/t.csv")
+    try write(
+      "arrival_seconds,prompt_tokens,output_tokens\n0,100,10\n# comment\n\n2.5,200,20\r\n4,300,30\n",
+      directory + "/t.csv")
     try write(
       #"{"model": "m", "workload": {"arrival": {"type": "trace", "path": "t.csv"}}, "drain": 10}"#,
       directory + "/s.json")
@@ -93,20 +95,33 @@ import Testing
     #expect(failure(base + "warmpu: 5").contains("warmpu: unknown field"))
     #expect(failure(base + "router: random").contains("router: unknown router"))
     #expect(failure(base + "slo: {ttft: 5 parsecs, tpot: 1}").contains("slo.ttft"))
-    #expect(failure("model: m\nworkload: {rate: 1, arrival: gamma, prompt: 1, output: 1}").contains("coefficient of variation"))
-    #expect(failure("model: m\nworkload: {rate: 1, profiles: [{prompt: 1, output: {dist: normal, mean: 5, sd: 1}}]}").contains("workload.profiles[0].output.max: missing"))
+    #expect(
+      failure("model: m\nworkload: {rate: 1, arrival: gamma, prompt: 1, output: 1}").contains(
+        "coefficient of variation"))
+    #expect(
+      failure("model: m\nworkload: {rate: 1, profiles: [{prompt: 1, output: {dist: normal, mean: 5, sd: 1}}]}")
+        .contains("workload.profiles[0].output.max: missing"))
     #expect(failure(base + "duration: 10\nwarmup: 20").contains("warmup"))
 
     let csv = "arrival_seconds,prompt_tokens,output_tokens\n0,10,10\n1,ten,10\n"
-    #expect(throws: CatalogError(file: "t.csv", field: "line 3, column 2 (prompt_tokens)", reason: "\"ten\" is not a whole number of tokens in 1…2²⁸")) {
+    #expect(
+      throws: CatalogError(
+        file: "t.csv", field: "line 3, column 2 (prompt_tokens)",
+        reason: "\"ten\" is not a whole number of tokens in 1…2²⁸")
+    ) {
       _ = try TraceFile.parse(csv, file: "t.csv")
     }
     let negative = "prompt_tokens,output_tokens,arrival_seconds\n10,10,-1\n"
-    #expect(throws: CatalogError(file: "t.csv", field: "line 2, column 3 (arrival_seconds)", reason: "\"-1\" is not a time in seconds ≥ 0")) {
+    #expect(
+      throws: CatalogError(
+        file: "t.csv", field: "line 2, column 3 (arrival_seconds)", reason: "\"-1\" is not a time in seconds ≥ 0")
+    ) {
       _ = try TraceFile.parse(negative, file: "t.csv")
     }
     #expect(throws: CatalogError.self) { _ = try TraceFile.parse("time,prompt,output\n1,2,3\n", file: "t.csv") }
-    #expect(throws: CatalogError.self) { _ = try TraceFile.parse("arrival_seconds,prompt_tokens,output_tokens\n1,2\n", file: "t.csv") }
+    #expect(throws: CatalogError.self) {
+      _ = try TraceFile.parse("arrival_seconds,prompt_tokens,output_tokens\n1,2\n", file: "t.csv")
+    }
   }
 
   @Test func theExampleScenarioLoadsAndSimulates() throws {

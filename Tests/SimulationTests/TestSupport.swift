@@ -38,12 +38,15 @@ enum Fixture {
     arrival: ArrivalProcess = .poisson, warmup: Double = 0, drain: Double = 1000, seed: UInt64 = 7
   ) -> Workload {
     Workload(
-      rateRequestsPerSecond: rate, arrival: arrival, profiles: [ClientProfile(name: "test", prompt: prompt, output: output)],
+      rateRequestsPerSecond: rate, arrival: arrival,
+      profiles: [ClientProfile(name: "test", prompt: prompt, output: output)],
       durationSeconds: duration, warmupSeconds: warmup, drainSeconds: drain, seed: seed)
   }
 
   /// Replays `requests`; the arrival window is [0, max(duration, last arrival)].
-  static func trace(_ requests: [TraceRequest], duration: Double = 0, drain: Double = 1e6, warmup: Double = 0) -> Workload {
+  static func trace(
+    _ requests: [TraceRequest], duration: Double = 0, drain: Double = 1e6, warmup: Double = 0
+  ) -> Workload {
     Workload(
       rateRequestsPerSecond: 1, arrival: .trace, profiles: [], durationSeconds: duration, warmupSeconds: warmup,
       drainSeconds: drain, seed: 1, trace: requests)

@@ -49,7 +49,8 @@ import Testing
   @Test func poissonCountAndGammaBurstiness() throws {
     // Poisson: count over T is Poisson(λT); 20 req/s × 2000 s = 40,000 ± 200 (1 σ).
     let poisson = Workload(
-      rateRequestsPerSecond: 20, arrival: .poisson, profiles: [ClientProfile(name: "a", prompt: .fixed(1), output: .fixed(1))],
+      rateRequestsPerSecond: 20, arrival: .poisson,
+      profiles: [ClientProfile(name: "a", prompt: .fixed(1), output: .fixed(1))],
       durationSeconds: 2000, seed: 5)
     let sampled = try SampledRequests.sample(poisson, seed: 5)
     #expect(abs(Double(sampled.count) - 40_000) < 5 * 200)
@@ -80,8 +81,12 @@ import Testing
     let workload = Workload(
       rateRequestsPerSecond: 100,
       profiles: [
-        ClientProfile(name: "chat", weight: 3, prompt: .uniform(low: 10, high: 30), output: .logNormal(median: 200, sigma: 0.5, min: 1, max: 100_000)),
-        ClientProfile(name: "sum", weight: 1, prompt: .fixed(2000), output: .normal(mean: 50, standardDeviation: 30, min: 20, max: 80)),
+        ClientProfile(
+          name: "chat", weight: 3, prompt: .uniform(low: 10, high: 30),
+          output: .logNormal(median: 200, sigma: 0.5, min: 1, max: 100_000)),
+        ClientProfile(
+          name: "sum", weight: 1, prompt: .fixed(2000),
+          output: .normal(mean: 50, standardDeviation: 30, min: 20, max: 80)),
       ], durationSeconds: 400, seed: 8)
     let sampled = try SampledRequests.sample(workload, seed: 8)
     let n = sampled.count
@@ -111,7 +116,10 @@ import Testing
       rateRequestsPerSecond: 5, profiles: [ClientProfile(name: "a", prompt: .fixed(10), output: .fixed(10))],
       durationSeconds: 100, seed: 3)
     let first = try SampledRequests.sample(workload, seed: 3)
-    workload.profiles = [ClientProfile(name: "a", prompt: .uniform(low: 1, high: 1000), output: .logNormal(median: 9, sigma: 1, min: 1, max: 99))]
+    workload.profiles = [
+      ClientProfile(
+        name: "a", prompt: .uniform(low: 1, high: 1000), output: .logNormal(median: 9, sigma: 1, min: 1, max: 99))
+    ]
     let second = try SampledRequests.sample(workload, seed: 3)
     #expect(first.arrivalSeconds == second.arrivalSeconds)
     #expect(first.promptTokens != second.promptTokens)
