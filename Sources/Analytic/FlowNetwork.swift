@@ -280,6 +280,16 @@ struct FlowNetwork: Sendable {
   /// Widest paths from `source` to every vertex (a Dijkstra variant, O(V²)): the largest
   /// bottleneck bandwidth, ties broken by the lower latency.
   static func widestTree(from source: Int, edges: [Edge], adjacency: [[Int]], edgeMask: [Bool]) -> WidestTree {
+    widestTree(from: source, edges: edges, adjacency: adjacency, edgeMask: edgeMask) { index, _ in
+      edges[index].bytesPerSecond
+    }
+  }
+
+  /// The same search over any per-direction capacity (`capacity(edge, forward)`, forward =
+  /// the edge's a → b); a direction with capacity ≤ 0 is closed.
+  static func widestTree(
+    from source: Int, edges: [Edge], adjacency: [[Int]], edgeMask: [Bool], capacity: (Int, Bool) -> Double
+  ) -> WidestTree {
     let m = adjacency.count
     var width = [Double](repeating: 0, count: m)
     var latency = [Double](repeating: .infinity, count: m)
@@ -296,9 +306,11 @@ struct FlowNetwork: Sendable {
       done[u] = true
       for index in adjacency[u] where edgeMask[index] {
         let edge = edges[index]
-        let v = edge.a == u ? edge.b : edge.a
-        if done[v] { continue }
-        let w = min(width[u], edge.bytesPerSecond)
+        let forward = edge.a == u
+        let v = forward ? edge.b : edge.a
+        let open = capacity(index, forward)
+        if done[v] || open <= 0 { continue }
+        let w = min(width[u], open)
         let t = latency[u] + edge.latencySeconds
         if w > width[v] || (w == width[v] && t < latency[v]) {
           width[v] = w

@@ -150,35 +150,9 @@ extension FlowNetwork {
   func residualWidestTree(
     from source: Int, remaining: [Double], pool: (Int, Bool) -> Int, negligible: Double, edgeMask: [Bool]
   ) -> WidestTree {
-    let m = adjacency.count
-    var width = [Double](repeating: 0, count: m)
-    var latency = [Double](repeating: .infinity, count: m)
-    var via = [Int](repeating: -1, count: m)
-    var done = [Bool](repeating: false, count: m)
-    width[source] = .infinity
-    latency[source] = 0
-    while true {
-      var u = -1
-      for v in 0..<m where !done[v] && width[v] > 0 {
-        if u < 0 || width[v] > width[u] || (width[v] == width[u] && latency[v] < latency[u]) { u = v }
-      }
-      if u < 0 { break }
-      done[u] = true
-      for index in adjacency[u] where edgeMask[index] {
-        let edge = edges[index]
-        let forward = edge.a == u
-        let v = forward ? edge.b : edge.a
-        let left = remaining[pool(index, forward)]
-        if done[v] || left <= negligible { continue }
-        let w = min(width[u], left)
-        let t = latency[u] + edge.latencySeconds
-        if w > width[v] || (w == width[v] && t < latency[v]) {
-          width[v] = w
-          latency[v] = t
-          via[v] = index
-        }
-      }
+    FlowNetwork.widestTree(from: source, edges: edges, adjacency: adjacency, edgeMask: edgeMask) { index, forward in
+      let left = remaining[pool(index, forward)]
+      return left <= negligible ? 0 : left
     }
-    return WidestTree(via: via, bytesPerSecond: width, latencySeconds: latency)
   }
 }
