@@ -1,1 +1,0 @@
-// Tests for Analytic live beside this file.
