@@ -237,10 +237,13 @@ public struct CostModel: Sendable, Hashable {
       book(&cost, flops: flops, bytes: bytes, kernels: 1, kind: .matrix)
 
     case .embedding:
-      // A table lookup: no arithmetic counted for it. Each rank reads the rows of its vocabulary
-      // shard (1/TP of the tokens on average) and writes the full (masked) output; the TP
+      // A table lookup: no arithmetic counted for it. The vocabulary-parallel lookup (Megatron /
+      // vLLM VocabParallelEmbedding) masks the ids outside the rank's shard to row 0, gathers one
+      // row for EVERY token and zero-fills the masked rows of the full tokens × hidden output, so
+      // each rank moves 2 · tokens · hidden · dtype bytes whatever TP is (read one row per token,
+      // write one row per token). The profiled H100 `emb` times are indeed flat in TP. The TP
       // all-reduce that combines the shards is a collective, costed by the replica.
-      book(&cost, flops: 0, bytes: (tokens * d / Double(tp) + tokens * d) * b, kernels: 1, kind: .streaming)
+      book(&cost, flops: 0, bytes: 2 * tokens * d * b, kernels: 1, kind: .streaming)
       if model.positionEmbedding == .learned {
         // Add the learned position row: read two tensors, write one; one FLOP per element.
         book(&cost, flops: tokens * d, bytes: 3 * tokens * d * b, kernels: 1, kind: .streaming)

@@ -76,6 +76,24 @@ import Testing
     }
   }
 
+  @Test func embeddingLookupMovesTheSameBytesOnEveryTPRank() throws {
+    // Vocabulary-parallel lookup (Megatron / vLLM): every rank masks the ids outside its shard,
+    // gathers one hidden-size row per token and writes the full tokens × hidden output (masked
+    // rows zero-filled), so each rank reads 2000 × 4096 × 2 bytes and writes as many, whatever
+    // TP is (the profiled H100 `emb` times are flat in TP). No arithmetic is counted.
+    let batch = BatchShape.prefill(tokens: 2000)
+    for tp in [1, 2, 4, 8] {
+      let cost = try CostModel(model: Fixtures.llama2_7b, gpu: Fixtures.a100_80gb, tp: tp).cost(.embedding, batch: batch)
+      #expect(cost.bytes == 2 * 2000 * 4096 * 2)
+      #expect(cost.flops == 0)
+    }
+    // GPT-3 (learned positions) adds the position row: read two tensors, write one, 1 FLOP each.
+    let d = 12288.0
+    let gpt = try CostModel(model: Fixtures.gpt3_175b, gpu: Fixtures.a100_80gb, tp: 8).cost(.embedding, batch: batch)
+    #expect(gpt.bytes == (2 + 3) * 2000 * d * 2)
+    #expect(gpt.flops == 2000 * d)
+  }
+
   @Test func attentionFLOPsAreQuadraticInThePrompt() throws {
     let model = Fixtures.llama2_7b
     let cost = try CostModel(model: model, gpu: Fixtures.a100_80gb, tp: 1)
