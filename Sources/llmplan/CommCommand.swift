@@ -108,12 +108,6 @@ struct CommReport: Encodable {
     var achievedBytesPerSecond: Double
   }
 
-  struct Alternative: Encodable {
-    var algorithm: String
-    var routing: String
-    var seconds: Double
-  }
-
   var cluster: String
   var gpu: String
   var collective: String
@@ -130,7 +124,7 @@ struct CommReport: Encodable {
   var algorithmBytesPerSecond: Double?
   var busBytesPerSecond: Double?
   var busiestLink: Link?
-  var alternatives: [Alternative]
+  var alternatives: [CollectiveAlternative]
   var relaysThroughOtherGPUs: Bool
 
   init(cluster: Cluster, gpu: String, estimate: CollectiveEstimate) {
@@ -156,9 +150,7 @@ struct CommReport: Encodable {
         halfDuplex: $0.halfDuplex, loadBytes: $0.loadBytes, busySeconds: $0.busySeconds,
         achievedBytesPerSecond: estimate.bottleneckBytesPerSecond)
     }
-    alternatives = estimate.alternatives.map {
-      Alternative(algorithm: $0.algorithm, routing: $0.routing, seconds: $0.seconds)
-    }
+    alternatives = estimate.alternatives
     relaysThroughOtherGPUs = estimate.relaysThroughOtherGPUs
   }
 
