@@ -43,6 +43,11 @@ public struct CostModel: Sendable, Hashable {
   let normFLOPsPerElement: Double
   let activationFLOPsPerElement: Double
   let bandwidth: Double
+  /// Streaming working sets up to this many bytes are served from L2 (one of its two
+  /// partitions: half the GPU's `l2CacheBytes`); 0 when the GPU file gives no L2 size.
+  let l2ResidentBytes: Double
+  /// Streaming multiprocessors (one GEMM tile each per wave); 0 when unknown.
+  let streamingMultiprocessors: Double
   let efficiency: EfficiencyProfile
   /// `efficiency` with each operator's overrides applied (`EfficiencyProfile.operators`, set by
   /// calibration), indexed by `OperatorKind.slot`, so the hot path reads an array.
@@ -89,6 +94,8 @@ public struct CostModel: Sendable, Hashable {
     // Ungated GELU, tanh form: x³, ×0.044715, +x, ×√(2/π), tanh, +1, ×x, ×0.5 = 8 per output.
     activationFLOPsPerElement = model.gatedMLP ? 5 : 8
     bandwidth = gpu.memoryBandwidthBytesPerSecond
+    l2ResidentBytes = (gpu.l2CacheBytes ?? 0) * Self.l2ResidentFraction
+    streamingMultiprocessors = Double(gpu.streamingMultiprocessors ?? 0)
     efficiency = e
     if let unknown = e.operators.keys.sorted().first(where: { OperatorKind(rawValue: $0) == nil }) {
       throw CostModelError(
@@ -108,6 +115,16 @@ public struct CostModel: Sendable, Hashable {
 
   // MARK: Roofline
 
+  /// Output tile of a tensor-core GEMM, rows × columns: 128 × 128 is the middle of the tile
+  /// shapes cuBLAS uses for large fp16/bf16 GEMMs (NVIDIA, Matrix Multiplication Background
+  /// User's Guide, DU-09799-001, §2.3: 256×128, 128×256, 128×128, … down to 64×64).
+  static let gemmTileRows = 128.0
+  static let gemmTileColumns = 128.0
+  /// The share of the L2 a streaming kernel's working set can occupy: A100 and H100 split the
+  /// L2 into two partitions, each caching the data its own SMs touch (NVIDIA A100 Tensor Core
+  /// GPU Architecture whitepaper, "L2 cache"), so data every SM reads fits in one.
+  static let l2ResidentFraction = 0.5
+
   /// How a kernel's arithmetic is rooflined.
   enum KernelClass {
     /// Tensor-core matrix work (GEMMs, prefill attention): achieved FLOP/s follows the
@@ -123,18 +140,50 @@ public struct CostModel: Sendable, Hashable {
   }
 
   /// Books one kernel (or a group of `kernels` kernels with these totals) into `cost`.
+  ///
+  /// `outputRows` × `outputColumns` is the output matrix of a GEMM (tokens × output features),
+  /// for wave quantisation (`EfficiencyProfile.waveQuantization`); 0 for other kernels.
   @inline(__always)
-  func book(_ cost: inout OperatorCost, flops: Double, bytes: Double, kernels: Int, kind: KernelClass) {
+  func book(
+    _ cost: inout OperatorCost, flops: Double, bytes: Double, kernels: Int, kind: KernelClass,
+    outputRows: Double = 0, outputColumns: Double = 0
+  ) {
     let efficiency = operatorEfficiency[cost.kind.slot]
     let computeSeconds: Double
     if flops <= 0 {
       computeSeconds = 0
     } else if kind == .matrix {
-      computeSeconds = flops / (peakFLOPSPerSecond * efficiency.computeEfficiency(flops: flops))
+      let beta = efficiency.waveQuantization
+      if beta > 0, streamingMultiprocessors > 0, outputRows > 0, outputColumns > 0 {
+        // Work as if every tile of every wave were full: waves · SMs · tile area over the
+        // output area, times the FLOPs; β of that padding costs time (see waveQuantization).
+        let tiles = (outputRows / Self.gemmTileRows).rounded(.up) * (outputColumns / Self.gemmTileColumns).rounded(.up)
+        let waves = (tiles / streamingMultiprocessors).rounded(.up)
+        let padding =
+          waves * streamingMultiprocessors * Self.gemmTileRows * Self.gemmTileColumns / (outputRows * outputColumns)
+        let effectiveFLOPs = flops * (1 + beta * (padding - 1))
+        computeSeconds =
+          (effectiveFLOPs + efficiency.computeHalfSaturationFLOPs) / (peakFLOPSPerSecond * efficiency.computeMax)
+      } else {
+        computeSeconds = flops / (peakFLOPSPerSecond * efficiency.computeEfficiency(flops: flops))
+      }
     } else {
       computeSeconds = flops / (peakFLOPSPerSecond * efficiency.computeMax)
     }
-    let memorySeconds = bytes > 0 ? bytes / (bandwidth * efficiency.memoryEfficiency(bytes: bytes)) : 0
+    let memorySeconds: Double
+    if bytes <= 0 {
+      memorySeconds = 0
+    } else if kind == .streaming, efficiency.l2ByteCost != 1, l2ResidentBytes > 0 {
+      // Per kernel, the bytes that fit in the L2 partition cost κ each, the rest full price.
+      let kernelCount = Double(max(kernels, 1))
+      let perKernel = bytes / kernelCount
+      let resident = min(perKernel, l2ResidentBytes)
+      let effectiveBytes = kernelCount * (efficiency.l2ByteCost * resident + (perKernel - resident))
+      memorySeconds =
+        (effectiveBytes + efficiency.memoryHalfSaturationBytes) / (bandwidth * efficiency.memoryMax)
+    } else {
+      memorySeconds = bytes / (bandwidth * efficiency.memoryEfficiency(bytes: bytes))
+    }
     let seconds = max(computeSeconds, memorySeconds) + Double(kernels) * efficiency.kernelLaunchSeconds
     if computeSeconds > memorySeconds {
       cost.computeBoundSeconds += seconds
@@ -202,7 +251,7 @@ public struct CostModel: Sendable, Hashable {
       let bias = model.attentionBias ? columns : 0
       let flops = 2 * tokens * d * columns + (model.attentionBias ? tokens * columns : 0)
       let bytes = (d * columns + bias + tokens * d + tokens * columns) * b
-      book(&cost, flops: flops, bytes: bytes, kernels: 1, kind: .matrix)
+      book(&cost, flops: flops, bytes: bytes, kernels: 1, kind: .matrix, outputRows: tokens, outputColumns: columns)
 
     case .attention:
       attention(&cost, batch: batch)
@@ -211,7 +260,7 @@ public struct CostModel: Sendable, Hashable {
       let bias = model.attentionBias ? d : 0
       let flops = 2 * tokens * queryColumns * d + (model.attentionBias ? tokens * d : 0)
       let bytes = (queryColumns * d + bias + tokens * queryColumns + tokens * d) * b
-      book(&cost, flops: flops, bytes: bytes, kernels: 1, kind: .matrix)
+      book(&cost, flops: flops, bytes: bytes, kernels: 1, kind: .matrix, outputRows: tokens, outputColumns: d)
 
     case .residualAdd:
       // Two adds per layer (after attention, after the MLP): read two tensors, write one.
@@ -221,7 +270,8 @@ public struct CostModel: Sendable, Hashable {
       let bias = model.mlpBias ? mlpUpColumns : 0
       let flops = 2 * tokens * d * mlpUpColumns + (model.mlpBias ? tokens * mlpUpColumns : 0)
       let bytes = (d * mlpUpColumns + bias + tokens * d + tokens * mlpUpColumns) * b
-      book(&cost, flops: flops, bytes: bytes, kernels: 1, kind: .matrix)
+      book(
+        &cost, flops: flops, bytes: bytes, kernels: 1, kind: .matrix, outputRows: tokens, outputColumns: mlpUpColumns)
 
     case .mlpAct:
       // Gated: read gate and up, write their product. Ungated: read and write one tensor.
@@ -234,7 +284,7 @@ public struct CostModel: Sendable, Hashable {
       let bias = model.mlpBias ? d : 0
       let flops = 2 * tokens * mlpInnerColumns * d + (model.mlpBias ? tokens * d : 0)
       let bytes = (mlpInnerColumns * d + bias + tokens * mlpInnerColumns + tokens * d) * b
-      book(&cost, flops: flops, bytes: bytes, kernels: 1, kind: .matrix)
+      book(&cost, flops: flops, bytes: bytes, kernels: 1, kind: .matrix, outputRows: tokens, outputColumns: d)
 
     case .embedding:
       // A table lookup: no arithmetic counted for it. The vocabulary-parallel lookup (Megatron /
@@ -259,7 +309,7 @@ public struct CostModel: Sendable, Hashable {
       let sampled = Double(batch.prefillSequences + batch.decodeSequences)
       let flops = 2 * sampled * d * vocabShard
       let bytes = (d * vocabShard + sampled * d + sampled * vocabShard) * b
-      book(&cost, flops: flops, bytes: bytes, kernels: 1, kind: .matrix)
+      book(&cost, flops: flops, bytes: bytes, kernels: 1, kind: .matrix, outputRows: sampled, outputColumns: vocabShard)
     }
     return cost
   }

@@ -59,7 +59,7 @@ struct CollectiveCalibration {
       evaluateAll: { theta in
         try timing.secondsAll(measurements, profile: CollectiveLaw(vector: theta).applied(to: prior))
       },
-      measured: measurements.map(\.seconds), scales: [1e-6, 1, 1e6], rampColumns: [2], prior: held)
+      measured: measurements.map(\.seconds), scales: [1e-6, 1, 1e6], droppable: [[2]], prior: held)
     fitter.frozen = Set(frozen.keys)
     do {
       let outcome = try fitter.run(start: held) { theta in

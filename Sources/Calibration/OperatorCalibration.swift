@@ -9,9 +9,9 @@ public struct OperatorLawFit: Sendable {
   public var foldedLaw: OperatorLaw
   /// The law with the common kernel launch taken out of its ramps (what the profile stores).
   public var law: OperatorLaw
-  /// Which of the four parameters the data determined (others come from the fallback law).
+  /// Which of the parameters the data determined (others come from the fallback law).
   public var fitted: [Bool]
-  /// Standard errors of the fitted parameters (same order as `OperatorLaw`'s four; nil if held).
+  /// Standard errors of the fitted parameters (same order as `OperatorLaw.vector`; nil if held).
   public var standardErrors: [Double?]
   public var rounds: Int
   public var converged: Bool
@@ -94,8 +94,8 @@ struct OperatorCalibration {
         return try timing.secondsAll(measurements, probe)
       },
       measured: measurements.map(\.seconds),
-      scales: [1, peak * 1e-6, 1, bandwidth * 1e-6],
-      rampColumns: [1, 3], prior: held)
+      scales: [1, peak * 1e-6, 1, bandwidth * 1e-6, 1, 1],
+      droppable: [[4, 5], [1, 3]], prior: held)
     fitter.frozen = Set(frozen.keys)
     let outcome = try fitter.run(start: startVector) { theta in
       if !(theta[0] > 0 && theta[2] > 0) { return "a fitted efficiency is not positive" }
@@ -106,6 +106,13 @@ struct OperatorCalibration {
       if theta[3] < 0 {
         return
           "the best fit needs a negative fixed cost on memory-bound kernels (\(Units.formatSeconds(theta[3] / bandwidth)))"
+      }
+      if theta[4] < 0 {
+        return
+          "the best fit needs a negative wave quantization (\(String(format: "%.3f", theta[4] / theta[0]))): partly filled waves cannot be cheaper than full ones"
+      }
+      if theta[5] >= theta[2] {
+        return "the best fit needs L2-resident bytes to cost nothing or less"
       }
       return nil
     }
@@ -132,6 +139,14 @@ struct OperatorCalibration {
         "memory efficiency \(format(law.memoryMax)) > 1: the timings imply "
           + "\(Units.formatBytesPerSecond(bandwidth * law.memoryMax)), above the \(Units.formatBytesPerSecond(bandwidth)) HBM bandwidth "
           + "of \(gpu.name) (working sets served from cache, wrong --gpu, or a wrong time unit)")
+    }
+    if fit.fitted[4] && law.waveQuantization > 1 {
+      reasons.append(
+        "wave quantization \(format(law.waveQuantization)) > 1: idle tiles of a last wave cost more than full ones")
+    }
+    if fit.fitted[5] && law.l2Saving < 0 {
+      reasons.append(
+        "L2 byte cost \(format(law.l2ByteCost)) > 1: bytes that fit in L2 would be slower than bytes from HBM")
     }
     if let stopped = fit.refusal {
       reasons.append(stopped)
@@ -184,7 +199,7 @@ struct OperatorCalibration {
     var frozen: [Int: Double] = [:]
     var held: [String] = []
     var current = fit
-    for _ in 0..<4 {
+    for _ in 0..<OperatorLaw.count {
       let law = current.foldedLaw
       var changed = false
       if current.fitted[0] && law.inverseComputeMax < 1 && frozen[0] == nil {
@@ -205,6 +220,16 @@ struct OperatorCalibration {
       if current.fitted[3] && law.memoryRampBytes < 0 && frozen[3] == nil {
         frozen[3] = 0
         held.append("memory fixed cost held at 0")
+        changed = true
+      }
+      if current.fitted[4] && law.waveWeight < 0 && frozen[4] == nil {
+        frozen[4] = 0
+        held.append("wave quantization held at 0")
+        changed = true
+      }
+      if current.fitted[5] && law.l2Saving < 0 && frozen[5] == nil {
+        frozen[5] = 0
+        held.append(String(format: "L2 byte cost held at 1 (fit: %.3f)", law.l2ByteCost))
         changed = true
       }
       if !changed { break }
@@ -261,8 +286,10 @@ struct OperatorCalibration {
         result.launchEquivalent = launchEquivalents(points, law: equivalentLaw)
       } catch let failure as PiecewiseLinearFit.Failure {
         result = OperatorLawFit(
-          name: name, points: points.count, foldedLaw: fallback, law: fallback, fitted: [false, false, false, false],
-          standardErrors: [nil, nil, nil, nil], rounds: 0, converged: false, refusal: "\(name): \(failure.description)",
+          name: name, points: points.count, foldedLaw: fallback, law: fallback,
+          fitted: [Bool](repeating: false, count: OperatorLaw.count),
+          standardErrors: [Double?](repeating: nil, count: OperatorLaw.count), rounds: 0, converged: false,
+          refusal: "\(name): \(failure.description)",
           relativeErrors: [])
       }
       perOperator.append(result)

@@ -20,8 +20,10 @@ struct PiecewiseLinearFit {
   let measured: [Double]
   /// Typical magnitude of each parameter, for finite-difference steps where a value is 0.
   let scales: [Double]
-  /// Parameters dropped (held at `prior`) first when the data cannot separate all of them.
-  let rampColumns: [Int]
+  /// Groups of parameters dropped (held at `prior`), one group more at a time, when the data
+  /// cannot separate all of them (e.g. a GPU file without an L2 size or points that all fit
+  /// in L2: the L2 saving first, then the ramps).
+  let droppable: [[Int]]
   /// Values of parameters the data do not determine.
   let prior: [Double]
   /// Parameters never fitted (held at `prior`).
@@ -82,8 +84,8 @@ struct PiecewiseLinearFit {
     for round in 1...maxRounds {
       var active = (0..<p).filter { j in !frozen.contains(j) && design.contains { $0[j] != 0 } }
       var outcome = try solve(design: design, offset: offset, weights: weights, active: active, theta: theta)
-      if outcome == nil {
-        active.removeAll { rampColumns.contains($0) }
+      for group in droppable where outcome == nil {
+        active.removeAll { group.contains($0) }
         outcome = try solve(design: design, offset: offset, weights: weights, active: active, theta: theta)
       }
       guard let solved = outcome else {

@@ -34,6 +34,21 @@ public struct EfficiencyProfile: Sendable, Hashable, Codable {
   public var operators: [String: OperatorEfficiency] = [:]
   /// How far predictions made with this profile can be trusted (residual quantiles), if known.
   public var uncertainty: PredictionUncertainty? = nil
+  /// Wave quantisation of GEMMs, β in [0, 1]: a GEMM's output is cut into 128 × 128 tiles that
+  /// run in waves of one tile per SM, so a last, partly filled wave leaves SMs idle. The cost
+  /// model times `FLOPs · (1 + β · (padded / FLOPs − 1))`, where `padded` counts every tile of
+  /// every wave as full (NVIDIA, Matrix Multiplication Background User's Guide, DU-09799-001,
+  /// §3.1 tile and §3.2 wave quantisation). β = 0 (the default) ignores it; β = 1 is the full
+  /// staircase; cuBLAS's choice among tile shapes and split-K make real kernels lie between.
+  /// Needs the GPU's `sm_count`.
+  public var waveQuantization: Double = 0
+  /// Cost of a byte of a streaming kernel's working set that fits in L2, relative to a byte
+  /// from HBM, κ in (0, 1]. Norms, activations and adds read tensors the previous kernel just
+  /// wrote; while the kernel's bytes fit in one L2 partition (half the L2: A100 and H100 split
+  /// it in two, each caching for its own SMs), they are served faster than HBM. The cost model
+  /// times `κ · min(bytes, L2/2) + max(0, bytes − L2/2)` bytes. κ = 1 (the default) ignores L2.
+  /// Needs the GPU's `l2_cache`.
+  public var l2ByteCost: Double = 1
 
   public init(
     computeMax: Double, computeHalfSaturationFLOPs: Double, memoryMax: Double,
@@ -86,6 +101,10 @@ public struct GPUSpec: Sendable, Hashable, Codable {
   public var efficiency: EfficiencyProfile
   /// Datasheet citation.
   public var source: String
+  /// L2 cache size in bytes (datasheet or whitepaper), if given; used with `l2ByteCost`.
+  public var l2CacheBytes: Double? = nil
+  /// Streaming multiprocessors, if given; used with `waveQuantization`.
+  public var streamingMultiprocessors: Int? = nil
 
   public init(
     name: String, displayName: String, peakFLOPSPerSecond: [DType: Double], memoryBytes: Double,
@@ -147,12 +166,19 @@ extension GPUSpec {
       linkName = try link.optionalString("name")
       if let linkBandwidth, linkBandwidth <= 0 { throw link.error("bandwidth", "must be positive") }
     }
+    let l2 = try reader.optionalQuantity("l2_cache", parse: Units.bytes)
+    if let l2, !(l2 > 0) { throw reader.error("l2_cache", "must be positive, found \(l2)") }
+    let sms = try reader.optionalInt("sm_count")
+    if let sms, sms < 1 { throw reader.error("sm_count", "must be at least 1, found \(sms)") }
     let efficiency = try EfficiencyProfile.load(from: reader.object("efficiency"))
-    return GPUSpec(
+    var gpu = GPUSpec(
       name: name, displayName: try reader.optionalString("display_name") ?? name,
       peakFLOPSPerSecond: peakTable, memoryBytes: memory, memoryBandwidthBytesPerSecond: bandwidth,
       intraNodeLinkBytesPerSecond: linkBandwidth, intraNodeLinkName: linkName, efficiency: efficiency,
       source: try reader.string("source"))
+    gpu.l2CacheBytes = l2
+    gpu.streamingMultiprocessors = sms
+    return gpu
   }
 }
 
@@ -180,6 +206,18 @@ extension EfficiencyProfile {
       collectiveStepSeconds: try nonNegative("collective_step_latency", parse: Units.seconds),
       iterationOverheadSeconds: try nonNegative("iteration_overhead", parse: Units.seconds),
       source: try reader.optionalString("source") ?? "unspecified")
+    if let value = try reader.optionalDouble("wave_quantization") {
+      guard value >= 0, value <= 1 else {
+        throw reader.error("wave_quantization", "must lie in [0, 1], found \(value)")
+      }
+      profile.waveQuantization = value
+    }
+    if let value = try reader.optionalDouble("l2_byte_cost") {
+      guard value > 0, value <= 1 else {
+        throw reader.error("l2_byte_cost", "must be a fraction in (0, 1], found \(value)")
+      }
+      profile.l2ByteCost = value
+    }
     try profile.loadOperatorsAndUncertainty(from: reader)
     return profile
   }
@@ -199,6 +237,9 @@ extension EfficiencyProfile {
       "iteration_overhead": "\(iterationOverheadSeconds) s",
       "source": source,
     ]
+    // Written only when in use, so files without them read back unchanged.
+    if waveQuantization != 0 { object["wave_quantization"] = waveQuantization }
+    if l2ByteCost != 1 { object["l2_byte_cost"] = l2ByteCost }
     object.merge(operatorsAndUncertaintyObject) { current, _ in current }
     return object
   }

@@ -9,19 +9,26 @@ public struct OperatorEfficiency: Sendable, Hashable, Codable {
   public var computeHalfSaturationFLOPs: Double?
   public var memoryMax: Double?
   public var memoryHalfSaturationBytes: Double?
+  /// See `EfficiencyProfile.waveQuantization`.
+  public var waveQuantization: Double?
+  /// See `EfficiencyProfile.l2ByteCost`.
+  public var l2ByteCost: Double?
 
   public init(
     computeMax: Double? = nil, computeHalfSaturationFLOPs: Double? = nil, memoryMax: Double? = nil,
-    memoryHalfSaturationBytes: Double? = nil
+    memoryHalfSaturationBytes: Double? = nil, waveQuantization: Double? = nil, l2ByteCost: Double? = nil
   ) {
     self.computeMax = computeMax
     self.computeHalfSaturationFLOPs = computeHalfSaturationFLOPs
     self.memoryMax = memoryMax
     self.memoryHalfSaturationBytes = memoryHalfSaturationBytes
+    self.waveQuantization = waveQuantization
+    self.l2ByteCost = l2ByteCost
   }
 
   static let keys: Set<String> = [
-    "compute_max", "compute_half_saturation_flops", "memory_max", "memory_half_saturation", "note",
+    "compute_max", "compute_half_saturation_flops", "memory_max", "memory_half_saturation", "wave_quantization",
+    "l2_byte_cost", "note",
   ]
 }
 
@@ -80,6 +87,8 @@ extension EfficiencyProfile {
     if let value = entry.computeHalfSaturationFLOPs { result.computeHalfSaturationFLOPs = value }
     if let value = entry.memoryMax { result.memoryMax = value }
     if let value = entry.memoryHalfSaturationBytes { result.memoryHalfSaturationBytes = value }
+    if let value = entry.waveQuantization { result.waveQuantization = value }
+    if let value = entry.l2ByteCost { result.l2ByteCost = value }
     result.operators = [:]
     return result
   }
@@ -106,6 +115,13 @@ extension EfficiencyProfile {
           guard value > 0, value <= 1 else { throw entry.error(field, "must be a fraction in (0, 1], found \(value)") }
           return value
         }
+        func waveQuantization() throws -> Double? {
+          guard let value = try entry.optionalDouble("wave_quantization") else { return nil }
+          guard value >= 0, value <= 1 else {
+            throw entry.error("wave_quantization", "must lie in [0, 1], found \(value)")
+          }
+          return value
+        }
         func size(_ field: String, _ parse: (String) throws -> Double) throws -> Double? {
           guard let value = try entry.optionalQuantity(field, parse: parse, bareNumberAllowed: true) else { return nil }
           guard value >= 0 else { throw entry.error(field, "must not be negative, found \(value)") }
@@ -115,7 +131,9 @@ extension EfficiencyProfile {
           computeMax: try fraction("compute_max"),
           computeHalfSaturationFLOPs: try size("compute_half_saturation_flops", { try Units.split($0).0 }),
           memoryMax: try fraction("memory_max"),
-          memoryHalfSaturationBytes: try size("memory_half_saturation", Units.bytes))
+          memoryHalfSaturationBytes: try size("memory_half_saturation", Units.bytes),
+          waveQuantization: try waveQuantization(),
+          l2ByteCost: try fraction("l2_byte_cost"))
       }
       operators = result
     }
@@ -151,6 +169,8 @@ extension EfficiencyProfile {
         if let value = entry.computeHalfSaturationFLOPs { fields["compute_half_saturation_flops"] = value }
         if let value = entry.memoryMax { fields["memory_max"] = value }
         if let value = entry.memoryHalfSaturationBytes { fields["memory_half_saturation"] = "\(value) B" }
+        if let value = entry.waveQuantization { fields["wave_quantization"] = value }
+        if let value = entry.l2ByteCost { fields["l2_byte_cost"] = value }
         table[name] = fields
       }
       object["operators"] = table

@@ -139,6 +139,12 @@ struct CalibrationOutput: Encodable {
     var computeHalfSaturationFLOPs: Double
     var memoryMax: Double
     var memoryHalfSaturationBytes: Double
+    /// β (0 = no wave quantization); see `EfficiencyProfile.waveQuantization`.
+    var waveQuantization: Double
+    /// κ (1 = L2 ignored); see `EfficiencyProfile.l2ByteCost`.
+    var l2ByteCost: Double
+    /// Which of (1/compute max, compute ramp, 1/memory max, memory ramp, wave weight, L2 saving)
+    /// the data determined.
     var fitted: [Bool]
     var standardErrors: [Double?]
     var converged: Bool
@@ -173,7 +179,8 @@ struct CalibrationOutput: Encodable {
       Law(
         name: fit.name, points: fit.points, computeMax: fit.law.computeMax,
         computeHalfSaturationFLOPs: fit.law.computeHalfSaturationFLOPs, memoryMax: fit.law.memoryMax,
-        memoryHalfSaturationBytes: fit.law.memoryHalfSaturationBytes, fitted: fit.fitted,
+        memoryHalfSaturationBytes: fit.law.memoryHalfSaturationBytes, waveQuantization: fit.law.waveQuantization,
+        l2ByteCost: fit.law.l2ByteCost, fitted: fit.fitted,
         standardErrors: fit.standardErrors,
         converged: fit.converged, refusal: fit.refusal,
         fitMedianAbsoluteRelativeError: fit.relativeErrors.isEmpty || fit.relativeErrors.contains(where: \.isNaN)
@@ -223,8 +230,8 @@ enum CalibrationText {
       )
       var rows = [
         [
-          "law", "points", "compute max", "compute half-sat.", "memory max", "memory half-sat.", "fit median |err|",
-          "status",
+          "law", "points", "compute max", "compute half-sat.", "wave q.", "memory max", "memory half-sat.",
+          "L2 byte cost", "fit median |err|", "status",
         ]
       ]
       for fit in [result.pooledLaw!] + result.operatorLaws {
@@ -241,7 +248,9 @@ enum CalibrationText {
         rows.append([
           fit.name, "\(fit.points)", value(0, String(format: "%.3f", law.computeMax)),
           value(1, CalibrationText.flops(law.computeHalfSaturationFLOPs)),
+          value(4, String(format: "%.2f", law.waveQuantization)),
           value(2, String(format: "%.3f", law.memoryMax)), value(3, Units.formatBytes(law.memoryHalfSaturationBytes)),
+          value(5, String(format: "%.2f", law.l2ByteCost)),
           AccuracyText.medianText(fit.relativeErrors),
           fit.refusal == nil ? (fit.converged ? "ok" : "ok (best of \(fit.rounds) rounds)") : "REFUSED",
         ])
@@ -250,14 +259,16 @@ enum CalibrationText {
           rows.append([
             "  physical alternative", "", String(format: "%.3f", law.computeMax) + (alternative.fitted[0] ? "" : " *"),
             CalibrationText.flops(law.computeHalfSaturationFLOPs) + (alternative.fitted[1] ? "" : " *"),
+            String(format: "%.2f", law.waveQuantization) + (alternative.fitted[4] ? "" : " *"),
             String(format: "%.3f", law.memoryMax) + (alternative.fitted[2] ? "" : " *"),
             Units.formatBytes(law.memoryHalfSaturationBytes) + (alternative.fitted[3] ? "" : " *"),
+            String(format: "%.2f", law.l2ByteCost) + (alternative.fitted[5] ? "" : " *"),
             AccuracyText.medianText(alternative.relativeErrors),
             alternative.held.joined(separator: "; "),
           ])
         }
       }
-      lines.append(TextTable.render(rows, rightAligned: [1, 6], indent: "  "))
+      lines.append(TextTable.render(rows, rightAligned: [1, 8], indent: "  "))
       if let launch = result.launchSeconds { lines.append("  kernel launch: \(Units.formatSeconds(launch))") }
     }
     if let fit = result.collectiveLaw {

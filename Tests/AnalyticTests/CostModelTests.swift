@@ -83,7 +83,8 @@ import Testing
     // TP is (the profiled H100 `emb` times are flat in TP). No arithmetic is counted.
     let batch = BatchShape.prefill(tokens: 2000)
     for tp in [1, 2, 4, 8] {
-      let cost = try CostModel(model: Fixtures.llama2_7b, gpu: Fixtures.a100_80gb, tp: tp).cost(.embedding, batch: batch)
+      let cost = try CostModel(model: Fixtures.llama2_7b, gpu: Fixtures.a100_80gb, tp: tp).cost(
+        .embedding, batch: batch)
       #expect(cost.bytes == 2 * 2000 * 4096 * 2)
       #expect(cost.flops == 0)
     }

@@ -46,9 +46,19 @@ import Testing
     // Fit on one half, score on the other.
     let result = try Calibrator(gpu: gpu, cluster: cluster, operatorTiming: .costModel).calibrate(
       halves.fit, sourceNote: "test")
-    // The profiled residual add beats the HBM bandwidth (its inputs sit in L2): its fit says
-    // more than 100 % of 3.35 TB/s and is refused.
-    #expect(result.refusals.contains { $0.hasPrefix("residual_add: memory efficiency") })
+    // The profiled residual add beats the HBM bandwidth while its tensors fit in L2: with the
+    // L2 term its HBM efficiency stays below 1 and the bytes served from L2 cost less (κ < 1);
+    // the norms show the same. Without the L2 term the add's fit needed 114 % of 3.35 TB/s.
+    for name in ["residual_add", "input_norm", "post_attention_norm"] {
+      let fit = try #require(result.operatorLaws.first { $0.name == name })
+      #expect(fit.refusal == nil, "\(name): \(fit.refusal ?? "")")
+      #expect(fit.fitted[5] && fit.law.l2ByteCost < 1 && fit.law.memoryMax <= 1, "\(name)")
+    }
+    // GEMMs show wave quantisation between none and the full staircase (0 < β < 1).
+    for name in ["qkv_proj", "mlp_up_proj", "mlp_down_proj"] {
+      let law = result.calibratedGPU.efficiency.forOperator(name)
+      #expect(law.waveQuantization > 0 && law.waveQuantization < 1, "\(name)")
+    }
     // Every refused law has a physical stand-in, and the calibrated profile is physical.
     for fit in result.operatorLaws where fit.refusal != nil { #expect(fit.physicalAlternative != nil, "\(fit.name)") }
     let profile = result.calibratedGPU.efficiency
@@ -66,7 +76,8 @@ import Testing
       // Fitting the GPU's own data does not make an operator type worse on fresh points of the
       // same kind (within one point of noise), and keeps it inside the uncalibrated bar.
       #expect(row.statistics.medianAbsoluteRelativeError <= before + 0.01, "\(row.name)")
-      #expect(row.statistics.medianAbsoluteRelativeError < 0.25, "\(row.name)")
+      // Issue 7: below 7 % calibrated, on points the fit never saw.
+      #expect(row.statistics.medianAbsoluteRelativeError < 0.07, "\(row.name)")
     }
     // Issue 7: collectives below 20 % calibrated.
     for name in ["all_reduce", "send_recv"] {

@@ -73,10 +73,79 @@ import Testing
     #expect(try Fixtures.catalog.gpu("a100-80gb-sxm").peakFLOPS(.fp8) == nil)
   }
 
+  /// Architecture figures (A100 and H100 whitepapers; H200 is the H100 SXM5's GH100): the SM
+  /// count GEMM waves are cut by and the L2 size streaming kernels can stay in.
+  @Test(
+    arguments: [
+      ("a100-40gb-sxm", 108, 40e6), ("a100-80gb-sxm", 108, 40e6), ("h100-80gb-sxm", 132, 50e6),
+      ("h200-141gb-sxm", 132, 50e6),
+    ])
+  func architectureFigures(name: String, sms: Int, l2: Double) throws {
+    let gpu = try Fixtures.catalog.gpu(name)
+    #expect(gpu.streamingMultiprocessors == sms)
+    #expect(gpu.l2CacheBytes == l2)
+    // The catalog's default law leaves both effects off (calibration learns them per GPU).
+    #expect(gpu.efficiency.waveQuantization == 0 && gpu.efficiency.l2ByteCost == 1)
+  }
+
+  /// A minimal GPU file with `extra` fields and efficiency fields merged in.
+  func gpuFile(_ extra: [String: Any], efficiency: [String: Any] = [:]) throws -> [String: Any] {
+    var law = try Fixtures.catalog.gpu("a100-80gb-sxm").efficiency.jsonObject
+    law.merge(efficiency) { _, new in new }
+    var object: [String: Any] = [
+      "peak_dense": ["fp16": "312 TFLOP/s"], "memory": "80 GB", "memory_bandwidth": "2039 GB/s", "efficiency": law,
+      "source": "test",
+    ]
+    object.merge(extra) { _, new in new }
+    return object
+  }
+
+  @Test func waveAndL2FieldsLoadAndBadValuesAreNamed() throws {
+    let good = try GPUSpec.load(
+      from: FieldReader(
+        file: "g.json",
+        object: try gpuFile(
+          ["l2_cache": "40 MB", "sm_count": 108],
+          efficiency: [
+            "wave_quantization": 0.3, "l2_byte_cost": 0.6,
+            "operators": ["input_norm": ["l2_byte_cost": 0.5], "qkv_proj": ["wave_quantization": 0.25]],
+          ])), name: "g")
+    #expect(good.l2CacheBytes == 40e6 && good.streamingMultiprocessors == 108)
+    #expect(good.efficiency.waveQuantization == 0.3 && good.efficiency.l2ByteCost == 0.6)
+    #expect(good.efficiency.forOperator("input_norm").l2ByteCost == 0.5)
+    #expect(good.efficiency.forOperator("qkv_proj").waveQuantization == 0.25)
+    #expect(good.efficiency.forOperator("mlp_act").l2ByteCost == 0.6)
+    let bad: [([String: Any], [String: Any], String)] = [
+      (["sm_count": 0], [:], "sm_count"),
+      (["l2_cache": "0 MB"], [:], "l2_cache"),
+      ([:], ["wave_quantization": 1.5], "wave_quantization"),
+      ([:], ["l2_byte_cost": 0.0], "l2_byte_cost"),
+      ([:], ["l2_byte_cost": 1.2], "l2_byte_cost"),
+      ([:], ["operators": ["mlp_act": ["wave_quantization": -0.1]]], "wave_quantization"),
+    ]
+    for (extra, efficiency, field) in bad {
+      do {
+        _ = try GPUSpec.load(
+          from: FieldReader(file: "g.json", object: try gpuFile(extra, efficiency: efficiency)), name: "g")
+        Issue.record("\(field): a bad value was accepted")
+      } catch {
+        // The error names the file and the field.
+        #expect(error is CatalogError && "\(error)".contains("g.json") && "\(error)".contains(field), "\(error)")
+      }
+    }
+  }
+
   @Test func efficiencyBlockRoundTripsThroughItsJSONForm() throws {
     // `calibrate --out` writes `jsonObject`; reading it back must give the same profile.
     let law = try Fixtures.catalog.gpu("a100-80gb-sxm").efficiency
     let reread = try EfficiencyProfile.load(from: FieldReader(file: "roundtrip", object: law.jsonObject))
     #expect(reread == law)
+    // With wave quantisation and L2 residency in use, globally and per operator.
+    var tuned = law
+    tuned.waveQuantization = 0.3
+    tuned.l2ByteCost = 0.55
+    tuned.operators["residual_add"] = OperatorEfficiency(memoryMax: 0.9, l2ByteCost: 0.7)
+    tuned.operators["mlp_down_proj"] = OperatorEfficiency(computeMax: 0.8, waveQuantization: 0.45)
+    #expect(try EfficiencyProfile.load(from: FieldReader(file: "roundtrip", object: tuned.jsonObject)) == tuned)
   }
 }
