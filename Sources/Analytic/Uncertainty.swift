@@ -77,11 +77,11 @@ extension PredictionUncertainty {
   /// uncalibrated h100-80gb-sxm profile: operator points p10/p50/p90 of measured/predicted − 1,
   /// collective points likewise), widened 1.5× around the median because a GPU nobody
   /// measured is further from any data.
-  /// Measured on the shared data: operators −0.145 / −0.007 / +0.282 (9396 timings),
+  /// Measured on the shared data: operators −0.093 / +0.001 / +0.162 (9396 timings),
   /// collectives −0.151 / −0.055 / +0.329 (4970 timings); the same numbers the catalog's GPU
   /// files carry in their `uncertainty` blocks.
   public static let uncalibratedDefault = PredictionUncertainty(
-    calibrated: false, compute: ResidualQuantiles(p10: -0.21, p50: -0.01, p90: 0.43),
+    calibrated: false, compute: ResidualQuantiles(p10: -0.14, p50: 0.0, p90: 0.24),
     communication: ResidualQuantiles(p10: -0.20, p50: -0.06, p90: 0.52),
     source:
       "Uncalibrated default: the datasheet law's residuals on the shared H100 measurements, widened 1.5x around the median"

@@ -45,7 +45,9 @@ public struct CSVTable: Sendable {
     self.file = file
     var parsed: [(line: Int, fields: [String])] = []
     var lineNumber = 0
-    for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+    // Split on any line break: Swift reads "\r\n" as ONE Character, so splitting on "\n" alone
+    // would leave a Windows (CRLF) file as a single line.
+    for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
       lineNumber += 1
       var line = Substring(rawLine)
       if line.hasSuffix("\r") { line = line.dropLast() }

@@ -30,6 +30,10 @@ struct GPUFacts: Encodable, Equatable {
   /// NVLink (or other intra-node link) bytes/s per direction.
   var intraNodeLinkBytesPerSecond: Double?
   var intraNodeLinkName: String?
+  /// Streaming multiprocessors (GEMM waves), when the file gives them.
+  var streamingMultiprocessors: Int?
+  /// L2 cache bytes (L2-resident streaming kernels), when the file gives them.
+  var l2CacheBytes: Double?
   var efficiency: EfficiencyProfile
   var source: String
 
@@ -42,6 +46,8 @@ struct GPUFacts: Encodable, Equatable {
     memoryBandwidthBytesPerSecond = gpu.memoryBandwidthBytesPerSecond
     intraNodeLinkBytesPerSecond = gpu.intraNodeLinkBytesPerSecond
     intraNodeLinkName = gpu.intraNodeLinkName
+    streamingMultiprocessors = gpu.streamingMultiprocessors
+    l2CacheBytes = gpu.l2CacheBytes
     efficiency = gpu.efficiency
     source = gpu.source
   }
@@ -49,7 +55,8 @@ struct GPUFacts: Encodable, Equatable {
   static func table(_ gpus: [GPUFacts]) -> String {
     var table = TextTable([
       .init("NAME"), .init("GPU"), .init("FP16 DENSE", .right), .init("FP8 DENSE", .right), .init("MEMORY", .right),
-      .init("HBM BW", .right), .init("LINK / DIR", .right), .init("LINK"), .init("GEMM EFF", .right),
+      .init("HBM BW", .right), .init("LINK / DIR", .right), .init("LINK"), .init("SMS", .right), .init("L2", .right),
+      .init("GEMM EFF", .right),
     ])
     for gpu in gpus {
       let fp16 = gpu.peakDenseFLOPSPerSecond["fp16"] ?? gpu.peakDenseFLOPSPerSecond["bf16"]
@@ -58,6 +65,7 @@ struct GPUFacts: Encodable, Equatable {
         gpu.peakDenseFLOPSPerSecond["fp8"].map(Units.formatFLOPS) ?? "-", Units.formatBytes(gpu.memoryBytes),
         Units.formatBytesPerSecond(gpu.memoryBandwidthBytesPerSecond),
         gpu.intraNodeLinkBytesPerSecond.map(Units.formatBytesPerSecond) ?? "-", gpu.intraNodeLinkName ?? "-",
+        gpu.streamingMultiprocessors.map { "\($0)" } ?? "-", gpu.l2CacheBytes.map(Units.formatBytes) ?? "-",
         "\(Int((gpu.efficiency.computeMax * 100).rounded()))%",
       ])
     }

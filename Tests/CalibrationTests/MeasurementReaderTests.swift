@@ -35,6 +35,22 @@ import Testing
     #expect(set.collectives[1].nodes == 2 && set.collectives[1].origin.line == 8)
   }
 
+  @Test func windowsLineEndingsReadLikeUnixOnes() throws {
+    // Spreadsheets and Python's csv module write "\r\n"; Swift treats "\r\n" as one Character,
+    // so a reader splitting on "\n" saw one long line. Same rows, same line numbers either way.
+    let lines = [
+      "kind,name,tokens,tp,bytes,gpus,gpus_per_node,seconds",
+      "operator,qkv_proj,512,2,,,,0.0000905",
+      "collective,all_reduce,,,16777216,8,,0.000115",
+    ]
+    let unix = try MeasurementReader(defaultModel: Self.model).read(text: lines.joined(separator: "\n"), file: "u.csv")
+    let windows = try MeasurementReader(defaultModel: Self.model).read(
+      text: lines.joined(separator: "\r\n") + "\r\n", file: "w.csv")
+    #expect(windows.operators.count == 1 && windows.collectives.count == 1)
+    #expect(windows.operators[0].seconds == unix.operators[0].seconds)
+    #expect(windows.collectives[0].origin.line == 3 && unix.collectives[0].origin.line == 3)
+  }
+
   @Test func badCellNamesFileLineAndColumn() {
     let text = """
       kind,name,tokens,tp,seconds

@@ -117,7 +117,10 @@ private func jsonArray(_ text: String) throws -> [[String: Any]] {
     #expect(a100["memoryBytes"] as? Double == 80e9)
     #expect(a100["memoryBandwidthBytesPerSecond"] as? Double == 2039e9)
     #expect(a100["intraNodeLinkBytesPerSecond"] as? Double == 300e9)
-    #expect((a100["efficiency"] as? [String: Any])?["computeMax"] as? Double == 0.7)
+    // Default law (issue 7) and A100 whitepaper architecture figures: 108 SMs, 40 MB L2.
+    #expect((a100["efficiency"] as? [String: Any])?["computeMax"] as? Double == 0.73)
+    #expect(a100["streamingMultiprocessors"] as? Int == 108)
+    #expect(a100["l2CacheBytes"] as? Double == 40e6)
   }
 
   @Test func tableHasOneRowPerGPU() throws {
