@@ -192,44 +192,29 @@ struct OperatorCalibration {
   }
 
   /// The best physical law when `fit` is not physical: hold each offending parameter at its
-  /// limit and refit the others, until nothing is out of bounds (at most four rounds).
+  /// limit and refit the others, until nothing is out of bounds (at most one round per parameter).
   func physicalAlternative(
     _ fit: OperatorLawFit, points: [OperatorMeasurement], fallback: OperatorLaw, peak: Double
   ) -> OperatorLawFit.PhysicalAlternative? {
     var frozen: [Int: Double] = [:]
     var held: [String] = []
     var current = fit
+    // Each limit: the parameter, when it is out of bounds, the value to hold it at, and how
+    // to say so.
+    let limits: [(index: Int, isOut: (OperatorLaw) -> Bool, limit: Double, label: (OperatorLaw) -> String)] = [
+      (0, { $0.inverseComputeMax < 1 }, 1, { String(format: "compute max held at 1 (fit: %.3f)", $0.computeMax) }),
+      (2, { $0.inverseMemoryMax < 1 }, 1, { String(format: "memory max held at 1 (fit: %.3f)", $0.memoryMax) }),
+      (1, { $0.computeRampFLOPs < 0 }, 0, { _ in "compute fixed cost held at 0" }),
+      (3, { $0.memoryRampBytes < 0 }, 0, { _ in "memory fixed cost held at 0" }),
+      (4, { $0.waveWeight < 0 }, 0, { _ in "wave quantization held at 0" }),
+      (5, { $0.l2Saving < 0 }, 0, { String(format: "L2 byte cost held at 1 (fit: %.3f)", $0.l2ByteCost) }),
+    ]
     for _ in 0..<OperatorLaw.count {
       let law = current.foldedLaw
       var changed = false
-      if current.fitted[0] && law.inverseComputeMax < 1 && frozen[0] == nil {
-        frozen[0] = 1
-        held.append(String(format: "compute max held at 1 (fit: %.3f)", law.computeMax))
-        changed = true
-      }
-      if current.fitted[2] && law.inverseMemoryMax < 1 && frozen[2] == nil {
-        frozen[2] = 1
-        held.append(String(format: "memory max held at 1 (fit: %.3f)", law.memoryMax))
-        changed = true
-      }
-      if current.fitted[1] && law.computeRampFLOPs < 0 && frozen[1] == nil {
-        frozen[1] = 0
-        held.append("compute fixed cost held at 0")
-        changed = true
-      }
-      if current.fitted[3] && law.memoryRampBytes < 0 && frozen[3] == nil {
-        frozen[3] = 0
-        held.append("memory fixed cost held at 0")
-        changed = true
-      }
-      if current.fitted[4] && law.waveWeight < 0 && frozen[4] == nil {
-        frozen[4] = 0
-        held.append("wave quantization held at 0")
-        changed = true
-      }
-      if current.fitted[5] && law.l2Saving < 0 && frozen[5] == nil {
-        frozen[5] = 0
-        held.append(String(format: "L2 byte cost held at 1 (fit: %.3f)", law.l2ByteCost))
+      for limit in limits where current.fitted[limit.index] && frozen[limit.index] == nil && limit.isOut(law) {
+        frozen[limit.index] = limit.limit
+        held.append(limit.label(law))
         changed = true
       }
       if !changed { break }
