@@ -49,11 +49,9 @@ public struct CSVTable: Sendable {
     // would leave a Windows (CRLF) file as a single line.
     for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
       lineNumber += 1
-      var line = Substring(rawLine)
-      if line.hasSuffix("\r") { line = line.dropLast() }
-      let trimmed = line.trimmingCharacters(in: .whitespaces)
+      let trimmed = rawLine.trimmingCharacters(in: .whitespaces)
       if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-      parsed.append((lineNumber, try CSVTable.split(line, file: file, line: lineNumber)))
+      parsed.append((lineNumber, try CSVTable.split(rawLine, file: file, line: lineNumber)))
     }
     guard let first = parsed.first else {
       throw MeasurementFileError(file: file, line: 0, reason: "the file has no header row")

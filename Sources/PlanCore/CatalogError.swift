@@ -54,6 +54,18 @@ public struct FieldReader {
     throw error(key, "must be a number, found \(describe(raw))")
   }
 
+  /// An optional fraction: in (0, 1], or in [0, 1] when `zeroAllowed` (e.g. an effect that may
+  /// be switched off).
+  public func optionalFraction(_ key: String, zeroAllowed: Bool = false) throws -> Double? {
+    guard let value = try optionalDouble(key) else { return nil }
+    if zeroAllowed {
+      guard value >= 0, value <= 1 else { throw error(key, "must lie in [0, 1], found \(value)") }
+    } else {
+      guard value > 0, value <= 1 else { throw error(key, "must be a fraction in (0, 1], found \(value)") }
+    }
+    return value
+  }
+
   public func double(_ key: String) throws -> Double {
     guard let value = try optionalDouble(key) else { throw error(key, "missing") }
     return value

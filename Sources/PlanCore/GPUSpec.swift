@@ -186,8 +186,7 @@ extension EfficiencyProfile {
   /// Reads the `efficiency` block; every fraction must lie in (0, 1], every size and time ≥ 0.
   public static func load(from reader: FieldReader) throws -> EfficiencyProfile {
     func fraction(_ key: String) throws -> Double {
-      let value = try reader.double(key)
-      guard value > 0, value <= 1 else { throw reader.error(key, "must be a fraction in (0, 1], found \(value)") }
+      guard let value = try reader.optionalFraction(key) else { throw reader.error(key, "missing") }
       return value
     }
     func nonNegative(_ key: String, parse: (String) throws -> Double) throws -> Double {
@@ -206,18 +205,10 @@ extension EfficiencyProfile {
       collectiveStepSeconds: try nonNegative("collective_step_latency", parse: Units.seconds),
       iterationOverheadSeconds: try nonNegative("iteration_overhead", parse: Units.seconds),
       source: try reader.optionalString("source") ?? "unspecified")
-    if let value = try reader.optionalDouble("wave_quantization") {
-      guard value >= 0, value <= 1 else {
-        throw reader.error("wave_quantization", "must lie in [0, 1], found \(value)")
-      }
+    if let value = try reader.optionalFraction("wave_quantization", zeroAllowed: true) {
       profile.waveQuantization = value
     }
-    if let value = try reader.optionalDouble("l2_byte_cost") {
-      guard value > 0, value <= 1 else {
-        throw reader.error("l2_byte_cost", "must be a fraction in (0, 1], found \(value)")
-      }
-      profile.l2ByteCost = value
-    }
+    if let value = try reader.optionalFraction("l2_byte_cost") { profile.l2ByteCost = value }
     try profile.loadOperatorsAndUncertainty(from: reader)
     return profile
   }

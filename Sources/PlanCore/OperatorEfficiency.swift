@@ -110,30 +110,18 @@ extension EfficiencyProfile {
           throw entry.error(
             unknown, "unknown field (known: \(OperatorEfficiency.keys.sorted().joined(separator: ", ")))")
         }
-        func fraction(_ field: String) throws -> Double? {
-          guard let value = try entry.optionalDouble(field) else { return nil }
-          guard value > 0, value <= 1 else { throw entry.error(field, "must be a fraction in (0, 1], found \(value)") }
-          return value
-        }
-        func waveQuantization() throws -> Double? {
-          guard let value = try entry.optionalDouble("wave_quantization") else { return nil }
-          guard value >= 0, value <= 1 else {
-            throw entry.error("wave_quantization", "must lie in [0, 1], found \(value)")
-          }
-          return value
-        }
         func size(_ field: String, _ parse: (String) throws -> Double) throws -> Double? {
           guard let value = try entry.optionalQuantity(field, parse: parse, bareNumberAllowed: true) else { return nil }
           guard value >= 0 else { throw entry.error(field, "must not be negative, found \(value)") }
           return value
         }
         result[key] = OperatorEfficiency(
-          computeMax: try fraction("compute_max"),
+          computeMax: try entry.optionalFraction("compute_max"),
           computeHalfSaturationFLOPs: try size("compute_half_saturation_flops", { try Units.split($0).0 }),
-          memoryMax: try fraction("memory_max"),
+          memoryMax: try entry.optionalFraction("memory_max"),
           memoryHalfSaturationBytes: try size("memory_half_saturation", Units.bytes),
-          waveQuantization: try waveQuantization(),
-          l2ByteCost: try fraction("l2_byte_cost"))
+          waveQuantization: try entry.optionalFraction("wave_quantization", zeroAllowed: true),
+          l2ByteCost: try entry.optionalFraction("l2_byte_cost"))
       }
       operators = result
     }
