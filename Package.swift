@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // LLMPlan: a capacity planner for serving large language models.
-// Module graph (imports point one way, see ../shared/DESIGN.md):
+// Module graph (imports point one way, see docs/ARCHITECTURE.md):
 //   CLAPACK ← LinearAlgebra ← Analytic ← Simulation ← Planner ← Reporting ← llmplan
 //   PlanCore ← Analytic;  Analytic + LinearAlgebra ← Calibration
 import PackageDescription
@@ -18,6 +18,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
   ],
   targets: [
@@ -32,7 +33,9 @@ let package = Package(
       dependencies: ["PlanCore", "Analytic", .product(name: "Collections", package: "swift-collections")]),
     .target(name: "Calibration", dependencies: ["PlanCore", "Analytic", "LinearAlgebra"]),
     .target(name: "Planner", dependencies: ["PlanCore", "Analytic", "Simulation"]),
-    .target(name: "Reporting", dependencies: ["PlanCore", "Analytic", "Planner"]),
+    .target(
+      name: "Reporting",
+      dependencies: ["PlanCore", "Analytic", "Planner", .product(name: "Crypto", package: "swift-crypto")]),
     // The reference behaviours (TP/PP/DP/175B/load) as runnable checks, shared by the
     // `llmplan scenarios` command and the quick/thorough test suites.
     .target(name: "ReferenceScenarios", dependencies: ["PlanCore", "Analytic", "Simulation", "Planner"]),

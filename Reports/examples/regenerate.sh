@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Regenerates the example reports of the DESIGN.md reference scenarios (a release build;
-# about half a minute). Run from anywhere; the commands run from the repository root, so the
-# reports' paths and their "Regenerate with" lines are the same on every machine.
+# Regenerates the example reports of the reference scenarios (README.md, "Reference
+# scenarios"), from a release build, in about half a minute. Run from anywhere; the commands
+# run from the repository root, so the reports' paths and their "Regenerate with" lines are the
+# same on every machine.
 # A test (PlannerTests.ReportTests.checkedInExampleRegeneratesByteForByte) rebuilds
 # 7b-tp-scaling.md and .json and checks they are byte-identical to the checked-in files.
 set -euo pipefail

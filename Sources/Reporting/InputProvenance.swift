@@ -27,7 +27,7 @@ public enum InputProvenance {
       guard let data = FileManager.default.contents(atPath: path) else {
         throw ReportError("cannot read input file \(path) to hash it")
       }
-      result.append(InputDigest(path: shown, bytes: data.count, sha256: SHA256.hex(data)))
+      result.append(InputDigest(path: shown, bytes: data.count, sha256: ContentHash.sha256Hex(data)))
     }
     return result
   }

@@ -11,13 +11,14 @@ enum Paths {
     URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().path
   static let catalog = Catalog(root: package + "/Models")
-  /// The shared measurements live beside the clone: `../shared/calibration-data/`.
-  static let sharedData = URL(fileURLWithPath: package + "/../shared/calibration-data").standardizedFileURL.path
+  /// Real H100 measurements vendored in the repository (Vidur profiler, MIT; see the README
+  /// in that folder for source and licence).
+  static let measurements = package + "/Models/measurements/h100-dgx-vidur"
 
-  static func shared(_ name: String) throws -> String {
-    let path = sharedData + "/" + name
+  static func measurement(_ name: String) throws -> String {
+    let path = measurements + "/" + name
     guard FileManager.default.fileExists(atPath: path) else {
-      throw TimingError("shared calibration data missing at \(path) (CI places shared/ beside the clone)")
+      throw TimingError("vendored measurement file missing at \(path)")
     }
     return path
   }

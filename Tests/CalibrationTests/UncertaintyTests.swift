@@ -40,9 +40,9 @@ import Testing
   }
 
   @Test func uncalibratedCatalogGPUsCarryWiderBandsThanTheirMeasuredAccuracy() throws {
-    // The catalog files' bands are the shared-data residuals widened 1.5× around the median:
+    // The catalog files' bands are the measured residuals widened 1.5× around the median:
     // p90 − p10 = 1.5 × (0.162 + 0.093) ≈ 0.38 for operators (the quantiles of `llmplan accuracy`
-    // on ../shared/calibration-data with the default law, as each file's uncertainty source says).
+    // on Models/measurements/h100-dgx-vidur with the default law, as each file's uncertainty source says).
     for gpu in try Paths.catalog.allGPUs() {
       let uncertainty = gpu.efficiency.effectiveUncertainty
       #expect(!uncertainty.calibrated)

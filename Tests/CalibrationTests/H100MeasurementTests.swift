@@ -4,13 +4,13 @@ import Testing
 
 @testable import Calibration
 
-/// The real H100 measurements in ../shared/calibration-data (Vidur profiler; see its README).
-/// CI places shared/ beside the clone, so these tests require the files.
-@Suite struct SharedDataTests {
+/// The real H100 measurements vendored in Models/measurements/h100-dgx-vidur (Vidur profiler;
+/// see the README there for source and licence).
+@Suite struct H100MeasurementTests {
   static func load() throws -> MeasurementSet {
     try MeasurementReader().read(paths: [
-      try Paths.shared("h100_llama-2-7b_mlp.csv"), try Paths.shared("h100_dgx_all_reduce.csv"),
-      try Paths.shared("h100_dgx_send_recv.csv"),
+      try Paths.measurement("h100_llama-2-7b_mlp.csv"), try Paths.measurement("h100_dgx_all_reduce.csv"),
+      try Paths.measurement("h100_dgx_send_recv.csv"),
     ])
   }
 
