@@ -65,16 +65,18 @@ public struct PlausibleRange: Sendable, Hashable, CustomStringConvertible {
   /// Throws `PlausibilityError` unless `value` lies in the range; `written` is the value as
   /// the user wrote it, for the message.
   public func check(_ value: Double, written: String) throws {
-    guard contains(value) else { throw PlausibilityError(written: written, range: self) }
+    guard contains(value) else { throw PlausibilityError(written: written, value: value, range: self) }
   }
 }
 
 /// A value outside its quantity's plausible range.
 public struct PlausibilityError: Error, CustomStringConvertible, Equatable, Sendable {
   public let written: String
+  public let value: Double
   public let range: PlausibleRange
   public var description: String {
-    "\(written) is outside the plausible range of \(range.quantity), \(range)"
+    let sign = value <= 0 && range.lower > 0 ? " (it must be positive)" : ""
+    return "\(written) is outside the plausible range of \(range.quantity), \(range)\(sign)"
   }
 }
 
@@ -119,7 +121,7 @@ public enum Plausibility {
   public static let smCount = PlausibleCount("a GPU's SM count", 1, 100_000)
   /// Achieved fractions of a peak (`compute_max`, `memory_max`, `collective_bandwidth_max`,
   /// `l2_byte_cost`): a kernel reaching under 0.1 % of peak at saturation is a typo.
-  public static let efficiency = PlausibleRange("an efficiency", "0.001", 1e-3, "1", 1, written: .number)
+  public static let efficiency = PlausibleRange("an efficiency (a fraction of peak)", "0.001", 1e-3, "1", 1, written: .number)
   /// `wave_quantization`: 0 switches the effect off.
   public static let waveQuantization = PlausibleRange(
     "a wave-quantisation weight", "0", 0, "1", 1, written: .number)
