@@ -149,7 +149,8 @@ extension GPUSpec {
     var peakTable: [DType: Double] = [:]
     for key in peaks.object.keys.sorted() {
       guard let dtype = DType(huggingFace: key) else {
-        throw peaks.error(key, FieldReader.unknownReason(key, known: ["fp16", "bf16", "fp32", "fp8"], what: "dtype"))
+        throw peaks.error(
+          key, FieldReader.unknownReason(key, known: ["fp16", "bf16", "fp32", "fp8", "int8"], what: "dtype"))
       }
       peakTable[dtype] = try peaks.quantity(key, Plausibility.peakFLOPS)
     }

@@ -121,7 +121,8 @@ public enum Plausibility {
   public static let smCount = PlausibleCount("a GPU's SM count", 1, 100_000)
   /// Achieved fractions of a peak (`compute_max`, `memory_max`, `collective_bandwidth_max`,
   /// `l2_byte_cost`): a kernel reaching under 0.1 % of peak at saturation is a typo.
-  public static let efficiency = PlausibleRange("an efficiency (a fraction of peak)", "0.001", 1e-3, "1", 1, written: .number)
+  public static let efficiency = PlausibleRange(
+    "an efficiency (a fraction of peak)", "0.001", 1e-3, "1", 1, written: .number)
   /// `wave_quantization`: 0 switches the effect off.
   public static let waveQuantization = PlausibleRange(
     "a wave-quantisation weight", "0", 0, "1", 1, written: .number)

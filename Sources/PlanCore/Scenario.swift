@@ -290,7 +290,8 @@ enum ScenarioField {
       value = try reader.double("rate")
     }
     guard value > 0 else { throw reader.error("rate", "must be positive, found \(FieldReader.written(value))") }
-    do { try Plausibility.rate.check(value, written: FieldReader.written(value)) } catch let error as PlausibilityError {
+    do { try Plausibility.rate.check(value, written: FieldReader.written(value)) } catch let error as PlausibilityError
+    {
       throw reader.error("rate", error.description)
     }
     return value
@@ -347,7 +348,8 @@ enum ScenarioField {
         throw reader.error(key, "cannot read \"\(text)\" as a length (a number or \"LO-HI\")")
       }
       guard low >= 1, low <= high, high <= tokens.upper else {
-        throw reader.error(key, "range \(low)-\(high) must satisfy 1 ≤ LO ≤ HI ≤ \(PlausibleCount.grouped(tokens.upper))")
+        throw reader.error(
+          key, "range \(low)-\(high) must satisfy 1 ≤ LO ≤ HI ≤ \(PlausibleCount.grouped(tokens.upper))")
       }
       return .uniform(low: low, high: high)
     }
@@ -472,7 +474,8 @@ public enum TraceFile {
       guard result.count < Plausibility.traceRequests.upper else {
         throw CatalogError(
           file: file, field: "line \(lineNumber)",
-          reason: "more requests than the limit for \(Plausibility.traceRequests.quantity), \(Plausibility.traceRequests)")
+          reason:
+            "more requests than the limit for \(Plausibility.traceRequests.quantity), \(Plausibility.traceRequests)")
       }
       func tokens(_ column: String) throws -> Int {
         let (value, location) = cell(column)

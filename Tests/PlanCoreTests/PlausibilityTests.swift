@@ -69,7 +69,8 @@ import Testing
 
   @Test func bandwidthOfTenToTheMinus300IsRefused() throws {
     let (path, run) = try load { $0["memory_bandwidth"] = "1e-300 B/s" }
-    expectCatalogError(file: path, field: "memory_bandwidth", reasonContains: ["\"1e-300 B/s\"", "1 GB/s … 1 PB/s"], run)
+    expectCatalogError(
+      file: path, field: "memory_bandwidth", reasonContains: ["\"1e-300 B/s\"", "1 GB/s … 1 PB/s"], run)
   }
 
   @Test func denormalEfficiencyIsRefused() throws {
@@ -79,7 +80,8 @@ import Testing
 
   @Test func overheadOfTenToThe308MicrosecondsIsRefused() throws {
     let (path, run) = try load(efficiency("kernel_launch", "1e308 us"))
-    expectCatalogError(file: path, field: "efficiency.kernel_launch", reasonContains: ["\"1e308 us\"", "0 s … 1 s"], run)
+    expectCatalogError(
+      file: path, field: "efficiency.kernel_launch", reasonContains: ["\"1e308 us\"", "0 s … 1 s"], run)
   }
 
   @Test func smCountTypoNamesTheNearestField() throws {

@@ -20,7 +20,8 @@ import Testing
       Issue.record("expected invalidWorkload")
     } catch let error as SimulationError {
       #expect(
-        "\(error)" == "invalid workload: gamma arrivals need a coefficient of variation in 0.01 … 20 (got 1000000000.0)")
+        "\(error)" == "invalid workload: gamma arrivals need a coefficient of variation in 0.01 … 20 (got 1000000000.0)"
+      )
     } catch {
       Issue.record("unexpected \(error)")
     }
