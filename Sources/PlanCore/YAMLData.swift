@@ -51,9 +51,11 @@ enum YAMLData {
     return true
   }
 
-  /// A Yams error on one line.
+  /// A Yams error on one line, cut to 300 characters (Yams quotes the offending line, which
+  /// in a malformed file may be megabytes long).
   static func oneLine(_ error: Error) -> String {
-    "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+    let text = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+    return text.count > 300 ? String(text.prefix(300)) + "…" : text
   }
 
   /// Yams gives [AnyHashable: Any]; make keys Strings and numbers Doubles/Ints like JSON.

@@ -142,3 +142,18 @@ import Testing
     #expect(try Layout.checked(tp: 8, pp: 128, dp: 1024).totalGPUs == 1 << 20)
   }
 }
+
+/// Malformed YAML gives a short error, not the offending line in full.
+@Suite struct YAMLErrorTests {
+  @Test func deeplyNestedYAMLIsAShortError() throws {
+    let text = "model: x\nw: " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "\n"
+    let path = try Fixtures.write(text, name: "deep.yaml")
+    do {
+      _ = try Scenario.load(path)
+      Issue.record("expected an error")
+    } catch let error as CatalogError {
+      #expect(error.reason.hasPrefix("not valid YAML"))
+      #expect(error.description.count < 600)
+    }
+  }
+}
