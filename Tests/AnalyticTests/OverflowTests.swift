@@ -40,6 +40,23 @@ import Testing
     #expect(memory.maxConcurrentSequences(tokensPerSequence: Int.max) >= 0)
   }
 
+  /// `estimate --max-batched-tokens 9223372036854775807` printed an activation peak of
+  /// 760,301,004 PB; engine settings past their plausible range are now errors.
+  @Test func engineSettingsPastTheirRangeAreRefused() throws {
+    let config = EngineConfig(maxBatchedTokens: Int.max)
+    do {
+      _ = try MemoryModel(
+        model: Fixtures.llama2_7b, gpu: Fixtures.a100_80gb, layout: Layout(tp: 1, pp: 1, dp: 1), config: config)
+      Issue.record("expected an error")
+    } catch let error as CostModelError {
+      #expect(
+        error.reason
+          == "max batched tokens of 9223372036854775807 is outside 1 … 100,000,000, the range of a batched-token limit")
+    }
+    #expect(throws: CostModelError.self) { try EngineConfig(blockSizeTokens: Int.max).validate() }
+    #expect(throws: CostModelError.self) { try EngineConfig(maxSequences: Int.max).validate() }
+  }
+
   /// The operator names a GPU file's `operators` table may use are the cost model's.
   @Test func operatorNamesOfFilesAreTheCostModels() {
     #expect(OperatorEfficiency.operatorNames == Set(OperatorKind.allCases.map(\.rawValue)))
