@@ -77,6 +77,7 @@ public struct ScenarioScheduler: Sendable, Hashable, Codable {
 /// A trace (`arrival: {type: trace, path}`; the path is relative to the scenario file) is a
 /// CSV read by `TraceFile`; it supplies arrival times and lengths, so `rate` and `profiles`
 /// are not used, and `duration` defaults to the last arrival. Unknown fields are errors.
+/// Every field, its unit and its plausible range: docs/FILE-FORMATS.md.
 public struct Scenario: Sendable, Hashable, Codable {
   public var name: String
   public var model: String
