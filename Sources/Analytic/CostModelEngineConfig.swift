@@ -35,6 +35,15 @@ public struct EngineConfig: Sendable, Hashable, Codable {
     guard blockSizeTokens >= 1 else { throw CostModelError("KV block size must be at least 1 token") }
     guard maxBatchedTokens >= 1 else { throw CostModelError("max batched tokens must be at least 1") }
     guard maxSequences >= 1 else { throw CostModelError("max sequences must be at least 1") }
+    // Upper bounds of `Plausibility` (docs/FILE-FORMATS.md): past them memory figures leave
+    // what a GPU can hold by orders of magnitude and token products approach overflow.
+    for (what, value, range) in [
+      ("KV block size", blockSizeTokens, Plausibility.blockSize),
+      ("max batched tokens", maxBatchedTokens, Plausibility.maxBatchedTokens),
+      ("max sequences", maxSequences, Plausibility.maxNumSeqs),
+    ] where !range.contains(value) {
+      throw CostModelError("\(what) of \(value) is outside \(range), the range of \(range.quantity)")
+    }
     if let runtimeReserveBytes {
       guard runtimeReserveBytes.isFinite, runtimeReserveBytes >= 0 else {
         throw CostModelError("runtime reserve must be a finite, non-negative byte count")

@@ -57,7 +57,10 @@ public struct MemoryModel: Sendable, Hashable {
       let pool = budget - weights - stageActivation - reserve
       let perToken = Double(count) * cost.kvBytesPerTokenPerLayerPerGPU
       let blockBytes = perToken * Double(config.blockSizeTokens)
-      let blocks = pool > 0 ? Int((pool / blockBytes).rounded(.down)) : 0
+      // Whole blocks in the pool. Plausible inputs (a GPU's memory ≤ 1 PB, see `Plausibility`)
+      // keep this far below 2⁵³; the bound only guarantees the conversion to Int cannot trap.
+      let blocks =
+        pool > 0 && blockBytes > 0 ? Int(min((pool / blockBytes).rounded(.down), 9_007_199_254_740_992)) : 0
       stages.append(
         StageMemory(
           stage: stage, layers: count, weightBytes: weights, activationBytes: stageActivation, reserveBytes: reserve,
@@ -119,7 +122,9 @@ public struct MemoryModel: Sendable, Hashable {
   @inline(__always)
   public func maxConcurrentSequences(tokensPerSequence: Int) -> Int {
     guard tokensPerSequence >= 1 else { return 0 }
-    let blocksPerSequence = (tokensPerSequence + config.blockSizeTokens - 1) / config.blockSizeTokens
+    // ⌈tokens / block⌉ without forming tokens + block − 1, which could overflow.
+    let blocksPerSequence =
+      tokensPerSequence / config.blockSizeTokens + (tokensPerSequence % config.blockSizeTokens == 0 ? 0 : 1)
     return kvBlocks / blocksPerSequence
   }
 

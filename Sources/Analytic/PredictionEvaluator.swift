@@ -115,12 +115,21 @@ public struct LayoutEvaluator: Sendable {
     guard promptTokens >= 1 else { throw CostModelError("prompt must be at least 1 token (got \(promptTokens))") }
     guard outputTokens >= 1 else { throw CostModelError("output must be at least 1 token (got \(outputTokens))") }
     guard batch >= 1 else { throw CostModelError("batch must be at least 1 sequence (got \(batch))") }
+    // Bounded before any sum or product of token counts (10⁸ per request, `Plausibility.tokens`).
+    let tokens = Plausibility.tokens
+    for (what, value) in [("prompt", promptTokens), ("output", outputTokens)] where !tokens.contains(value) {
+      throw CostModelError("\(what) of \(value) tokens is outside \(tokens), the range of \(tokens.quantity)")
+    }
+    guard batch <= Plausibility.maxNumSeqs.upper else {
+      throw CostModelError("batch of \(batch) sequences is outside \(Plausibility.maxNumSeqs)")
+    }
   }
 
   /// Sequences a replica runs at once for requests of this shape.
   @inline(__always)
   public func maxBatch(promptTokens: Int, outputTokens: Int) -> Int {
-    min(config.maxSequences, memory.maxConcurrentSequences(tokensPerSequence: promptTokens + outputTokens))
+    let (tokens, overflow) = promptTokens.addingReportingOverflow(outputTokens)
+    return overflow ? 0 : min(config.maxSequences, memory.maxConcurrentSequences(tokensPerSequence: tokens))
   }
 
   /// The headline predictions, allocation-free.

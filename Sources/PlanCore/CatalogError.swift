@@ -146,6 +146,115 @@ public struct FieldReader {
     throw error(key, "must be a quantity with a unit, e.g. \"600 Gbit/s\"; found \(describe(object[key]))")
   }
 
+  /// A quantity checked against its plausible range: a string with a unit ("80 GB"), or a bare
+  /// number where the quantity is a plain number (`.number`, `.flops`) or `bareNumberAllowed`
+  /// says the format reads bare numbers in SI (scenario times in seconds). A string without a
+  /// unit is refused: `"80"` for a memory would otherwise read as 80 bytes.
+  public func optionalQuantity(
+    _ key: String, _ range: PlausibleRange, bareNumberAllowed: Bool = false
+  ) throws -> Double? {
+    guard has(key), let raw = object[key] else { return nil }
+    let plainNumber = range.written == .number || range.written == .flops
+    if let text = raw as? String {
+      let number: Double
+      let unit: String
+      do { (number, unit) = try Units.split(text) } catch let parseError as Units.ParseError {
+        throw error(key, parseError.description)
+      }
+      if unit.isEmpty && !plainNumber && !bareNumberAllowed {
+        throw error(key, "\"\(text)\" has no unit; write e.g. \"\(Self.written(number)) \(range.exampleUnit)\"")
+      }
+      do { return try range.parse(text) } catch let parseError as Units.ParseError {
+        throw error(key, parseError.description)
+      } catch let plausibility as PlausibilityError {
+        throw error(key, plausibility.description)
+      }
+    }
+    guard plainNumber || bareNumberAllowed else {
+      throw error(key, "must be a quantity with a unit, e.g. \"1 \(range.exampleUnit)\"; found \(describe(raw))")
+    }
+    guard let value = try optionalDouble(key) else { return nil }
+    do { try range.check(value, written: Self.written(value)) } catch let plausibility as PlausibilityError {
+      throw error(key, plausibility.description)
+    }
+    return value
+  }
+
+  public func quantity(_ key: String, _ range: PlausibleRange, bareNumberAllowed: Bool = false) throws -> Double {
+    guard let value = try optionalQuantity(key, range, bareNumberAllowed: bareNumberAllowed) else {
+      throw error(key, "missing")
+    }
+    return value
+  }
+
+  /// A whole number checked against its plausible range (before any conversion to `Int`, so
+  /// `1e300` is an error, not a trap).
+  public func optionalCount(_ key: String, _ range: PlausibleCount) throws -> Int? {
+    guard let value = try optionalDouble(key) else { return nil }
+    guard value == value.rounded(), value >= Double(range.lower), value <= Double(range.upper) else {
+      let positive = range.lower == 1 && value < 1 ? "must be positive: " : "must be "
+      throw error(
+        key, positive + "a whole number in \(range) (\(range.quantity)), found \(Self.written(value))")
+    }
+    return Int(value)
+  }
+
+  public func count(_ key: String, _ range: PlausibleCount) throws -> Int {
+    guard let value = try optionalCount(key, range) else { throw error(key, "missing") }
+    return value
+  }
+
+  /// A number as a person wrote it: `80`, `0.5`, `1e+300`.
+  static func written(_ value: Double) -> String {
+    if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
+    return "\(value)"
+  }
+
+  /// Refuses keys outside `allowed`, naming the nearest known key (a typo such as `sm_cont`
+  /// for `sm_count`) or, when none is near, the known keys.
+  public func rejectUnknown(allowed: Set<String>, what: String = "field") throws {
+    for key in object.keys.sorted() where !allowed.contains(key) {
+      throw error(key, Self.unknownReason(key, known: allowed, what: what))
+    }
+  }
+
+  /// "unknown field; did you mean sm_count?" or "unknown field (known: a, b, c)".
+  public static func unknownReason(_ key: String, known: Set<String>, what: String) -> String {
+    if let near = nearest(key, in: known) { return "unknown \(what); did you mean \(near)?" }
+    return "unknown \(what) (known: \(known.sorted().joined(separator: ", ")))"
+  }
+
+  /// The known name closest to `key` by edit distance, if it is close enough to be a typo
+  /// (at most 2 edits, or a third of the name's length for long names). Ties: alphabetical.
+  public static func nearest(_ key: String, in known: Set<String>) -> String? {
+    let limit = max(2, key.count / 3)
+    var best: (distance: Int, name: String)?
+    for name in known.sorted() {
+      let distance = editDistance(key.lowercased(), name.lowercased())
+      if distance <= limit, best == nil || distance < best!.distance { best = (distance, name) }
+    }
+    return best?.name
+  }
+
+  /// Levenshtein distance (insertions, deletions, substitutions), O(|a|·|b|) with one row.
+  static func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a.unicodeScalars)
+    let b = Array(b.unicodeScalars)
+    guard !a.isEmpty else { return b.count }
+    guard !b.isEmpty else { return a.count }
+    var row = Array(0...b.count)
+    for i in 1...a.count {
+      var diagonal = row[0]
+      row[0] = i
+      for j in 1...b.count {
+        let substitution = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)
+        diagonal = row[j]
+        row[j] = min(substitution, row[j] + 1, row[j - 1] + 1)
+      }
+    }
+    return row[b.count]
+  }
+
   public func optionalObject(_ key: String) throws -> FieldReader? {
     guard has(key) else { return nil }
     guard let value = object[key] as? [String: Any] else { throw error(key, "must be an object") }

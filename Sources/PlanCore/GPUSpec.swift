@@ -144,32 +144,30 @@ extension GPUSpec {
   ///   "efficiency": { … }, "source": "datasheet URL" }
   /// ```
   public static func load(from reader: FieldReader, name: String) throws -> GPUSpec {
+    try reader.rejectUnknown(allowed: topLevelKeys)
     let peaks = try reader.object("peak_dense")
     var peakTable: [DType: Double] = [:]
-    for (key, _) in peaks.object {
-      guard let dtype = DType(huggingFace: key) else { throw peaks.error(key, "unknown dtype") }
-      let value = try peaks.quantity(key, parse: Units.flopsPerSecond)
-      guard value > 0 else { throw peaks.error(key, "must be positive") }
-      peakTable[dtype] = value
+    for key in peaks.object.keys.sorted() {
+      guard let dtype = DType(huggingFace: key) else {
+        throw peaks.error(
+          key, FieldReader.unknownReason(key, known: ["fp16", "bf16", "fp32", "fp8", "int8"], what: "dtype"))
+      }
+      peakTable[dtype] = try peaks.quantity(key, Plausibility.peakFLOPS)
     }
     guard peakTable[.fp16] != nil || peakTable[.bf16] != nil else {
       throw peaks.error("fp16", "a peak dense fp16 or bf16 rate is required")
     }
-    let memory = try reader.quantity("memory", parse: Units.bytes)
-    guard memory > 0 else { throw reader.error("memory", "must be positive") }
-    let bandwidth = try reader.quantity("memory_bandwidth", parse: Units.bytesPerSecond)
-    guard bandwidth > 0 else { throw reader.error("memory_bandwidth", "must be positive") }
+    let memory = try reader.quantity("memory", Plausibility.gpuMemory)
+    let bandwidth = try reader.quantity("memory_bandwidth", Plausibility.memoryBandwidth)
     var linkBandwidth: Double?
     var linkName: String?
     if let link = try reader.optionalObject("intra_node_link") {
-      linkBandwidth = try link.quantity("bandwidth", parse: Units.bytesPerSecond)
+      try link.rejectUnknown(allowed: ["name", "bandwidth", "note"])
+      linkBandwidth = try link.quantity("bandwidth", Plausibility.linkBandwidth)
       linkName = try link.optionalString("name")
-      if let linkBandwidth, linkBandwidth <= 0 { throw link.error("bandwidth", "must be positive") }
     }
-    let l2 = try reader.optionalQuantity("l2_cache", parse: Units.bytes)
-    if let l2, !(l2 > 0) { throw reader.error("l2_cache", "must be positive, found \(l2)") }
-    let sms = try reader.optionalInt("sm_count")
-    if let sms, sms < 1 { throw reader.error("sm_count", "must be at least 1, found \(sms)") }
+    let l2 = try reader.optionalQuantity("l2_cache", Plausibility.l2Cache)
+    let sms = try reader.optionalCount("sm_count", Plausibility.smCount)
     let efficiency = try EfficiencyProfile.load(from: reader.object("efficiency"))
     var gpu = GPUSpec(
       name: name, displayName: try reader.optionalString("display_name") ?? name,
@@ -182,33 +180,42 @@ extension GPUSpec {
   }
 }
 
+extension GPUSpec {
+  /// The fields a GPU file may have; any other is an error naming the nearest of these.
+  static let topLevelKeys: Set<String> = [
+    "name", "display_name", "peak_dense", "memory", "memory_bandwidth", "intra_node_link", "l2_cache", "sm_count",
+    "efficiency", "source", "note",
+  ]
+}
+
 extension EfficiencyProfile {
-  /// Reads the `efficiency` block; every fraction must lie in (0, 1], every size and time ≥ 0.
+  /// The fields of an `efficiency` block.
+  static let keys: Set<String> = [
+    "compute_max", "compute_half_saturation_flops", "memory_max", "memory_half_saturation", "kernel_launch",
+    "collective_bandwidth_max", "collective_half_saturation", "collective_step_latency", "iteration_overhead",
+    "wave_quantization", "l2_byte_cost", "operators", "uncertainty", "source", "note",
+  ]
+
+  /// Reads the `efficiency` block; every value must lie in its plausible range (`Plausibility`).
   public static func load(from reader: FieldReader) throws -> EfficiencyProfile {
-    func fraction(_ key: String) throws -> Double {
-      guard let value = try reader.optionalFraction(key) else { throw reader.error(key, "missing") }
-      return value
-    }
-    func nonNegative(_ key: String, parse: (String) throws -> Double) throws -> Double {
-      let value = try reader.quantity(key, parse: parse, bareNumberAllowed: true)
-      guard value >= 0 else { throw reader.error(key, "must not be negative, found \(value)") }
-      return value
-    }
+    try reader.rejectUnknown(allowed: keys)
     var profile = EfficiencyProfile(
-      computeMax: try fraction("compute_max"),
-      computeHalfSaturationFLOPs: try nonNegative("compute_half_saturation_flops", parse: Units.flops),
-      memoryMax: try fraction("memory_max"),
-      memoryHalfSaturationBytes: try nonNegative("memory_half_saturation", parse: Units.bytes),
-      kernelLaunchSeconds: try nonNegative("kernel_launch", parse: Units.seconds),
-      collectiveBandwidthMax: try fraction("collective_bandwidth_max"),
-      collectiveHalfSaturationBytes: try nonNegative("collective_half_saturation", parse: Units.bytes),
-      collectiveStepSeconds: try nonNegative("collective_step_latency", parse: Units.seconds),
-      iterationOverheadSeconds: try nonNegative("iteration_overhead", parse: Units.seconds),
+      computeMax: try reader.quantity("compute_max", Plausibility.efficiency),
+      computeHalfSaturationFLOPs: try reader.quantity(
+        "compute_half_saturation_flops", Plausibility.halfSaturationFLOPs),
+      memoryMax: try reader.quantity("memory_max", Plausibility.efficiency),
+      memoryHalfSaturationBytes: try reader.quantity("memory_half_saturation", Plausibility.halfSaturationBytes),
+      kernelLaunchSeconds: try reader.quantity("kernel_launch", Plausibility.overheadTime),
+      collectiveBandwidthMax: try reader.quantity("collective_bandwidth_max", Plausibility.efficiency),
+      collectiveHalfSaturationBytes: try reader.quantity(
+        "collective_half_saturation", Plausibility.halfSaturationBytes),
+      collectiveStepSeconds: try reader.quantity("collective_step_latency", Plausibility.overheadTime),
+      iterationOverheadSeconds: try reader.quantity("iteration_overhead", Plausibility.overheadTime),
       source: try reader.optionalString("source") ?? "unspecified")
-    if let value = try reader.optionalFraction("wave_quantization", zeroAllowed: true) {
+    if let value = try reader.optionalQuantity("wave_quantization", Plausibility.waveQuantization) {
       profile.waveQuantization = value
     }
-    if let value = try reader.optionalFraction("l2_byte_cost") { profile.l2ByteCost = value }
+    if let value = try reader.optionalQuantity("l2_byte_cost", Plausibility.efficiency) { profile.l2ByteCost = value }
     try profile.loadOperatorsAndUncertainty(from: reader)
     return profile
   }

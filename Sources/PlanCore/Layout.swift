@@ -11,6 +11,35 @@ public struct Layout: Sendable, Hashable, Codable, CustomStringConvertible {
     self.dp = dp
   }
 
+  /// A layout whose degrees are each in `Plausibility.parallelDegree` and whose GPU count
+  /// (TP·PP·DP, computed without overflow) is at most `Plausibility.clusterGPUs.upper`: every
+  /// later product of the degrees is then an ordinary `Int`. Parsers of layouts (flags,
+  /// scenario files) build layouts through this.
+  public static func checked(tp: Int, pp: Int, dp: Int) throws -> Layout {
+    let layout = Layout(tp: tp, pp: pp, dp: dp)
+    try layout.validateSize()
+    return layout
+  }
+
+  /// Throws `LayoutError` unless every degree is positive and the layout needs at most
+  /// `Plausibility.clusterGPUs.upper` GPUs (checked arithmetic: `--dp 2⁶² --pp 4` is an error,
+  /// not a trap).
+  public func validateSize() throws {
+    let degree = Plausibility.parallelDegree
+    for (name, value) in [("TP", tp), ("PP", pp), ("DP", dp)] where !degree.contains(value) {
+      throw LayoutError(
+        "\(name)=\(value) is outside \(degree), the range of \(degree.quantity)")
+    }
+    let (replica, overflowA) = tp.multipliedReportingOverflow(by: pp)
+    let (total, overflowB) = replica.multipliedReportingOverflow(by: dp)
+    let limit = Plausibility.clusterGPUs.upper
+    guard !overflowA, !overflowB, total <= limit else {
+      throw LayoutError(
+        "TP\(tp)·PP\(pp)·DP\(dp) needs more than \(PlausibleCount.grouped(limit)) GPUs, the limit for \(Plausibility.clusterGPUs.quantity)"
+      )
+    }
+  }
+
   public var gpusPerReplica: Int { tp * pp }
   public var totalGPUs: Int { tp * pp * dp }
   public var description: String { "TP\(tp)·PP\(pp)·DP\(dp)" }
@@ -52,6 +81,7 @@ extension Layout {
   /// no more than the layers, enough GPUs, and a valid placement.
   public func validate(model: ModelSpec, cluster: Cluster?, placement: Placement? = nil) throws {
     guard tp > 0, pp > 0, dp > 0 else { throw LayoutError("TP, PP and DP must be positive (got \(self))") }
+    try validateSize()
     guard model.numHeads % tp == 0 else {
       throw LayoutError("TP=\(tp) does not divide the \(model.numHeads) attention heads of \(model.name)")
     }

@@ -6,28 +6,74 @@ extension ModelSpec {
     "llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "internlm2", "yi", "baichuan", "deepseek",
   ]
 
+  /// The fields of a `config.json` LLMPlan reads.
+  static let readKeys: Set<String> = [
+    "model_type", "llmplan", "hidden_size", "n_embd", "d_model", "num_hidden_layers", "n_layer", "num_layers",
+    "num_attention_heads", "n_head", "num_key_value_heads", "n_kv_head", "vocab_size", "max_position_embeddings",
+    "n_positions", "n_ctx", "intermediate_size", "n_inner", "ffn_dim", "hidden_act", "activation_function",
+    "head_dim", "torch_dtype", "tie_word_embeddings", "rms_norm_eps", "rope_theta", "rotary_dim", "attention_bias",
+    "mlp_bias",
+  ]
+
+  /// HuggingFace `config.json` fields that do not change the cost of serving (token ids,
+  /// initialisation, dropout, tokenizer and library bookkeeping): present without a warning.
+  static let harmlessHuggingFaceKeys: Set<String> = [
+    "_name_or_path", "architectures", "auto_map", "bos_token_id", "eos_token_id", "pad_token_id", "sep_token_id",
+    "decoder_start_token_id", "initializer_range", "layer_norm_eps", "layer_norm_epsilon", "rope_scaling",
+    "pretraining_tp", "use_cache", "transformers_version", "attention_dropout", "hidden_dropout", "dropout",
+    "activation_dropout", "resid_pdrop", "embd_pdrop", "attn_pdrop", "summary_activation", "summary_first_dropout",
+    "summary_proj_to_labels", "summary_type", "summary_use_proj", "task_specific_params", "scale_attn_weights",
+    "scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn", "sliding_window", "use_sliding_window",
+    "max_window_layers", "tokenizer_class", "is_encoder_decoder", "output_attentions", "output_hidden_states",
+    "return_dict", "id2label", "label2id", "problem_type", "quantization_config", "partial_rotary_factor",
+    "rope_type", "original_max_position_embeddings", "bias", "gradient_checkpointing", "do_sample", "temperature",
+    "top_p", "top_k", "max_length", "torchscript", "use_return_dict", "tie_encoder_decoder", "num_labels",
+  ]
+
+  /// Fields of the `llmplan` block; any other is an error.
+  static let llmplanKeys: Set<String> = [
+    "display_name", "published_parameters", "gated_mlp", "learned_position_embeddings", "dtype", "source", "note",
+  ]
+
+  /// Where warnings about a file go: standard error, one line each.
+  public static func warnOnStandardError(_ message: String) {
+    FileHandle.standardError.write(Data(("warning: " + message + "\n").utf8))
+  }
+
   /// Reads a HuggingFace `config.json` (Llama-style or GPT-2-style field names) plus our
-  /// optional `llmplan` block, and validates it.
-  public static func load(from reader: FieldReader, name: String) throws -> ModelSpec {
+  /// optional `llmplan` block, and validates it. A field neither read nor known to be harmless
+  /// is reported through `warn` (not an error: HuggingFace adds fields over time, and a new
+  /// one must not stop a plan); unknown fields of the `llmplan` block are errors.
+  public static func load(
+    from reader: FieldReader, name: String, warn: (String) -> Void = ModelSpec.warnOnStandardError
+  ) throws -> ModelSpec {
+    for key in reader.object.keys.sorted()
+    where !readKeys.contains(key) && !harmlessHuggingFaceKeys.contains(key) {
+      let hint = FieldReader.nearest(key, in: readKeys).map { "; did you mean \($0)?" } ?? ""
+      warn("\(reader.file): \(reader.name(key)): unfamiliar config.json field, ignored\(hint)")
+    }
     let modelType = (try reader.optionalString("model_type"))?.lowercased() ?? ""
     let extra = try reader.optionalObject("llmplan")
+    try extra?.rejectUnknown(allowed: llmplanKeys)
 
-    func required(_ keys: [String]) throws -> Int {
+    func required(_ keys: [String], _ range: PlausibleCount) throws -> Int {
       guard let key = reader.firstKey(keys) else {
         throw reader.error(keys[0], "missing (also looked for \(keys.dropFirst().joined(separator: ", ")))")
       }
-      return try reader.positiveInt(key)
+      return try reader.count(key, range)
     }
-    let hidden = try required(["hidden_size", "n_embd", "d_model"])
-    let layers = try required(["num_hidden_layers", "n_layer", "num_layers"])
-    let heads = try required(["num_attention_heads", "n_head"])
-    let kvHeads = try reader.firstKey(["num_key_value_heads", "n_kv_head"]).map { try reader.positiveInt($0) } ?? heads
-    let vocab = try required(["vocab_size"])
+    let hidden = try required(["hidden_size", "n_embd", "d_model"], Plausibility.hiddenSize)
+    let layers = try required(["num_hidden_layers", "n_layer", "num_layers"], Plausibility.layers)
+    let heads = try required(["num_attention_heads", "n_head"], Plausibility.heads)
+    let kvHeads =
+      try reader.firstKey(["num_key_value_heads", "n_kv_head"]).map { try reader.count($0, Plausibility.heads) }
+      ?? heads
+    let vocab = try required(["vocab_size"], Plausibility.vocabulary)
     let positions =
       try reader.firstKey(["max_position_embeddings", "n_positions", "n_ctx"])
-      .map { try reader.positiveInt($0) } ?? 2048
+      .map { try reader.count($0, Plausibility.tokens) } ?? 2048
     let ffnKey = reader.firstKey(["intermediate_size", "n_inner", "ffn_dim"])
-    let ffn = try ffnKey.map { try reader.positiveInt($0) } ?? 4 * hidden
+    let ffn = try ffnKey.map { try reader.count($0, Plausibility.intermediateSize) } ?? 4 * hidden
 
     let activation =
       (try reader.firstKey(["hidden_act", "activation_function"]).map { try reader.string($0) }) ?? "gelu"
@@ -36,8 +82,7 @@ extension ModelSpec {
       try extra?.optionalBool("gated_mlp")
       ?? (llamaLike || ["silu", "swish", "swiglu"].contains(activation.lowercased()))
 
-    let headDim = try reader.optionalInt("head_dim")
-    if let headDim, headDim <= 0 { throw reader.error("head_dim", "must be positive, found \(headDim)") }
+    let headDim = try reader.optionalCount("head_dim", Plausibility.headDim)
     if headDim == nil && hidden % heads != 0 {
       throw reader.error(
         reader.firstKey(["num_attention_heads", "n_head"]) ?? "num_attention_heads",
@@ -79,10 +124,9 @@ extension ModelSpec {
       intermediateSize: ffn, vocabSize: vocab, maxPositionEmbeddings: positions, dtype: dtype,
       gatedMLP: gated, activation: activation, tieWordEmbeddings: tied, normalization: normalization,
       positionEmbedding: learnedPositions ? .learned : .rotary, attentionBias: attentionBias, mlpBias: mlpBias,
-      publishedParameters: try extra?.optionalDouble("published_parameters"))
+      publishedParameters: try extra?.optionalQuantity("published_parameters", Plausibility.publishedParameters))
 
     if let published = spec.publishedParameters {
-      guard published > 0 else { throw extra!.error("published_parameters", "must be positive") }
       let relative = abs(spec.parameterCount - published) / published
       if relative > 0.015 {
         throw extra!.error(

@@ -26,6 +26,13 @@ public struct OperatorEfficiency: Sendable, Hashable, Codable {
     self.l2ByteCost = l2ByteCost
   }
 
+  /// The cost model's operator names (`OperatorKind` in Analytic; a test keeps them equal):
+  /// the keys an `operators` table may have.
+  public static let operatorNames: Set<String> = [
+    "input_norm", "qkv_proj", "attention", "out_proj", "residual_add", "post_attention_norm", "mlp_up_proj",
+    "mlp_act", "mlp_down_proj", "embedding", "lm_head",
+  ]
+
   static let keys: Set<String> = [
     "compute_max", "compute_half_saturation_flops", "memory_max", "memory_half_saturation", "wave_quantization",
     "l2_byte_cost", "note",
@@ -104,34 +111,30 @@ extension EfficiencyProfile {
   mutating func loadOperatorsAndUncertainty(from reader: FieldReader) throws {
     if let table = try reader.optionalObject("operators") {
       var result: [String: OperatorEfficiency] = [:]
+      try table.rejectUnknown(allowed: OperatorEfficiency.operatorNames, what: "operator")
       for key in table.object.keys.sorted() {
         let entry = try table.object(key)
-        if let unknown = entry.object.keys.sorted().first(where: { !OperatorEfficiency.keys.contains($0) }) {
-          throw entry.error(
-            unknown, "unknown field (known: \(OperatorEfficiency.keys.sorted().joined(separator: ", ")))")
-        }
-        func size(_ field: String, _ parse: (String) throws -> Double) throws -> Double? {
-          guard let value = try entry.optionalQuantity(field, parse: parse, bareNumberAllowed: true) else { return nil }
-          guard value >= 0 else { throw entry.error(field, "must not be negative, found \(value)") }
-          return value
-        }
+        try entry.rejectUnknown(allowed: OperatorEfficiency.keys)
         result[key] = OperatorEfficiency(
-          computeMax: try entry.optionalFraction("compute_max"),
-          computeHalfSaturationFLOPs: try size("compute_half_saturation_flops", { try Units.split($0).0 }),
-          memoryMax: try entry.optionalFraction("memory_max"),
-          memoryHalfSaturationBytes: try size("memory_half_saturation", Units.bytes),
-          waveQuantization: try entry.optionalFraction("wave_quantization", zeroAllowed: true),
-          l2ByteCost: try entry.optionalFraction("l2_byte_cost"))
+          computeMax: try entry.optionalQuantity("compute_max", Plausibility.efficiency),
+          computeHalfSaturationFLOPs: try entry.optionalQuantity(
+            "compute_half_saturation_flops", Plausibility.halfSaturationFLOPs),
+          memoryMax: try entry.optionalQuantity("memory_max", Plausibility.efficiency),
+          memoryHalfSaturationBytes: try entry.optionalQuantity(
+            "memory_half_saturation", Plausibility.halfSaturationBytes),
+          waveQuantization: try entry.optionalQuantity("wave_quantization", Plausibility.waveQuantization),
+          l2ByteCost: try entry.optionalQuantity("l2_byte_cost", Plausibility.efficiency))
       }
       operators = result
     }
     if let block = try reader.optionalObject("uncertainty") {
+      try block.rejectUnknown(allowed: ["calibrated", "compute", "communication", "by_name", "source", "note"])
       func quantiles(_ reader: FieldReader, _ key: String) throws -> ResidualQuantiles {
         let entry = try reader.object(key)
-        let p10 = try entry.double("p10")
-        let p50 = try entry.optionalDouble("p50") ?? 0
-        let p90 = try entry.double("p90")
-        guard p10 > -1 else { throw entry.error("p10", "must exceed -1 (a time cannot shrink to zero), found \(p10)") }
+        try entry.rejectUnknown(allowed: ["p10", "p50", "p90"])
+        let p10 = try entry.quantity("p10", Plausibility.residualQuantile)
+        let p50 = try entry.optionalQuantity("p50", Plausibility.residualQuantile) ?? 0
+        let p90 = try entry.quantity("p90", Plausibility.residualQuantile)
         guard p10 <= p50, p50 <= p90 else { throw entry.error("p90", "quantiles must satisfy p10 ≤ p50 ≤ p90") }
         return ResidualQuantiles(p10: p10, p50: p50, p90: p90)
       }

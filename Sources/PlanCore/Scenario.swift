@@ -77,6 +77,7 @@ public struct ScenarioScheduler: Sendable, Hashable, Codable {
 /// A trace (`arrival: {type: trace, path}`; the path is relative to the scenario file) is a
 /// CSV read by `TraceFile`; it supplies arrival times and lengths, so `rate` and `profiles`
 /// are not used, and `duration` defaults to the last arrival. Unknown fields are errors.
+/// Every field, its unit and its plausible range: docs/FILE-FORMATS.md.
 public struct Scenario: Sendable, Hashable, Codable {
   public var name: String
   public var model: String
@@ -137,17 +138,21 @@ public struct Scenario: Sendable, Hashable, Codable {
     var layout: Layout?
     if let layoutReader = try reader.optionalObject("layout") {
       try ScenarioField.rejectUnknown(layoutReader, allowed: ["tp", "pp", "dp"])
-      layout = Layout(
-        tp: try layoutReader.optionalPositive("tp") ?? 1, pp: try layoutReader.optionalPositive("pp") ?? 1,
-        dp: try layoutReader.optionalPositive("dp") ?? 1)
+      let degree = Plausibility.parallelDegree
+      do {
+        layout = try Layout.checked(
+          tp: try layoutReader.optionalCount("tp", degree) ?? 1, pp: try layoutReader.optionalCount("pp", degree) ?? 1,
+          dp: try layoutReader.optionalCount("dp", degree) ?? 1)
+      } catch let layoutError as LayoutError {
+        throw reader.error("layout", layoutError.reason)
+      }
     }
 
-    let durationGiven = try reader.optionalQuantity("duration", parse: Units.seconds, bareNumberAllowed: true)
-    let warmup = try reader.optionalQuantity("warmup", parse: Units.seconds, bareNumberAllowed: true) ?? 0
-    let drain = try reader.optionalQuantity("drain", parse: Units.seconds, bareNumberAllowed: true) ?? 120
+    let runTime = Plausibility.runTime
+    let durationGiven = try reader.optionalQuantity("duration", runTime, bareNumberAllowed: true)
+    let warmup = try reader.optionalQuantity("warmup", runTime, bareNumberAllowed: true) ?? 0
+    let drain = try reader.optionalQuantity("drain", runTime, bareNumberAllowed: true) ?? 120
     if let durationGiven, durationGiven <= 0 { throw reader.error("duration", "must be positive") }
-    guard warmup >= 0 else { throw reader.error("warmup", "must not be negative") }
-    guard drain >= 0 else { throw reader.error("drain", "must not be negative") }
     var seed: UInt64 = 1
     if let seedValue = try reader.optionalInt("seed") {
       guard seedValue >= 0 else { throw reader.error("seed", "must not be negative") }
@@ -180,8 +185,7 @@ public struct Scenario: Sendable, Hashable, Codable {
       if workloadReader.has("profiles") {
         for profileReader in try workloadReader.objects("profiles") {
           try ScenarioField.rejectUnknown(profileReader, allowed: ["name", "weight", "prompt", "output"])
-          let weight = try profileReader.optionalDouble("weight") ?? 1
-          guard weight >= 0 else { throw profileReader.error("weight", "must not be negative") }
+          let weight = try profileReader.optionalQuantity("weight", Plausibility.profileWeight) ?? 1
           profiles.append(
             ClientProfile(
               name: try profileReader.optionalString("name") ?? "profile\(profiles.count + 1)", weight: weight,
@@ -214,10 +218,8 @@ public struct Scenario: Sendable, Hashable, Codable {
     var slo: SLO?
     if let sloReader = try reader.optionalObject("slo") {
       try ScenarioField.rejectUnknown(sloReader, allowed: ["ttft", "tpot", "success_rate"])
-      let ttft = try sloReader.quantity("ttft", parse: Units.seconds, bareNumberAllowed: true)
-      let tpot = try sloReader.quantity("tpot", parse: Units.seconds, bareNumberAllowed: true)
-      guard ttft > 0 else { throw sloReader.error("ttft", "must be positive") }
-      guard tpot > 0 else { throw sloReader.error("tpot", "must be positive") }
+      let ttft = try sloReader.quantity("ttft", Plausibility.sloTime, bareNumberAllowed: true)
+      let tpot = try sloReader.quantity("tpot", Plausibility.sloTime, bareNumberAllowed: true)
       let floor = try sloReader.optionalDouble("success_rate") ?? 0.95
       guard floor > 0, floor <= 1 else { throw sloReader.error("success_rate", "must be in (0, 1], got \(floor)") }
       slo = SLO(ttftSeconds: ttft, tpotSeconds: tpot, successRateFloor: floor)
@@ -232,7 +234,7 @@ public struct Scenario: Sendable, Hashable, Codable {
       }
       router = policy
     }
-    let gpuBudget = try reader.optionalPositive("gpu_budget")
+    let gpuBudget = try reader.optionalCount("gpu_budget", Plausibility.gpuBudget)
 
     var scheduler = ScenarioScheduler()
     if let s = try reader.optionalObject("scheduler") {
@@ -242,19 +244,14 @@ public struct Scenario: Sendable, Hashable, Codable {
           "max_num_seqs", "max_num_batched_tokens", "chunked_prefill", "block_size", "waiting_queue_cap",
           "queue_timeout", "kv_cache_blocks", "gpu_memory_utilisation",
         ])
-      scheduler.maxNumSeqs = try s.optionalPositive("max_num_seqs")
-      scheduler.maxNumBatchedTokens = try s.optionalPositive("max_num_batched_tokens")
+      scheduler.maxNumSeqs = try s.optionalCount("max_num_seqs", Plausibility.maxNumSeqs)
+      scheduler.maxNumBatchedTokens = try s.optionalCount("max_num_batched_tokens", Plausibility.maxBatchedTokens)
       scheduler.chunkedPrefill = try s.optionalBool("chunked_prefill")
-      scheduler.blockSizeTokens = try s.optionalPositive("block_size")
-      if let cap = try s.optionalInt("waiting_queue_cap") {
-        guard cap >= 0 else { throw s.error("waiting_queue_cap", "must not be negative") }
-        scheduler.waitingQueueCap = cap
-      }
-      if let timeout = try s.optionalQuantity("queue_timeout", parse: Units.seconds, bareNumberAllowed: true) {
-        guard timeout >= 0 else { throw s.error("queue_timeout", "must not be negative") }
-        scheduler.queueTimeoutSeconds = timeout
-      }
-      scheduler.kvCacheBlocks = try s.optionalPositive("kv_cache_blocks")
+      scheduler.blockSizeTokens = try s.optionalCount("block_size", Plausibility.blockSize)
+      scheduler.waitingQueueCap = try s.optionalCount("waiting_queue_cap", Plausibility.waitingQueueCap)
+      scheduler.queueTimeoutSeconds = try s.optionalQuantity(
+        "queue_timeout", Plausibility.runTime, bareNumberAllowed: true)
+      scheduler.kvCacheBlocks = try s.optionalCount("kv_cache_blocks", Plausibility.kvCacheBlocks)
       if let fraction = try s.optionalDouble("gpu_memory_utilisation") {
         guard fraction > 0, fraction <= 1 else {
           throw s.error("gpu_memory_utilisation", "must be in (0, 1], got \(fraction)")
@@ -273,9 +270,7 @@ public struct Scenario: Sendable, Hashable, Codable {
 /// Field parsers of the scenario format.
 enum ScenarioField {
   static func rejectUnknown(_ reader: FieldReader, allowed: Set<String>) throws {
-    for key in reader.object.keys.sorted() where !allowed.contains(key) {
-      throw reader.error(key, "unknown field (known: \(allowed.sorted().joined(separator: ", ")))")
-    }
+    try reader.rejectUnknown(allowed: allowed)
   }
 
   /// Requests per second: a number, or a string like "50 req/s" or "50/s".
@@ -295,7 +290,11 @@ enum ScenarioField {
     } else {
       value = try reader.double("rate")
     }
-    guard value > 0 else { throw reader.error("rate", "must be positive, found \(value)") }
+    guard value > 0 else { throw reader.error("rate", "must be positive, found \(FieldReader.written(value))") }
+    do { try Plausibility.rate.check(value, written: FieldReader.written(value)) } catch let error as PlausibilityError
+    {
+      throw reader.error("rate", error.description)
+    }
     return value
   }
 
@@ -319,8 +318,7 @@ enum ScenarioField {
       return (type == "poisson" ? .poisson : .constant, nil)
     case "gamma":
       try rejectUnknown(spec, allowed: ["type", "cv"])
-      let cv = try spec.double("cv")
-      guard cv > 0 else { throw spec.error("cv", "must be positive, found \(cv)") }
+      let cv = try spec.quantity("cv", Plausibility.arrivalCV)
       return (.gamma(coefficientOfVariation: cv), nil)
     case "trace":
       try rejectUnknown(spec, allowed: ["type", "path"])
@@ -337,8 +335,11 @@ enum ScenarioField {
     guard reader.has(key) else { throw reader.error(key, "missing (a token count, \"LO-HI\", or {dist: …})") }
     if let text = reader.object[key] as? String {
       let trimmed = text.trimmingCharacters(in: .whitespaces)
+      let tokens = Plausibility.tokens
       if let n = Int(trimmed) {
-        guard n >= 1 else { throw reader.error(key, "must be at least 1 token, found \(n)") }
+        guard tokens.contains(n) else {
+          throw reader.error(key, "must be a whole number of tokens in \(tokens), found \(n)")
+        }
         return .fixed(n)
       }
       let parts = trimmed.split(whereSeparator: { $0 == "-" || $0 == "–" }).map {
@@ -347,7 +348,10 @@ enum ScenarioField {
       guard parts.count == 2, let low = Int(parts[0]), let high = Int(parts[1]) else {
         throw reader.error(key, "cannot read \"\(text)\" as a length (a number or \"LO-HI\")")
       }
-      guard low >= 1, low <= high else { throw reader.error(key, "range \(low)-\(high) must satisfy 1 ≤ LO ≤ HI") }
+      guard low >= 1, low <= high, high <= tokens.upper else {
+        throw reader.error(
+          key, "range \(low)-\(high) must satisfy 1 ≤ LO ≤ HI ≤ \(PlausibleCount.grouped(tokens.upper))")
+      }
       return .uniform(low: low, high: high)
     }
     if reader.object[key] is [String: Any] {
@@ -356,40 +360,36 @@ enum ScenarioField {
       switch dist {
       case "fixed":
         try rejectUnknown(spec, allowed: ["dist", "value"])
-        return .fixed(try spec.positiveInt("value"))
+        return .fixed(try spec.count("value", Plausibility.tokens))
       case "uniform":
         try rejectUnknown(spec, allowed: ["dist", "min", "max"])
-        let low = try spec.positiveInt("min")
-        let high = try spec.positiveInt("max")
+        let low = try spec.count("min", Plausibility.tokens)
+        let high = try spec.count("max", Plausibility.tokens)
         guard low <= high else { throw spec.error("max", "must be at least min (\(low)), found \(high)") }
         return .uniform(low: low, high: high)
       case "normal":
         try rejectUnknown(spec, allowed: ["dist", "mean", "sd", "min", "max"])
-        let mean = try spec.double("mean")
-        let sd = try spec.double("sd")
-        guard sd >= 0 else { throw spec.error("sd", "must not be negative") }
+        let mean = try spec.quantity("mean", Plausibility.lengthParameter)
+        let sd = try spec.quantity("sd", Plausibility.lengthParameter)
         let (low, high) = try bounds(spec)
         return .normal(mean: mean, standardDeviation: sd, min: low, max: high)
       case "lognormal", "log-normal", "log_normal":
         try rejectUnknown(spec, allowed: ["dist", "median", "sigma", "min", "max"])
-        let median = try spec.double("median")
+        let median = try spec.quantity("median", Plausibility.lengthParameter)
         guard median > 0 else { throw spec.error("median", "must be positive") }
-        let sigma = try spec.double("sigma")
-        guard sigma >= 0 else { throw spec.error("sigma", "must not be negative") }
+        let sigma = try spec.quantity("sigma", Plausibility.logNormalSigma)
         let (low, high) = try bounds(spec)
         return .logNormal(median: median, sigma: sigma, min: low, max: high)
       default:
         throw spec.error("dist", "unknown distribution \"\(dist)\" (known: fixed, uniform, normal, lognormal)")
       }
     }
-    let n = try reader.int(key)
-    guard n >= 1 else { throw reader.error(key, "must be at least 1 token, found \(n)") }
-    return .fixed(n)
+    return .fixed(try reader.count(key, Plausibility.tokens))
   }
 
   private static func bounds(_ spec: FieldReader) throws -> (Int, Int) {
-    let low = try spec.optionalPositive("min") ?? 1
-    let high = try spec.positiveInt("max")
+    let low = try spec.optionalCount("min", Plausibility.tokens) ?? 1
+    let high = try spec.count("max", Plausibility.tokens)
     guard low <= high else { throw spec.error("max", "must be at least min (\(low)), found \(high)") }
     return (low, high)
   }
@@ -417,6 +417,7 @@ public enum TraceFile {
   public static let columns = ["arrival_seconds", "prompt_tokens", "output_tokens"]
 
   public static func load(_ path: String) throws -> [TraceRequest] {
+    try DataFile.checkSize(path, limit: Plausibility.maximumTraceFileBytes)
     guard let data = FileManager.default.contents(atPath: path) else {
       throw CatalogError(file: path, field: "", reason: "cannot read the trace (missing or unreadable)")
     }
@@ -465,11 +466,24 @@ public enum TraceFile {
         throw CatalogError(
           file: file, field: arrivalWhere, reason: "\"\(arrivalText)\" is not a time in seconds ≥ 0")
       }
+      let window = Plausibility.runTime
+      guard arrivalSeconds <= window.upper else {
+        throw CatalogError(
+          file: file, field: arrivalWhere,
+          reason: "\(arrivalText) s is outside the plausible range of \(window.quantity), \(window)")
+      }
+      guard result.count < Plausibility.traceRequests.upper else {
+        throw CatalogError(
+          file: file, field: "line \(lineNumber)",
+          reason:
+            "more requests than the limit for \(Plausibility.traceRequests.quantity), \(Plausibility.traceRequests)")
+      }
       func tokens(_ column: String) throws -> Int {
         let (value, location) = cell(column)
-        guard let n = Int(value), n >= 1, n <= 1 << 28 else {
+        let range = Plausibility.tokens
+        guard let n = Int(value), range.contains(n) else {
           throw CatalogError(
-            file: file, field: location, reason: "\"\(value)\" is not a whole number of tokens in 1…2²⁸")
+            file: file, field: location, reason: "\"\(value)\" is not a whole number of tokens in \(range)")
         }
         return n
       }

@@ -12,7 +12,7 @@ public enum Units {
   }
 
   private static let decimalPrefixes: [String: Double] = [
-    "": 1, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15,
+    "": 1, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
   ]
   private static let binaryPrefixes: [String: Double] = [
     "Ki": 1024, "Mi": 1_048_576, "Gi": 1_073_741_824, "Ti": 1_099_511_627_776,

@@ -16,9 +16,14 @@ public struct SampledRequests: Sendable, Equatable {
 
   public var count: Int { arrivalSeconds.count }
 
-  /// Longest prompt or output accepted (2²⁸ tokens): keeps the engine's 32-bit token
-  /// arithmetic (prompt + output + a block) far from overflow.
-  public static let maximumTokens = 1 << 28
+  /// Longest prompt or output accepted (10⁸ tokens, `Plausibility.tokens`, the limit files and
+  /// flags are read with): keeps the engine's 32-bit token arithmetic (prompt + output + a
+  /// block) far from overflow.
+  public static let maximumTokens = Plausibility.tokens.upper
+
+  /// Most requests one run may draw: the 5·10⁷ of `validate`'s rate × duration bound, with
+  /// room for a bursty process that draws more than its mean in the window.
+  public static let maximumRequests = 60_000_000
 
   /// Draws the requests of `workload` with `seed`. Throws `SimulationError.invalidWorkload`
   /// naming what is wrong.
@@ -84,6 +89,11 @@ public struct SampledRequests: Sendable, Equatable {
       case .trace: break  // handled above
       }
       guard time < workload.durationSeconds else { break }
+      guard index < maximumRequests else {
+        throw SimulationError.invalidWorkload(
+          "the arrival process drew more than \(maximumRequests) requests in \(workload.durationSeconds) s; lower the rate or the duration"
+        )
+      }
       let draw = lengths.uniform()
       var profile = cumulative.count - 1
       for (candidate, bound) in cumulative.enumerated() where draw < bound {
@@ -147,8 +157,13 @@ public struct SampledRequests: Sendable, Equatable {
         "rate × duration is \(workload.rateRequestsPerSecond * workload.durationSeconds) requests; the simulator is limited to 5·10⁷"
       )
     }
-    if case .gamma(let cv) = workload.arrival, !(cv.isFinite && cv > 0) {
-      throw fail("gamma arrivals need a coefficient of variation > 0 (got \(cv))")
+    if case .gamma(let cv) = workload.arrival {
+      // Gamma(1/CV², ·) draws: past CV 20 nearly every gap underflows to 0 s and the process
+      // cannot be represented in a Double (see `Plausibility.arrivalCV`).
+      let range = Plausibility.arrivalCV
+      guard cv.isFinite, range.contains(cv) else {
+        throw fail("gamma arrivals need a coefficient of variation in \(range) (got \(cv))")
+      }
     }
     guard !workload.profiles.isEmpty else { throw fail("at least one client profile is needed") }
     guard workload.profiles.allSatisfy({ $0.weight.isFinite && $0.weight >= 0 }),

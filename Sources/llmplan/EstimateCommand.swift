@@ -104,7 +104,7 @@ struct EstimateCommand: ParsableCommand {
       throw UserFacingError(message: "--gpu is required (the cluster does not name its GPU)")
     }
     let gpuSpec = try catalog.gpu(gpuName)
-    let layout = Layout(tp: tp, pp: pp, dp: dp)
+    let layout = try Layout.checked(tp: tp, pp: pp, dp: dp)
     let clusterSpec = clusterFromCatalog ?? Cluster.idealNodes(gpu: gpuSpec, gpuCount: max(1, layout.totalGPUs))
     try layout.validate(model: modelSpec, cluster: clusterSpec)
     let evaluator = try LayoutEvaluator(

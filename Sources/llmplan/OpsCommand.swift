@@ -68,7 +68,7 @@ struct OpsCommand: ParsableCommand {
     let modelSpec = try catalog.model(model)
     let gpuSpec = try catalog.gpu(gpu)
     let clusterSpec = try cluster.map { try catalog.cluster($0) } ?? Cluster.idealNodes(gpu: gpuSpec, gpuCount: tp)
-    let layout = Layout(tp: tp, pp: 1, dp: 1)
+    let layout = try Layout.checked(tp: tp, pp: 1, dp: 1)
     try layout.validate(model: modelSpec, cluster: clusterSpec)
 
     var batch = BatchShape()

@@ -133,7 +133,8 @@ struct SimulateCommand: ParsableCommand {
     var scheduler = ScenarioScheduler()
     scheduler.chunkedPrefill = chunkedPrefill
     return Scenario(
-      name: "command-line", model: model, gpu: gpu, cluster: cluster, layout: Layout(tp: tp, pp: pp, dp: dp),
+      name: "command-line", model: model, gpu: gpu, cluster: cluster,
+      layout: try Layout.checked(tp: tp, pp: pp, dp: dp),
       workload: workload, tracePath: trace, slo: try load.slo(), router: try load.routerPolicy(), scheduler: scheduler)
   }
 }

@@ -60,7 +60,9 @@ struct ValidateCommand: ParsableCommand {
       guard numbers.count == 3, shapeOK, numbers.allSatisfy({ $0 >= 1 }) else {
         throw UserFacingError(message: "--layouts: cannot read \"\(item)\" (expected TPxPPxDP, e.g. 2x1x3)")
       }
-      return Layout(tp: numbers[0], pp: numbers[1], dp: numbers[2])
+      do { return try Layout.checked(tp: numbers[0], pp: numbers[1], dp: numbers[2]) } catch {
+        throw UserFacingError(message: "--layouts: \(error)")
+      }
     }
   }
 
