@@ -3,6 +3,7 @@ import ArgumentParser
 import Calibration
 import Foundation
 import PlanCore
+import Reporting
 
 /// `llmplan calibrate`: fit a GPU's efficiency profile to measured timings.
 struct CalibrateCommand: ParsableCommand {
@@ -39,8 +40,15 @@ struct CalibrateCommand: ParsableCommand {
   @OptionGroup var catalogOptions: CatalogOptions
   @OptionGroup var input: MeasurementOptions
 
-  @Option(help: "Write the calibrated GPU file here (e.g. Models/gpus/h100-80gb-sxm-calibrated.json).")
+  @Option(
+    help: """
+      Write the calibrated GPU file here (e.g. Models/gpus/h100-80gb-sxm-calibrated.json). An existing file is \
+      replaced only if llmplan calibrate wrote it (and it is not the --gpu file), else only with --force.
+      """)
   var out: String?
+
+  @Flag(help: "Overwrite the --out file even if llmplan did not write it, or it is the --gpu file.")
+  var force = false
 
   @Flag(help: "Fit on half of every group (1st, 3rd, … point by size) and score on the other half.")
   var holdout = false
@@ -104,7 +112,8 @@ struct CalibrateCommand: ParsableCommand {
     var refusal: String?
     if !result.isPhysical && !keepPhysical {
       refusal =
-        "refused: \(result.refusals.count) fitted parameter set(s) are not physical (listed above); nothing written. "
+        "refused: \(result.refusals.count) fitted parameter set(s) are not physical or not determined by the data "
+        + "(listed above); nothing written. "
         + "Fix the data, or pass --keep-physical to write the physical ones and the physical alternatives."
     }
     return Outcome(text: text, written: written, refusal: refusal)
@@ -120,13 +129,27 @@ struct CalibrateCommand: ParsableCommand {
     object["display_name"] = "\(original.displayName) (calibrated)"
     let output = try JSONSerialization.data(
       withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-    try output.write(to: URL(fileURLWithPath: path))
+    try OutputFile.write(
+      output, to: path, force: force, flag: "--out", what: "the calibrated GPU file",
+      isGenerated: Self.isCalibratedGPUFile, inputs: [("--gpu", source)] + input.measurements.map { ("--measurements", $0) })
     let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
     let reread = try GPUSpec.load(from: DataFile.read(path), name: name)
     guard reread.efficiency.operators.count == gpu.efficiency.operators.count, reread.efficiency.uncertainty != nil
     else {
       throw UserFacingError(message: "\(path) did not read back as written")
     }
+  }
+}
+
+extension CalibrateCommand {
+  /// Whether the file at `path` is a GPU file `llmplan calibrate` wrote: JSON whose
+  /// `efficiency.source` begins with `Calibrator.sourcePrefix`.
+  static func isCalibratedGPUFile(_ path: String) -> Bool {
+    guard let data = FileManager.default.contents(atPath: path),
+      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+      let efficiency = object["efficiency"] as? [String: Any], let source = efficiency["source"] as? String
+    else { return false }
+    return source.hasPrefix(Calibrator.sourcePrefix)
   }
 }
 
