@@ -26,6 +26,11 @@ public enum ReportFile {
     try OutputFile.write(Data(text.utf8), to: path, force: force, flag: flag, what: "the report", isGenerated: isGenerated)
   }
 
+  /// Checks, before any work, that a report may be written to `path` (see `OutputFile.check`).
+  public static func check(_ path: String, force: Bool, flag: String = "--report") throws {
+    try OutputFile.check(path, force: force, flag: flag, what: "the report", isGenerated: isGenerated)
+  }
+
   /// The default report path `Reports/<name>.md` of a scenario, refusing a name that would
   /// give no file name or a hidden one (`""` would write `Reports/.md`).
   public static func defaultPath(scenarioName: String) throws -> String {
@@ -52,6 +57,18 @@ public enum ReportFile {
 ///   over the target (rename is atomic within a file system), so a failed or interrupted write
 ///   leaves the old file whole; an overwritten file keeps its permissions.
 public enum OutputFile {
+  /// How a path will be written.
+  public enum Destination: Sendable, Equatable {
+    /// A character device or FIFO, written in place.
+    case inPlace(isPipe: Bool)
+    /// A regular file (new or replaced), written through a temporary file and renamed; the
+    /// existing file's permission bits, if any.
+    case regularFile(mode: mode_t?)
+  }
+
+  /// Checks that `path` may be written, without writing: call it before long work so that a
+  /// refusal comes first. `write` checks again.
+  ///
   /// - Parameters:
   ///   - flag: the option that named the path, for messages (`--report`, `--out`).
   ///   - what: what is being written, for messages ("the report").
@@ -59,54 +76,77 @@ public enum OutputFile {
   ///   - inputs: files the command read; writing over one of them needs `force` even when
   ///     LLMPlan wrote it (`calibrate --gpu X --out X`).
   /// - Throws: `ReportError` with one line naming the path and the reason.
-  public static func write(
-    _ data: Data, to path: String, force: Bool, flag: String, what: String,
-    isGenerated: (String) -> Bool, inputs: [(flag: String, path: String)] = []
-  ) throws {
+  @discardableResult
+  public static func check(
+    _ path: String, force: Bool, flag: String, what: String, isGenerated: (String) -> Bool,
+    inputs: [(flag: String, path: String)] = []
+  ) throws -> Destination {
     guard !path.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
       throw ReportError("\(flag): the path is empty; give a file name for \(what)")
     }
     var info = stat()
-    if stat(path, &info) == 0 {
-      switch info.st_mode & S_IFMT {
-      case S_IFDIR:
-        throw ReportError("\(flag) \(path) is a directory; give a file path for \(what)")
-      case S_IFCHR, S_IFIFO:
-        try writeInPlace(data, to: path, flag: flag, isPipe: info.st_mode & S_IFMT == S_IFIFO)
-        return
-      case S_IFREG:
-        break
-      default:
-        throw ReportError(
-          "\(flag) \(path) is not a regular file (a block device or socket); LLMPlan writes \(what) only to a file")
-      }
-      if !force {
-        for input in inputs {
-          var other = stat()
-          if stat(input.path, &other) == 0, other.st_dev == info.st_dev, other.st_ino == info.st_ino {
-            throw ReportError(
-              "refusing to overwrite \(path): it is the \(input.flag) file this command reads. "
-                + "Choose another \(flag) path, or pass --force to replace it.")
-          }
-        }
-        if !isGenerated(path) {
+    guard stat(path, &info) == 0 else { return .regularFile(mode: nil) }
+    switch info.st_mode & S_IFMT {
+    case S_IFDIR:
+      throw ReportError("\(flag) \(path) is a directory; give a file path for \(what)")
+    case S_IFCHR, S_IFIFO:
+      return .inPlace(isPipe: info.st_mode & S_IFMT == S_IFIFO)
+    case S_IFREG:
+      break
+    default:
+      throw ReportError(
+        "\(flag) \(path) is not a regular file (a block device or socket); LLMPlan writes \(what) only to a file")
+    }
+    if !force {
+      for input in inputs {
+        var other = stat()
+        if stat(input.path, &other) == 0, other.st_dev == info.st_dev, other.st_ino == info.st_ino {
           throw ReportError(
-            "refusing to overwrite \(path): it was not written by llmplan. "
-              + "Pass --force to overwrite it, or choose another \(flag) path.")
+            "refusing to overwrite \(path): it is the \(input.flag) file this command reads. "
+              + "Choose another \(flag) path, or pass --force to replace it.")
         }
+      }
+      if !isGenerated(path) {
+        throw ReportError(
+          "refusing to overwrite \(path): it was not written by llmplan. "
+            + "Pass --force to overwrite it, or choose another \(flag) path.")
       }
     }
-    try replaceRegularFile(data, at: resolvedPath(path), mode: stat(path, &info) == 0 ? info.st_mode & 0o7777 : nil, flag: flag)
+    return .regularFile(mode: info.st_mode & 0o7777)
+  }
+
+  /// Writes `data` to `path` by the rules above (see `check` for the parameters).
+  ///
+  /// - Throws: `ReportError` with one line naming the path and the reason.
+  public static func write(
+    _ data: Data, to path: String, force: Bool, flag: String, what: String,
+    isGenerated: (String) -> Bool, inputs: [(flag: String, path: String)] = []
+  ) throws {
+    switch try check(path, force: force, flag: flag, what: what, isGenerated: isGenerated, inputs: inputs) {
+    case .inPlace(let isPipe):
+      try writeInPlace(data, to: path, flag: flag, isPipe: isPipe)
+    case .regularFile(let mode):
+      try replaceRegularFile(data, at: resolvedPath(path), mode: mode, flag: flag)
+    }
   }
 
   /// `path` with symbolic links resolved (the link's target is what gets written); a path that
   /// does not exist yet resolves through its directory.
   static func resolvedPath(_ path: String) -> String {
-    if let resolved = realpath(path, nil) {
-      defer { free(resolved) }
-      return String(cString: resolved)
+    var current = path
+    // A dangling link (its target not written yet) defeats realpath: follow it by hand, at
+    // most 40 links deep as the kernel does (ELOOP).
+    for _ in 0..<40 {
+      if let resolved = realpath(current, nil) {
+        defer { free(resolved) }
+        return String(cString: resolved)
+      }
+      guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: current) else { break }
+      current =
+        target.hasPrefix("/")
+        ? target : URL(fileURLWithPath: current).deletingLastPathComponent().appendingPathComponent(target).path
     }
-    return path
+    return current
   }
 
   static func reason(_ code: Int32) -> String { String(cString: strerror(code)) }

@@ -79,6 +79,11 @@ struct CalibrateCommand: ParsableCommand {
 
   func execute() throws -> Outcome {
     let catalog = try catalogOptions.load()
+    if let out {  // refuse before fitting, not after
+      try OutputFile.check(
+        out, force: force, flag: "--out", what: "the calibrated GPU file", isGenerated: Self.isCalibratedGPUFile,
+        inputs: try outputInputs(catalog))
+    }
     let loaded = try input.load(catalog: catalog)
     let halves = loaded.measurements.interleavedHalves()
     let fitSet = holdout ? halves.fit : loaded.measurements
@@ -131,7 +136,7 @@ struct CalibrateCommand: ParsableCommand {
       withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     try OutputFile.write(
       output, to: path, force: force, flag: "--out", what: "the calibrated GPU file",
-      isGenerated: Self.isCalibratedGPUFile, inputs: [("--gpu", source)] + input.measurements.map { ("--measurements", $0) })
+      isGenerated: Self.isCalibratedGPUFile, inputs: try outputInputs(catalog))
     let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
     let reread = try GPUSpec.load(from: DataFile.read(path), name: name)
     guard reread.efficiency.operators.count == gpu.efficiency.operators.count, reread.efficiency.uncertainty != nil
@@ -142,6 +147,11 @@ struct CalibrateCommand: ParsableCommand {
 }
 
 extension CalibrateCommand {
+  /// The files this command reads, which `--out` must not replace without `--force`.
+  func outputInputs(_ catalog: Catalog) throws -> [(flag: String, path: String)] {
+    [("--gpu", try catalog.resolve(input.gpu, kind: .gpu).path)] + input.measurements.map { ("--measurements", $0) }
+  }
+
   /// Whether the file at `path` is a GPU file `llmplan calibrate` wrote: JSON whose
   /// `efficiency.source` begins with `Calibrator.sourcePrefix`.
   static func isCalibratedGPUFile(_ path: String) -> Bool {

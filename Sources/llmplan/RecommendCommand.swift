@@ -255,6 +255,7 @@ struct RecommendCommand: ParsableCommand {
       let request = try options.request(
         objective: try objective.map(PlanObjective.parse), topK: topK, searchMaxRate: !noMaxRateSearch)
       let path = try reportPath(scenarioName: request.scenario.name)
+      if let path { try ReportFile.check(path, force: force) }  // refuse before the planning, not after
       let plan: PlanResult
       do {
         let bar = ProgressBar(label: "simulating the shortlist")

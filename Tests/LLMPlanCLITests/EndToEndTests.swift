@@ -77,8 +77,8 @@ import Testing
     // a prefill of ~1.3 TFLOP in well under 2 s, decode steps of ~13.5 GB / 2 TB/s ≈ 7 ms.
     let run = try Self.run(["recommend"] + Self.smallPlan + ["--top-k", "1", "--no-max-rate-search", "--json"])
     #expect(run.status == 0, "\(run.stderr)")
-    let report = try run.object()
-    let recommendation = try #require(report["recommendation"] as? [String: Any])
+    let plan = try #require(try run.object()["plan"] as? [String: Any])
+    let recommendation = try #require(plan["recommendation"] as? [String: Any])
     #expect(recommendation["basis"] as? String == "simulation")
   }
 
@@ -206,14 +206,16 @@ import Testing
     let operators = try #require(try run.object()["operators"] as? [[String: Any]])
     let qkv = try #require(operators.first { $0["name"] as? String == "qkv_proj" })
     // 2 · tokens · d_model · 3·d_model = 2 · 128 · 4096 · 12288 FLOPs (Llama-2-7B, 32 full heads).
-    #expect(qkv["flops"] as? Double == 2 * 128 * 4096 * 12288)
+    let flops: Double = 2 * 128 * 4096 * 12288
+    #expect(qkv["flops"] as? Double == flops)
   }
 
   @Test func validateJSONRunsOneLayoutAtOneRate() throws {
     let run = try Self.run(
       ["validate"] + Self.smallPlan + ["--layouts", "1x1x1", "--rates", "1", "--json"])
     #expect(run.status == 0, "\(run.stderr)")
-    #expect(try run.object()["layouts"] is [Any])
+    let validation = try #require(try run.object()["validation"] as? [String: Any])
+    #expect((validation["layouts"] as? [Any])?.count == 1)
   }
 
   @Test func scenariosListsTheReferenceScenarios() throws {
@@ -275,7 +277,7 @@ import Testing
     try FileManager.default.createDirectory(at: clusters, withIntermediateDirectories: true)
     let cluster = """
       {"display_name": "infinite", "gpu": "a100-80gb-sxm", "nodes": [{"name": "node0", "gpus": 2}],
-       "links": [{"from": "node0/gpu0", "to": "node0/gpu1", "bandwidth": "1e400 Gbit/s", "latency": "1 us"}]}
+       "links": [{"from": "node0/gpu0", "to": "node0/gpu1", "bandwidth": "1e300 GB/s", "latency": "1 us"}]}
       """
     try cluster.write(to: clusters.appendingPathComponent("inf.json"), atomically: true, encoding: .utf8)
     let run = try Self.run(["clusters", "--json", clusters.appendingPathComponent("inf.json").path], in: directory)
@@ -284,6 +286,23 @@ import Testing
     #expect(run.status == LLMPlanExit.inputError.rawValue, "\(run.stdout)")
     #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
     #expect(!run.stderr.contains("EncodingError") && !run.stderr.contains("codingPath"))
+  }
+
+  @Test func foundationAndEncodingErrorsBecomeOneReadableLine() {
+    struct Link: Encodable { var bytesPerSecond: Double }
+    do {
+      _ = try JSONOutput.string([Link(bytesPerSecond: .infinity)])
+      Issue.record("JSON has no infinity")
+    } catch {
+      #expect(UserFacingError.oneLine(error) == "cannot write the JSON output: [0].bytesPerSecond is inf, which JSON cannot represent")
+    }
+    do {
+      _ = try Data(contentsOf: URL(fileURLWithPath: "/nonexistent/llmplan/file.json"))
+      Issue.record("no such file")
+    } catch {
+      let line = UserFacingError.oneLine(error)
+      #expect(line.contains("/nonexistent/llmplan/file.json") && !line.contains("NSCocoaErrorDomain"), "\(line)")
+    }
   }
 
   @Test func calibrateOutOntoADirectoryIsOneLine() throws {
