@@ -23,7 +23,8 @@ public enum ReportFile {
   ///   exists, was not written by LLMPlan and `force` is false; or when writing fails.
   public static func write(_ text: String, to path: String, force: Bool, flag: String = "--report") throws {
     guard text.hasPrefix(marker) else { throw ReportError("internal: a report must start with the llmplan marker") }
-    try OutputFile.write(Data(text.utf8), to: path, force: force, flag: flag, what: "the report", isGenerated: isGenerated)
+    try OutputFile.write(
+      Data(text.utf8), to: path, force: force, flag: flag, what: "the report", isGenerated: isGenerated)
   }
 
   /// Checks, before any work, that a report may be written to `path` (see `OutputFile.check`).
@@ -188,7 +189,9 @@ public enum OutputFile {
       throw ReportError("\(flag) \(path): cannot create the directory \(directory.path)")
     }
     // A fresh name in the same directory (same file system, so the rename is atomic).
-    let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).llmplan-\(getpid())-\(UUID().uuidString).tmp").path
+    let temporary = directory.appendingPathComponent(
+      ".\(url.lastPathComponent).llmplan-\(getpid())-\(UUID().uuidString).tmp"
+    ).path
     let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o666)
     guard descriptor >= 0 else {
       throw ReportError("\(flag) \(path): cannot create a file in \(directory.path): \(reason(errno))")

@@ -34,7 +34,8 @@ struct EngineOptions: ParsableArguments {
     return EngineConfig(
       gpuMemoryUtilization: gpuMemoryUtilization ?? defaults.gpuMemoryUtilization,
       blockSizeTokens: blockSize ?? defaults.blockSizeTokens,
-      maxBatchedTokens: maxBatchedTokens ?? defaults.maxBatchedTokens, maxSequences: maxNumSeqs ?? defaults.maxSequences)
+      maxBatchedTokens: maxBatchedTokens ?? defaults.maxBatchedTokens, maxSequences: maxNumSeqs ?? defaults.maxSequences
+    )
   }
 
   /// Lays the flags given over a scenario's scheduler block.
@@ -169,9 +170,9 @@ enum EstimateText {
       ? "the weights fit, but not one full-length request: its \(p.promptTokens + p.outputTokens) tokens exceed the "
         + "\(m.maxKVTokens)-token KV cache (\(bytes(m.headroomBytes)) left on the tightest GPU)"
       : m.fits
-      ? "fits (\(bytes(m.headroomBytes)) left for KV cache on the tightest GPU)"
-      : "does NOT fit (over by \(bytes(max(0, -m.headroomBytes)))"
-        + (m.headroomBytes >= 0 ? ", no room for one KV block" : "") + ")"
+        ? "fits (\(bytes(m.headroomBytes)) left for KV cache on the tightest GPU)"
+        : "does NOT fit (over by \(bytes(max(0, -m.headroomBytes)))"
+          + (m.headroomBytes >= 0 ? ", no room for one KV block" : "") + ")"
     out.append("Memory per GPU: \(verdict)")
     var memory: [[String]] = [["stage", "layers", "weights", "activations", "reserve", "KV cache", "budget"]]
     for stage in m.stages {

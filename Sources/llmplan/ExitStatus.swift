@@ -44,7 +44,8 @@ enum LLMPlanExit: Int32, CaseIterable, Sendable {
 
   /// The "Exit status" paragraph of `llmplan --help`.
   static var helpText: String {
-    "Exit status:\n" + allCases.map { "  \($0.rawValue)".padding(toLength: 6, withPad: " ", startingAt: 0) + $0.meaning }
+    "Exit status:\n"
+      + allCases.map { "  \($0.rawValue)".padding(toLength: 6, withPad: " ", startingAt: 0) + $0.meaning }
       .joined(separator: "\n")
   }
 }

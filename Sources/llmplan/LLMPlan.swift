@@ -16,8 +16,7 @@ struct LLMPlan: ParsableCommand {
       replays the best ones, and the planner reports the gap between the two so you know how \
       far to trust the answer. Models, GPUs and clusters are data files under Models/ (or \
       --catalog DIR); any HuggingFace config.json of a dense decoder can stand in for a model.
-
-      """ + LLMPlanExit.helpText,
+      """ + "\n\n" + LLMPlanExit.helpText,
     version: LLMPlanVersion.current,
     subcommands: [
       // Each subcommand lives in its own file; keep one per line.

@@ -7,10 +7,13 @@ import Planner
 /// SLO and router options shared by the commands that predict behaviour under load. Unset
 /// flags leave a scenario's values (or the defaults: TTFT 2 s, TPOT 100 ms, 95 %, round-robin).
 struct LoadOptions: ParsableArguments {
-  @Option(name: .customLong("ttft-slo"), parsing: .unconditional, help: "TTFT objective, e.g. \"2 s\" or \"500 ms\" (default 2 s).")
+  @Option(
+    name: .customLong("ttft-slo"), parsing: .unconditional,
+    help: "TTFT objective, e.g. \"2 s\" or \"500 ms\" (default 2 s).")
   var ttftSLO: String?
 
-  @Option(name: .customLong("tpot-slo"), parsing: .unconditional, help: "TPOT objective, e.g. \"100 ms\" (default 100 ms).")
+  @Option(
+    name: .customLong("tpot-slo"), parsing: .unconditional, help: "TPOT objective, e.g. \"100 ms\" (default 100 ms).")
   var tpotSLO: String?
 
   @Option(

@@ -31,18 +31,21 @@ struct PlanOptions: ParsableArguments {
   @Option(
     parsing: .unconditional, help: "How long a simulation may go on after the last arrival (default 60 s with flags).")
   var drain: String?
-  @Option(help: "Random seed of the simulated arrivals.") var seed: UInt64?
-  @Option(name: .customLong("ttft-slo"), parsing: .unconditional, help: "TTFT p90 objective, e.g. \"2 s\" (default 2 s).")
+  @Option(parsing: .unconditional, help: "Random seed of the simulated arrivals.") var seed: UInt64?
+  @Option(
+    name: .customLong("ttft-slo"), parsing: .unconditional, help: "TTFT p90 objective, e.g. \"2 s\" (default 2 s).")
   var ttftSLO: String?
   @Option(
-    name: .customLong("tpot-slo"), parsing: .unconditional, help: "TPOT p90 objective, e.g. \"100 ms\" (default 100 ms).")
+    name: .customLong("tpot-slo"), parsing: .unconditional,
+    help: "TPOT p90 objective, e.g. \"100 ms\" (default 100 ms).")
   var tpotSLO: String?
   @Option(
     name: .customLong("success-floor"), parsing: .unconditional,
     help: "Fraction of requests that must succeed, in (0, 1] (default 0.95).")
   var successFloor: Double?
   @Option(help: "DP router: round-robin, least-outstanding or least-kv.") var router: String?
-  @Option(parsing: .unconditional, help: "GPUs the plan may use (default: the whole cluster, or 8).") var gpuBudget: Int?
+  @Option(parsing: .unconditional, help: "GPUs the plan may use (default: the whole cluster, or 8).") var gpuBudget:
+    Int?
   @Option(
     parsing: .unconditional,
     help: "Fraction of GPU memory the engine may use, in (0, 1] (vLLM gpu_memory_utilization, default 0.9).")

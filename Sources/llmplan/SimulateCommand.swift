@@ -14,10 +14,13 @@ struct SimulateCommand: ParsableCommand {
       Every iteration is timed with the same cost and communication models as `estimate`; the \
       simulator adds queueing, continuous batching with a paged KV cache (blocks from the memory \
       model), preemption, pipeline micro-batches and DP routing. Give the run with flags, or keep \
-      it in a scenario file (--scenario FILE, YAML or JSON; see Reports/scenarios/example.yaml). \
+      it in a scenario file (--scenario FILE, YAML or JSON; see Reports/examples/); flags given with \
+      a scenario override its fields (e.g. --dp 2 on a scenario without a layout). \
       Lengths are a number (fixed) or LO-HI (uniform). --profile NAME:WEIGHT:PROMPT:OUTPUT adds a \
       client profile (repeatable), e.g. --profile chat:3:100-400:200-800 \
-      --profile summarise:1:2000:50. Same inputs and --seed give byte-identical output.
+      --profile summarise:1:2000:50. Same inputs and --seed give byte-identical output. Requests \
+      longer than the model's context window (any profile's longest prompt + output, any trace \
+      request) are refused, naming the flag or field (exit status 1).
       """)
 
   @OptionGroup var catalogOptions: CatalogOptions
@@ -44,7 +47,7 @@ struct SimulateCommand: ParsableCommand {
   @Option(help: "Arrival process: poisson, constant, or gamma:CV (default poisson).") var arrival: String?
   @Option(help: "Trace CSV (arrival_seconds,prompt_tokens,output_tokens) replacing rate and lengths.")
   var trace: String?
-  @Option(help: "Random seed (default 1, or the scenario's).") var seed: UInt64?
+  @Option(parsing: .unconditional, help: "Random seed (default 1, or the scenario's).") var seed: UInt64?
   @Flag(help: "Chunked prefill (decodes first, prompts fill the token budget).") var chunkedPrefill = false
   @OptionGroup var engine: EngineOptions
   @OptionGroup var load: LoadOptions
@@ -127,7 +130,8 @@ struct SimulateCommand: ParsableCommand {
     }
     if let rate {
       guard s.workload.trace == nil else {
-        throw UserFacingError(message: "--rate does not apply: the scenario replays a trace, whose arrivals set the rate")
+        throw UserFacingError(
+          message: "--rate does not apply: the scenario replays a trace, whose arrivals set the rate")
       }
       s.workload.rateRequestsPerSecond = rate
     }

@@ -10,7 +10,8 @@ enum FlagCheck {
   static func positive(_ value: Double?, _ flag: String, unit: String = "") throws {
     guard let value else { return }
     guard value.isFinite, value > 0 else {
-      throw ValidationError("\(flag) must be a positive\(unit.isEmpty ? " number" : " number of \(unit)"), got \(value)")
+      throw ValidationError(
+        "\(flag) must be a positive\(unit.isEmpty ? " number" : " number of \(unit)"), got \(value)")
     }
   }
 
@@ -50,7 +51,8 @@ enum FlagCheck {
       let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
       guard parts.count == 4, !parts[0].isEmpty, let weight = Double(parts[1]), weight > 0, weight.isFinite else {
         throw ValidationError(
-          "--profile \"\(text)\": expected NAME:WEIGHT:PROMPT:OUTPUT with a positive WEIGHT, e.g. chat:3:100-400:200-800")
+          "--profile \"\(text)\": expected NAME:WEIGHT:PROMPT:OUTPUT with a positive WEIGHT, e.g. chat:3:100-400:200-800"
+        )
       }
       return ClientProfile(
         name: parts[0], weight: weight, prompt: try length(parts[2], "--profile \(parts[0]) prompt")!,

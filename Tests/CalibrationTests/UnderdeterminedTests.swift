@@ -18,7 +18,8 @@ import Testing
     for (index, count) in tokens.enumerated() {
       var m = OperatorMeasurement(
         operatorName: "qkv_proj", measuredName: "qkv_proj", model: model, tensorParallel: 1,
-        batch: .prefill(tokens: count, cached: 0), seconds: 1, origin: MeasurementOrigin(file: "t.csv", line: index + 2))
+        batch: .prefill(tokens: count, cached: 0), seconds: 1, origin: MeasurementOrigin(file: "t.csv", line: index + 2)
+      )
       m.seconds = try OperatorTiming.costModel.seconds(m, gpu) * 1.1
       set.operators.append(m)
     }

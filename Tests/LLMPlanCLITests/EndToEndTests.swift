@@ -26,7 +26,8 @@ import Testing
     #expect(Set(codes).count == codes.count)
     #expect(LLMPlanExit.success.rawValue == 0 && LLMPlanExit.inputError.rawValue == 1)
     // swift-argument-parser's validation failure is EX_USAGE (64) from sysexits.h.
-    #expect(LLMPlanExit.usage.rawValue == LLMPlanExit.argumentParserValidationFailure && LLMPlanExit.usage.rawValue == 64)
+    #expect(
+      LLMPlanExit.usage.rawValue == LLMPlanExit.argumentParserValidationFailure && LLMPlanExit.usage.rawValue == 64)
     #expect(LLMPlanExit.noFeasibleLayout != LLMPlanExit.noLayoutMeetsSLO)
   }
 
@@ -58,8 +59,10 @@ import Testing
     #expect(run.status == LLMPlanExit.usage.rawValue)
     #expect(run.errorLine.contains("--rate must be a positive"), "\(run.stderr)")
     #expect(!run.stderr.contains("Missing value"))
-    let tp = try Self.run(["estimate", "--catalog", Self.catalog, "--model", "llama-2-7b", "--gpu", "a100-80gb-sxm",
-      "--prompt", "100", "--output", "10", "--tp", "-2"])
+    let tp = try Self.run([
+      "estimate", "--catalog", Self.catalog, "--model", "llama-2-7b", "--gpu", "a100-80gb-sxm",
+      "--prompt", "100", "--output", "10", "--tp", "-2",
+    ])
     #expect(tp.status == LLMPlanExit.usage.rawValue && tp.errorLine.contains("--tp must be at least 1"))
   }
 
@@ -160,9 +163,12 @@ import Testing
   @Test func simulateRefusesAScenarioLongerThanTheContextWindowNamingTheField() throws {
     let directory = try CLIRunner.scratch()
     let file = directory.appendingPathComponent("long.yaml")
-    let yaml = Self.scenarioYAML.replacingOccurrences(
-      of: "workload: {rate: 2, prompt: 100, output: 20}",
-      with: "workload:\n  rate: 2\n  profiles:\n    - {name: chat, prompt: 100, output: 20}\n    - {name: book, prompt: 4000, output: 200}")
+    let yaml =
+      Self.scenarioYAML.replacingOccurrences(
+        of: "workload: {rate: 2, prompt: 100, output: 20}",
+        with:
+          "workload:\n  rate: 2\n  profiles:\n    - {name: chat, prompt: 100, output: 20}\n    - {name: book, prompt: 4000, output: 200}"
+      )
       + "\nlayout: {tp: 1, pp: 1, dp: 1}\n"
     try yaml.write(to: file, atomically: true, encoding: .utf8)
     let run = try Self.run(["simulate", "--catalog", Self.catalog, "--scenario", file.path, "--json"])
@@ -294,7 +300,9 @@ import Testing
       _ = try JSONOutput.string([Link(bytesPerSecond: .infinity)])
       Issue.record("JSON has no infinity")
     } catch {
-      #expect(UserFacingError.oneLine(error) == "cannot write the JSON output: [0].bytesPerSecond is inf, which JSON cannot represent")
+      #expect(
+        UserFacingError.oneLine(error)
+          == "cannot write the JSON output: [0].bytesPerSecond is inf, which JSON cannot represent")
     }
     do {
       _ = try Data(contentsOf: URL(fileURLWithPath: "/nonexistent/llmplan/file.json"))
