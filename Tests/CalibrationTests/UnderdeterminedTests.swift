@@ -70,4 +70,22 @@ import Testing
     #expect(result.calibratedGPU.efficiency.uncertainty?.calibrated == true)
     #expect(result.calibratedGPU.efficiency.source.hasPrefix(Calibrator.sourcePrefix))
   }
+
+  @Test func aBandNeedsThreePointsElseTheFallbackStands() throws {
+    // One qkv_proj point measured 10 % slower than predicted: its own "band" would be
+    // +10 % … +10 %, zero wide. Three points give a band of width > 0.
+    let one = try #require(ErrorStatistics(predicted: [1], measured: [1.1]))
+    let three = try #require(ErrorStatistics(predicted: [1, 1, 1], measured: [1.0, 1.1, 1.2]))
+    let fallback = PredictionUncertainty.uncalibratedDefault
+    let sparse = AccuracyReport(
+      rows: [AccuracyRow(kind: .operator, name: "qkv_proj", measuredNames: [], statistics: one)],
+      operatorsOverall: one, collectivesOverall: nil, untimed: [])
+    let band = sparse.uncertainty(calibrated: true, source: "test", fallback: fallback)
+    #expect(band.byName["qkv_proj"] == nil && band.compute == fallback.compute)
+    let dense = AccuracyReport(
+      rows: [AccuracyRow(kind: .operator, name: "qkv_proj", measuredNames: [], statistics: three)],
+      operatorsOverall: three, collectivesOverall: nil, untimed: [])
+    let measured = try #require(dense.uncertainty(calibrated: true, source: "test", fallback: fallback).byName["qkv_proj"])
+    #expect(measured.p90 > measured.p10)
+  }
 }
