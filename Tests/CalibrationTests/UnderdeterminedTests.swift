@@ -85,7 +85,8 @@ import Testing
     let dense = AccuracyReport(
       rows: [AccuracyRow(kind: .operator, name: "qkv_proj", measuredNames: [], statistics: three)],
       operatorsOverall: three, collectivesOverall: nil, untimed: [])
-    let measured = try #require(dense.uncertainty(calibrated: true, source: "test", fallback: fallback).byName["qkv_proj"])
+    let measured = try #require(
+      dense.uncertainty(calibrated: true, source: "test", fallback: fallback).byName["qkv_proj"])
     #expect(measured.p90 > measured.p10)
   }
 }

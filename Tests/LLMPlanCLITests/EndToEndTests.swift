@@ -129,6 +129,19 @@ import Testing
     }
   }
 
+  @Test func estimateDoesNotSayFitsWhenNoFullLengthRequestFits() throws {
+    // Llama-2-13B on a 40 GB A100 at 76 %: a 30.4 GB budget less 26.0 GB of fp16 weights, the
+    // activations and the 1 GB runtime reserve leaves ~2.5 GB, at 2·40·5120·2 = 819,200 B per
+    // token about 3,000 tokens of KV cache: less than one 3500 + 500-token request.
+    let run = try Self.run([
+      "estimate", "--catalog", Self.catalog, "--model", "llama-2-13b", "--gpu", "a100-40gb-sxm", "--prompt", "3500",
+      "--output", "500", "--gpu-memory-utilization", "0.76",
+    ])
+    #expect(run.status == 0, "\(run.stderr)")
+    let memory = try #require(run.stdout.split(separator: "\n").first { $0.hasPrefix("Memory per GPU:") })
+    #expect(!memory.contains(": fits") && memory.contains("not one full-length request"), "\(memory)")
+  }
+
   // MARK: flags over scenario fields
 
   static let scenarioYAML = """
