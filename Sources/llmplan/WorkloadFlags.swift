@@ -60,9 +60,11 @@ enum FlagCheck {
     }
   }
 
-  /// Gamma arrivals with a CV above this are refused: their gaps span more orders of magnitude
-  /// than a double-precision sampler represents faithfully (shape 1/CV² below 10⁻⁶).
-  static let maximumArrivalCV = 1000.0
+  /// Gamma arrivals with a CV above this are refused. A Gamma renewal process of coefficient
+  /// of variation c has shape k = 1/c²: almost every gap is near zero and about one in 1/k is
+  /// long, so arrivals come in bursts of ~c² requests at one instant (CV 10⁹ would ask the
+  /// simulator for ~10¹⁸). CV 100 — bursts of ~10⁴ requests — bounds the memory and time.
+  static let maximumArrivalCV = 100.0
 
   /// `--arrival poisson | constant | gamma:CV`.
   static func arrival(_ text: String?) throws -> ArrivalProcess? {

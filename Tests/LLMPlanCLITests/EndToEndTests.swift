@@ -66,6 +66,16 @@ import Testing
     #expect(tp.status == LLMPlanExit.usage.rawValue && tp.errorLine.contains("--tp must be at least 1"))
   }
 
+  @Test func aGammaArrivalTooBurstyToSimulateIsRefusedAtOnce() throws {
+    // CV 10⁹ is shape 10⁻¹⁸: bursts of ~10¹⁸ simultaneous requests, more than memory holds.
+    let run = try Self.run([
+      "simulate", "--catalog", Self.catalog, "--model", "llama-2-7b", "--gpu", "a100-80gb-sxm", "--rate", "2",
+      "--prompt", "100", "--output", "20", "--duration", "10 s", "--arrival", "gamma:1e9",
+    ])
+    #expect(run.status == LLMPlanExit.usage.rawValue)
+    #expect(run.errorLine.contains("coefficient of variation in (0, 100]"))
+  }
+
   @Test func malformedSLOIsRefusedEvenWithoutARate() throws {
     let run = try Self.run([
       "estimate", "--catalog", Self.catalog, "--model", "llama-2-7b", "--gpu", "a100-80gb-sxm", "--prompt", "100",
