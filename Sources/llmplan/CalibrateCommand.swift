@@ -34,7 +34,16 @@ struct CalibrateCommand: ParsableCommand {
 
       Parameters that are not physical (an efficiency above 1, a negative latency) are refused \
       with the reason: nothing is written unless --keep-physical, which writes the physical \
-      ones and keeps the GPU file's values for the rest.
+      ones and keeps the GPU file's values for the rest. So are laws the data cannot determine: a \
+      law of p parameters needs more than p distinct shapes (a single row, or one row repeated, \
+      fits exactly and would claim a zero-width error band); with no usable row at all nothing \
+      is calibrated. An error band needs at least three points per operator or collective; with \
+      fewer the GPU file's band is kept.
+
+      --out writes through a temporary file in the same folder and renames it. It replaces only \
+      a GPU file llmplan calibrate wrote, and never the --gpu or --measurements file it reads, \
+      unless --force; a directory, block device or socket is refused, and a character device or \
+      pipe (/dev/null, a FIFO) is written in place, never replaced. Exit status 1 on any refusal.
       """)
 
   @OptionGroup var catalogOptions: CatalogOptions
