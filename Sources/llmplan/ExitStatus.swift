@@ -52,8 +52,26 @@ enum LLMPlanExit: Int32, CaseIterable, Sendable {
 
 /// "did you mean 'recommend'?" for a mistyped subcommand.
 enum CommandSuggestion {
+  /// The message for `arguments` (without the executable) when a word in subcommand position
+  /// is neither an option nor a subcommand of `command`, else nil. A group with a default
+  /// subcommand is not checked below its level (the word may be that subcommand's argument).
+  static func unknownCommandMessage(_ arguments: [String], command: ParsableCommand.Type) -> String? {
+    let subcommands = command.configuration.subcommands
+    guard !subcommands.isEmpty else { return nil }
+    let names = subcommands.map { $0._commandName }
+    if let message = unknownCommandMessage(arguments, known: names) {
+      let prefix = command == LLMPlan.self ? "" : "\(command._commandName) "
+      return prefix.isEmpty
+        ? message : message.replacingOccurrences(of: "unknown command '", with: "unknown command '\(prefix)")
+    }
+    guard let first = arguments.first, let next = subcommands.first(where: { $0._commandName == first }),
+      next.configuration.defaultSubcommand == nil
+    else { return nil }
+    return unknownCommandMessage(Array(arguments.dropFirst()), command: next)
+  }
+
   /// The message for `arguments` (without the executable) when their first word is neither an
-  /// option nor a known subcommand, else nil.
+  /// option nor one of `known`, else nil.
   static func unknownCommandMessage(_ arguments: [String], known: [String]) -> String? {
     guard let first = arguments.first, !first.hasPrefix("-"), first != "help", !known.contains(first) else {
       return nil

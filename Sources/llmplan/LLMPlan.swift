@@ -43,7 +43,7 @@ struct LLMPlan: ParsableCommand {
   /// suggests the nearest one, where swift-argument-parser would only say "Unexpected argument".
   static func main() {
     let arguments = Array(CommandLine.arguments.dropFirst())
-    if let message = CommandSuggestion.unknownCommandMessage(arguments, known: subcommandNames) {
+    if let message = CommandSuggestion.unknownCommandMessage(arguments, command: LLMPlan.self) {
       FileHandle.standardError.write(
         Data("Error: \(message)\nUsage: llmplan <subcommand>\n  See 'llmplan --help' for more information.\n".utf8))
       Foundation.exit(LLMPlanExit.usage.rawValue)

@@ -50,6 +50,10 @@ import Testing
     #expect(run.errorLine.contains("did you mean 'recommend'?"))
     #expect(CommandSuggestion.nearest(to: "simualte", in: LLMPlan.subcommandNames) == "simulate")
     #expect(CommandSuggestion.nearest(to: "xyzzy", in: LLMPlan.subcommandNames) == nil)
+    let nested = CommandSuggestion.unknownCommandMessage(["bench", "simulat"], command: LLMPlan.self)
+    #expect(nested?.contains("did you mean 'simulate'?") == true, "\(nested ?? "nil")")
+    #expect(CommandSuggestion.unknownCommandMessage(["bench", "simulate"], command: LLMPlan.self) == nil)
+    #expect(CommandSuggestion.unknownCommandMessage(["models", "llama-2-7b"], command: LLMPlan.self) == nil)
   }
 
   @Test func negativeRateIsRefusedAsNotPositiveNotAsMissing() throws {
