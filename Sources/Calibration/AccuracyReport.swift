@@ -106,16 +106,23 @@ public struct AccuracyReport: Sendable, Codable {
     rows.first { $0.kind == kind && $0.name == name }
   }
 
-  /// Residual quantiles for error bands: overall and by operator / collective name.
+  /// Fewest points whose residual quantiles make an error band: with one point, p10 = p90 and
+  /// the band has no width however wrong the model is; with two, p10 and p90 are little more
+  /// than the two points themselves.
+  public static let minimumPointsForBand = 3
+
+  /// Residual quantiles for error bands: overall and by operator / collective name. A name or
+  /// overall group with fewer than `minimumPointsForBand` points keeps the fallback's band.
   public func uncertainty(calibrated: Bool, source: String, fallback: PredictionUncertainty?) -> PredictionUncertainty {
-    func quantiles(_ stats: ErrorStatistics) -> ResidualQuantiles {
-      ResidualQuantiles(p10: stats.correctionP10, p50: stats.correctionP50, p90: stats.correctionP90)
+    func quantiles(_ stats: ErrorStatistics) -> ResidualQuantiles? {
+      guard stats.count >= Self.minimumPointsForBand else { return nil }
+      return ResidualQuantiles(p10: stats.correctionP10, p50: stats.correctionP50, p90: stats.correctionP90)
     }
     let defaults = fallback ?? PredictionUncertainty.uncalibratedDefault
     var byName: [String: ResidualQuantiles] = [:]
     for row in rows where row.kind != .collectiveGroup { byName[row.name] = quantiles(row.statistics) }
     return PredictionUncertainty(
-      calibrated: calibrated, compute: operatorsOverall.map(quantiles) ?? defaults.compute,
-      communication: collectivesOverall.map(quantiles) ?? defaults.communication, byName: byName, source: source)
+      calibrated: calibrated, compute: operatorsOverall.flatMap(quantiles) ?? defaults.compute,
+      communication: collectivesOverall.flatMap(quantiles) ?? defaults.communication, byName: byName, source: source)
   }
 }

@@ -27,6 +27,10 @@ public struct Calibrator: Sendable {
   public let cluster: Cluster?
   public let operatorTiming: OperatorTiming
 
+  /// How the `source` of every profile `calibrate` writes begins: `llmplan calibrate --out`
+  /// recognises its own files by it (and overwrites no other file without `--force`).
+  public static let sourcePrefix = "Calibrated by llmplan calibrate"
+
   public init(gpu: GPUSpec, cluster: Cluster?, operatorTiming: OperatorTiming) {
     self.gpu = gpu
     self.cluster = cluster
@@ -57,6 +61,14 @@ public struct Calibrator: Sendable {
     if collectives.count < measurements.collectives.count {
       let reason = cluster == nil ? "no --cluster given" : "cluster \(cluster!.name) cannot host their groups"
       notes.append("\(measurements.collectives.count - collectives.count) collective timings left out: \(reason)")
+    }
+
+    guard !operators.isEmpty || !collectives.isEmpty else {
+      // Nothing would be fitted: writing the prior back marked "calibrated" (with the error band
+      // of zero points) would claim a calibration that never happened.
+      throw TimingError(
+        "none of the \(measurements.operators.count + measurements.collectives.count) timings can be used ("
+          + notes.joined(separator: "; ") + "); nothing to calibrate, nothing written")
     }
 
     var pooled: OperatorLawFit?
@@ -106,7 +118,7 @@ public struct Calibrator: Sendable {
     let operatorCount = operators.count
     let collectiveCount = collectives.count
     profile.source =
-      "Calibrated by llmplan calibrate from \(operatorCount) operator and \(collectiveCount) collective timings (\(sourceNote)); "
+      "\(Self.sourcePrefix) from \(operatorCount) operator and \(collectiveCount) collective timings (\(sourceNote)); "
       + "prior: \(gpu.efficiency.source)"
 
     var calibrated = gpu

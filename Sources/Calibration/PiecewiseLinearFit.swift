@@ -83,14 +83,21 @@ struct PiecewiseLinearFit {
     var last: Outcome?
     for round in 1...maxRounds {
       var active = (0..<p).filter { j in !frozen.contains(j) && design.contains { $0[j] != 0 } }
-      var outcome = try solve(design: design, offset: offset, weights: weights, active: active, theta: theta)
+      func attempt() throws -> [Double]? {
+        guard Self.distinctRows(design, active) > active.count else { return nil }
+        return try solve(design: design, offset: offset, weights: weights, active: active, theta: theta)
+      }
+      var outcome = try attempt()
       for group in droppable where outcome == nil {
         active.removeAll { group.contains($0) }
-        outcome = try solve(design: design, offset: offset, weights: weights, active: active, theta: theta)
+        outcome = try attempt()
       }
       guard let solved = outcome else {
+        let distinct = Self.distinctRows(design, active)
         throw Failure.notIdentifiable(
-          "the measurements cannot separate the parameters (too few points or too narrow a size range)")
+          "the measurements cannot determine the law: \(n) timing(s) at \(distinct) distinct shape(s) for "
+            + "\(active.count) parameter(s); a fit needs more distinct shapes than parameters, so that its error "
+            + "band rests on a residual (too few points, repeated rows, or too narrow a size range)")
       }
       let fitted = (0..<p).map { active.contains($0) }
       var next = solved
@@ -144,6 +151,14 @@ struct PiecewiseLinearFit {
       if regionsChanged { (design, offset) = try probe(theta) }
     }
     return last!
+  }
+
+  /// How many different design rows the points have over `active`: repeated timings of one
+  /// shape are one row. A law of p parameters is determined, with a residual left to estimate
+  /// its error band, only when there are more than p of them; with p or fewer it passes through
+  /// every point exactly (zero error, however wrong) or is not unique.
+  static func distinctRows(_ design: [[Double]], _ active: [Int]) -> Int {
+    Set(design.map { row in active.map { row[$0] } }).count
   }
 
   /// Standard errors of the active parameters from the weighted relative design.

@@ -39,6 +39,18 @@ public enum PlanObjective: String, Sendable, Hashable, Codable, CaseIterable, Cu
 
 /// Why the planner cannot answer (bad request, nothing to evaluate).
 public struct PlannerError: Error, CustomStringConvertible, Equatable, Sendable {
+  /// What kind of failure, so a caller can tell "nothing can serve this" from a bad request.
+  public enum Kind: Sendable, Hashable {
+    /// The request cannot be answered as asked (bad objective, budget, threshold).
+    case invalidRequest
+    /// No layout of the model exists within the GPU budget (`llmplan recommend` exits 3).
+    case noFeasibleLayout
+  }
+
   public let description: String
-  public init(_ description: String) { self.description = description }
+  public let kind: Kind
+  public init(_ description: String, kind: Kind = .invalidRequest) {
+    self.description = description
+    self.kind = kind
+  }
 }

@@ -40,7 +40,8 @@ public struct PlanRequest: Sendable {
   /// - GPU budget: the argument, else the scenario's, else every GPU of the named cluster,
   ///   else `defaultGPUBudget` (the built-in ideal cluster is then sized to it).
   /// - Throws: `PlannerError` for an unknown objective, a budget the cluster cannot hold, a
-  ///   non-positive top-K or threshold; catalog errors from resolving the scenario.
+  ///   non-positive top-K or threshold; `ContextWindowError` when a request can be longer than
+  ///   the model's context window; catalog errors from resolving the scenario.
   public init(
     scenario: Scenario, catalog: Catalog, objective: PlanObjective? = nil, gpuBudget: Int? = nil, slo: SLO? = nil,
     engine: EngineConfig? = nil, topK: Int = PlanRequest.defaultTopK,
@@ -50,6 +51,8 @@ public struct PlanRequest: Sendable {
     if let gpuBudget { scenario.gpuBudget = gpuBudget }
     if scenario.cluster == nil, scenario.gpuBudget == nil { scenario.gpuBudget = PlanRequest.defaultGPUBudget }
     let resolved = try ResolvedScenario(scenario, catalog: catalog)
+    try scenario.workload.checkContextWindow(
+      model: resolved.model, source: .scenarioFile(scenario.name), tracePath: scenario.tracePath)
     self.scenario = scenario
     model = resolved.model
     gpu = resolved.gpu

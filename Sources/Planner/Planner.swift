@@ -17,7 +17,8 @@ public struct Planner: Sendable {
       model: request.model, cluster: request.cluster, gpuBudget: request.gpuBudget)
     guard !layouts.isEmpty else {
       throw PlannerError(
-        "no valid layout of \(request.model.name) within \(request.gpuBudget) GPUs of \(request.cluster.name)")
+        "no valid layout of \(request.model.name) within \(request.gpuBudget) GPUs of \(request.cluster.name)",
+        kind: .noFeasibleLayout)
     }
     return try layouts.map { try LayoutProbe(request: request, layout: $0) }
   }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Writes reports without clobbering files people wrote: every report LLMPlan writes starts
-/// with `marker`, and an existing file that does not is left alone unless forced.
+/// with `marker`, and an existing file that does not is left alone unless forced (the rules
+/// of `OutputFile`, which every LLMPlan writer uses).
 public enum ReportFile {
   /// First line of every Markdown report LLMPlan writes.
   public static let marker =
@@ -15,27 +16,199 @@ public enum ReportFile {
     return String(decoding: head, as: UTF8.self).hasPrefix(marker)
   }
 
-  /// Writes `text` (which must start with the marker) to `path`, creating parent directories.
+  /// Writes `text` (which must start with the marker) to `path` by the rules of `OutputFile`,
+  /// recognising a report LLMPlan wrote by its first line.
   ///
-  /// - Throws: `ReportError` when `path` exists, was not written by LLMPlan and `force` is
-  ///   false; when it is a directory; or when writing fails.
-  public static func write(_ text: String, to path: String, force: Bool) throws {
+  /// - Throws: `ReportError` when `path` is empty, a directory or not a regular file; when it
+  ///   exists, was not written by LLMPlan and `force` is false; or when writing fails.
+  public static func write(_ text: String, to path: String, force: Bool, flag: String = "--report") throws {
     guard text.hasPrefix(marker) else { throw ReportError("internal: a report must start with the llmplan marker") }
-    var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-      if isDirectory.boolValue { throw ReportError("\(path) is a directory; give a file path for the report") }
-      if !force, !isGenerated(path) {
+    try OutputFile.write(
+      Data(text.utf8), to: path, force: force, flag: flag, what: "the report", isGenerated: isGenerated)
+  }
+
+  /// Checks, before any work, that a report may be written to `path` (see `OutputFile.check`).
+  public static func check(_ path: String, force: Bool, flag: String = "--report") throws {
+    try OutputFile.check(path, force: force, flag: flag, what: "the report", isGenerated: isGenerated)
+  }
+
+  /// The default report path `Reports/<name>.md` of a scenario, refusing a name that would
+  /// give no file name or a hidden one (`""` would write `Reports/.md`).
+  public static func defaultPath(scenarioName: String) throws -> String {
+    let stem = scenarioName.replacingOccurrences(of: "/", with: "-").trimmingCharacters(in: .whitespacesAndNewlines)
+    guard !stem.isEmpty, !stem.hasPrefix("."), !stem.contains(where: \.isNewline) else {
+      throw ReportError(
+        "the scenario name \"\(scenarioName)\" gives no usable report file name (Reports/\(stem).md would be "
+          + (stem.isEmpty || stem.hasPrefix(".") ? "hidden" : "unreadable")
+          + "): give the scenario a `name:` of letters and digits, or pass --report PATH")
+    }
+    return "Reports/\(stem).md"
+  }
+}
+
+/// Writes the files LLMPlan produces (reports, calibrated GPU files) without destroying
+/// anything else:
+///
+/// - a file LLMPlan did not write is never overwritten unless `force` (the caller says how to
+///   recognise its own files: the report marker, a calibrated GPU file's `source`);
+/// - a directory, block device or socket is refused; a character device or FIFO (`/dev/null`,
+///   `/dev/stdout`, a named pipe) is written in place, never replaced by a regular file;
+/// - a symbolic link is followed: its target is written, the link stays;
+/// - a regular file is written through a temporary file in the same directory, then renamed
+///   over the target (rename is atomic within a file system), so a failed or interrupted write
+///   leaves the old file whole; an overwritten file keeps its permissions.
+public enum OutputFile {
+  /// How a path will be written.
+  public enum Destination: Sendable, Equatable {
+    /// A character device or FIFO, written in place.
+    case inPlace(isPipe: Bool)
+    /// A regular file (new or replaced), written through a temporary file and renamed; the
+    /// existing file's permission bits, if any.
+    case regularFile(mode: mode_t?)
+  }
+
+  /// Checks that `path` may be written, without writing: call it before long work so that a
+  /// refusal comes first. `write` checks again.
+  ///
+  /// - Parameters:
+  ///   - flag: the option that named the path, for messages (`--report`, `--out`).
+  ///   - what: what is being written, for messages ("the report").
+  ///   - isGenerated: whether the existing regular file at a path is one LLMPlan wrote.
+  ///   - inputs: files the command read; writing over one of them needs `force` even when
+  ///     LLMPlan wrote it (`calibrate --gpu X --out X`).
+  /// - Throws: `ReportError` with one line naming the path and the reason.
+  @discardableResult
+  public static func check(
+    _ path: String, force: Bool, flag: String, what: String, isGenerated: (String) -> Bool,
+    inputs: [(flag: String, path: String)] = []
+  ) throws -> Destination {
+    guard !path.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+      throw ReportError("\(flag): the path is empty; give a file name for \(what)")
+    }
+    var info = stat()
+    guard stat(path, &info) == 0 else { return .regularFile(mode: nil) }
+    switch info.st_mode & S_IFMT {
+    case S_IFDIR:
+      throw ReportError("\(flag) \(path) is a directory; give a file path for \(what)")
+    case S_IFCHR, S_IFIFO:
+      return .inPlace(isPipe: info.st_mode & S_IFMT == S_IFIFO)
+    case S_IFREG:
+      break
+    default:
+      throw ReportError(
+        "\(flag) \(path) is not a regular file (a block device or socket); LLMPlan writes \(what) only to a file")
+    }
+    if !force {
+      for input in inputs {
+        var other = stat()
+        if stat(input.path, &other) == 0, other.st_dev == info.st_dev, other.st_ino == info.st_ino {
+          throw ReportError(
+            "refusing to overwrite \(path): it is the \(input.flag) file this command reads. "
+              + "Choose another \(flag) path, or pass --force to replace it.")
+        }
+      }
+      if !isGenerated(path) {
         throw ReportError(
-          "refusing to overwrite \(path): it was not written by llmplan (its first line is not the llmplan marker). "
-            + "Pass --force to overwrite it, or choose another --report path.")
+          "refusing to overwrite \(path): it was not written by llmplan. "
+            + "Pass --force to overwrite it, or choose another \(flag) path.")
       }
     }
-    let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+    return .regularFile(mode: info.st_mode & 0o7777)
+  }
+
+  /// Writes `data` to `path` by the rules above (see `check` for the parameters).
+  ///
+  /// - Throws: `ReportError` with one line naming the path and the reason.
+  public static func write(
+    _ data: Data, to path: String, force: Bool, flag: String, what: String,
+    isGenerated: (String) -> Bool, inputs: [(flag: String, path: String)] = []
+  ) throws {
+    switch try check(path, force: force, flag: flag, what: what, isGenerated: isGenerated, inputs: inputs) {
+    case .inPlace(let isPipe):
+      try writeInPlace(data, to: path, flag: flag, isPipe: isPipe)
+    case .regularFile(let mode):
+      try replaceRegularFile(data, at: resolvedPath(path), mode: mode, flag: flag)
+    }
+  }
+
+  /// `path` with symbolic links resolved (the link's target is what gets written); a path that
+  /// does not exist yet resolves through its directory.
+  static func resolvedPath(_ path: String) -> String {
+    var current = path
+    // A dangling link (its target not written yet) defeats realpath: follow it by hand, at
+    // most 40 links deep as the kernel does (ELOOP).
+    for _ in 0..<40 {
+      if let resolved = realpath(current, nil) {
+        defer { free(resolved) }
+        return String(cString: resolved)
+      }
+      guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: current) else { break }
+      current =
+        target.hasPrefix("/")
+        ? target : URL(fileURLWithPath: current).deletingLastPathComponent().appendingPathComponent(target).path
+    }
+    return current
+  }
+
+  static func reason(_ code: Int32) -> String { String(cString: strerror(code)) }
+
+  /// Writes into a character device or FIFO. A FIFO is opened without blocking, so one that
+  /// nobody reads is an error at once rather than a hang.
+  static func writeInPlace(_ data: Data, to path: String, flag: String, isPipe: Bool) throws {
+    let descriptor = open(path, O_WRONLY | (isPipe ? O_NONBLOCK : 0))
+    guard descriptor >= 0 else {
+      let code = errno
+      if isPipe && code == ENXIO { throw ReportError("\(flag) \(path) is a pipe that no process is reading") }
+      throw ReportError("\(flag) \(path): cannot open it: \(reason(code))")
+    }
+    defer { close(descriptor) }
+    if isPipe { _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK) }
+    try writeAll(data, to: descriptor, path: path, flag: flag)
+  }
+
+  static func writeAll(_ data: Data, to descriptor: Int32, path: String, flag: String) throws {
+    try data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+      var offset = 0
+      while offset < buffer.count {
+        let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+        if written < 0 {
+          if errno == EINTR { continue }
+          throw ReportError("\(flag) \(path): cannot write: \(reason(errno))")
+        }
+        offset += written
+      }
+    }
+  }
+
+  static func replaceRegularFile(_ data: Data, at path: String, mode: mode_t?, flag: String) throws {
+    let url = URL(fileURLWithPath: path)
+    let directory = url.deletingLastPathComponent()
     do {
       try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-      try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
     } catch {
-      throw ReportError("cannot write the report to \(path): \(error.localizedDescription)")
+      throw ReportError("\(flag) \(path): cannot create the directory \(directory.path)")
+    }
+    // A fresh name in the same directory (same file system, so the rename is atomic).
+    let temporary = directory.appendingPathComponent(
+      ".\(url.lastPathComponent).llmplan-\(getpid())-\(UUID().uuidString).tmp"
+    ).path
+    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o666)
+    guard descriptor >= 0 else {
+      throw ReportError("\(flag) \(path): cannot create a file in \(directory.path): \(reason(errno))")
+    }
+    do {
+      defer { close(descriptor) }
+      if let mode { fchmod(descriptor, mode) }
+      try writeAll(data, to: descriptor, path: path, flag: flag)
+      guard fsync(descriptor) == 0 else { throw ReportError("\(flag) \(path): cannot write: \(reason(errno))") }
+    } catch {
+      unlink(temporary)
+      throw error
+    }
+    guard rename(temporary, path) == 0 else {
+      let code = errno
+      unlink(temporary)
+      throw ReportError("\(flag) \(path): cannot replace it: \(reason(code))")
     }
   }
 }

@@ -3,6 +3,7 @@ import ArgumentParser
 import Calibration
 import Foundation
 import PlanCore
+import Reporting
 
 /// `llmplan calibrate`: fit a GPU's efficiency profile to measured timings.
 struct CalibrateCommand: ParsableCommand {
@@ -33,14 +34,30 @@ struct CalibrateCommand: ParsableCommand {
 
       Parameters that are not physical (an efficiency above 1, a negative latency) are refused \
       with the reason: nothing is written unless --keep-physical, which writes the physical \
-      ones and keeps the GPU file's values for the rest.
+      ones and keeps the GPU file's values for the rest. So are laws the data cannot determine: a \
+      law of p parameters needs more than p distinct shapes (a single row, or one row repeated, \
+      fits exactly and would claim a zero-width error band); with no usable row at all nothing \
+      is calibrated. An error band needs at least three points per operator or collective; with \
+      fewer the GPU file's band is kept.
+
+      --out writes through a temporary file in the same folder and renames it. It replaces only \
+      a GPU file llmplan calibrate wrote, and never the --gpu or --measurements file it reads, \
+      unless --force; a directory, block device or socket is refused, and a character device or \
+      pipe (/dev/null, a FIFO) is written in place, never replaced. Exit status 1 on any refusal.
       """)
 
   @OptionGroup var catalogOptions: CatalogOptions
   @OptionGroup var input: MeasurementOptions
 
-  @Option(help: "Write the calibrated GPU file here (e.g. Models/gpus/h100-80gb-sxm-calibrated.json).")
+  @Option(
+    help: """
+      Write the calibrated GPU file here (e.g. Models/gpus/h100-80gb-sxm-calibrated.json). An existing file is \
+      replaced only if llmplan calibrate wrote it (and it is not the --gpu file), else only with --force.
+      """)
   var out: String?
+
+  @Flag(help: "Overwrite the --out file even if llmplan did not write it, or it is the --gpu file.")
+  var force = false
 
   @Flag(help: "Fit on half of every group (1st, 3rd, … point by size) and score on the other half.")
   var holdout = false
@@ -71,6 +88,11 @@ struct CalibrateCommand: ParsableCommand {
 
   func execute() throws -> Outcome {
     let catalog = try catalogOptions.load()
+    if let out {  // refuse before fitting, not after
+      try OutputFile.check(
+        out, force: force, flag: "--out", what: "the calibrated GPU file", isGenerated: Self.isCalibratedGPUFile,
+        inputs: try outputInputs(catalog))
+    }
     let loaded = try input.load(catalog: catalog)
     let halves = loaded.measurements.interleavedHalves()
     let fitSet = holdout ? halves.fit : loaded.measurements
@@ -104,7 +126,8 @@ struct CalibrateCommand: ParsableCommand {
     var refusal: String?
     if !result.isPhysical && !keepPhysical {
       refusal =
-        "refused: \(result.refusals.count) fitted parameter set(s) are not physical (listed above); nothing written. "
+        "refused: \(result.refusals.count) fitted parameter set(s) are not physical or not determined by the data "
+        + "(listed above); nothing written. "
         + "Fix the data, or pass --keep-physical to write the physical ones and the physical alternatives."
     }
     return Outcome(text: text, written: written, refusal: refusal)
@@ -120,13 +143,32 @@ struct CalibrateCommand: ParsableCommand {
     object["display_name"] = "\(original.displayName) (calibrated)"
     let output = try JSONSerialization.data(
       withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-    try output.write(to: URL(fileURLWithPath: path))
+    try OutputFile.write(
+      output, to: path, force: force, flag: "--out", what: "the calibrated GPU file",
+      isGenerated: Self.isCalibratedGPUFile, inputs: try outputInputs(catalog))
     let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
     let reread = try GPUSpec.load(from: DataFile.read(path), name: name)
     guard reread.efficiency.operators.count == gpu.efficiency.operators.count, reread.efficiency.uncertainty != nil
     else {
       throw UserFacingError(message: "\(path) did not read back as written")
     }
+  }
+}
+
+extension CalibrateCommand {
+  /// The files this command reads, which `--out` must not replace without `--force`.
+  func outputInputs(_ catalog: Catalog) throws -> [(flag: String, path: String)] {
+    [("--gpu", try catalog.resolve(input.gpu, kind: .gpu).path)] + input.measurements.map { ("--measurements", $0) }
+  }
+
+  /// Whether the file at `path` is a GPU file `llmplan calibrate` wrote: JSON whose
+  /// `efficiency.source` begins with `Calibrator.sourcePrefix`.
+  static func isCalibratedGPUFile(_ path: String) -> Bool {
+    guard let data = FileManager.default.contents(atPath: path),
+      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+      let efficiency = object["efficiency"] as? [String: Any], let source = efficiency["source"] as? String
+    else { return false }
+    return source.hasPrefix(Calibrator.sourcePrefix)
   }
 }
 

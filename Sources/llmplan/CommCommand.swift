@@ -25,8 +25,13 @@ struct CommCommand: ParsableCommand {
   @Option(name: .long, help: "all_reduce, all_gather or send_recv.")
   var collective: String
 
-  @Option(name: .long, help: "Number of GPUs in the group (default: the placement's size, else 2).")
+  @Option(
+    name: .long, parsing: .unconditional, help: "Number of GPUs in the group (default: the placement's size, else 2).")
   var gpus: Int?
+
+  func validate() throws {
+    try FlagCheck.atLeast(gpus, 1, "--gpus")
+  }
 
   @Option(name: .long, help: "The group's GPU indices in rank order, e.g. 0,1,8,9 (default: 0..<gpus).")
   var placement: String?

@@ -3,24 +3,47 @@ import ArgumentParser
 import Foundation
 import PlanCore
 
-/// Serving-engine settings on the command line (vLLM names in the help).
+/// Serving-engine settings on the command line (vLLM names in the help). Unset flags leave a
+/// scenario's scheduler settings, else vLLM's defaults.
 struct EngineOptions: ParsableArguments {
-  @Option(help: "Fraction of GPU memory the engine may use (vLLM gpu_memory_utilization).")
-  var gpuMemoryUtilization: Double = 0.90
+  @Option(
+    parsing: .unconditional,
+    help: "Fraction of GPU memory the engine may use, in (0, 1] (vLLM gpu_memory_utilization, default 0.9).")
+  var gpuMemoryUtilization: Double?
 
-  @Option(help: "Most tokens per iteration, the chunked-prefill budget (vLLM max_num_batched_tokens).")
-  var maxBatchedTokens: Int = 8192
+  @Option(
+    parsing: .unconditional,
+    help: "Most tokens per iteration, the chunked-prefill budget (vLLM max_num_batched_tokens, default 8192).")
+  var maxBatchedTokens: Int?
 
-  @Option(help: "Most sequences running at once per replica (vLLM max_num_seqs).")
-  var maxNumSeqs: Int = 256
+  @Option(parsing: .unconditional, help: "Most sequences running at once per replica (vLLM max_num_seqs, default 256).")
+  var maxNumSeqs: Int?
 
-  @Option(help: "Tokens per KV-cache block (vLLM block_size).")
-  var blockSize: Int = 16
+  @Option(parsing: .unconditional, help: "Tokens per KV-cache block (vLLM block_size, default 16).")
+  var blockSize: Int?
+
+  func validate() throws {
+    try FlagCheck.fraction(gpuMemoryUtilization, "--gpu-memory-utilization")
+    try FlagCheck.atLeast(maxBatchedTokens, 1, "--max-batched-tokens")
+    try FlagCheck.atLeast(maxNumSeqs, 1, "--max-num-seqs")
+    try FlagCheck.atLeast(blockSize, 1, "--block-size")
+  }
 
   var config: EngineConfig {
-    EngineConfig(
-      gpuMemoryUtilization: gpuMemoryUtilization, blockSizeTokens: blockSize, maxBatchedTokens: maxBatchedTokens,
-      maxSequences: maxNumSeqs)
+    let defaults = EngineConfig()
+    return EngineConfig(
+      gpuMemoryUtilization: gpuMemoryUtilization ?? defaults.gpuMemoryUtilization,
+      blockSizeTokens: blockSize ?? defaults.blockSizeTokens,
+      maxBatchedTokens: maxBatchedTokens ?? defaults.maxBatchedTokens, maxSequences: maxNumSeqs ?? defaults.maxSequences
+    )
+  }
+
+  /// Lays the flags given over a scenario's scheduler block.
+  func apply(to scheduler: inout ScenarioScheduler) {
+    if let gpuMemoryUtilization { scheduler.gpuMemoryUtilisation = gpuMemoryUtilization }
+    if let maxBatchedTokens { scheduler.maxNumBatchedTokens = maxBatchedTokens }
+    if let maxNumSeqs { scheduler.maxNumSeqs = maxNumSeqs }
+    if let blockSize { scheduler.blockSizeTokens = blockSize }
   }
 }
 
@@ -50,33 +73,45 @@ struct EstimateCommand: ParsableCommand {
   @Option(help: "Cluster: catalog name or path (default: built-in ideal nodes).")
   var cluster: String?
 
-  @Option(help: "Tensor-parallel degree.")
+  @Option(parsing: .unconditional, help: "Tensor-parallel degree.")
   var tp: Int = 1
 
-  @Option(help: "Pipeline-parallel degree.")
+  @Option(parsing: .unconditional, help: "Pipeline-parallel degree.")
   var pp: Int = 1
 
-  @Option(help: "Data-parallel degree (replicas).")
+  @Option(parsing: .unconditional, help: "Data-parallel degree (replicas).")
   var dp: Int = 1
 
-  @Option(help: "Prompt tokens per request.")
+  @Option(parsing: .unconditional, help: "Prompt tokens per request.")
   var prompt: Int
 
-  @Option(help: "Output tokens per request.")
+  @Option(parsing: .unconditional, help: "Output tokens per request.")
   var output: Int
 
-  @Option(help: "Sequences decoding together for the TPOT figure.")
+  @Option(parsing: .unconditional, help: "Sequences decoding together for the TPOT figure.")
   var batch: Int = 1
 
   @OptionGroup var engine: EngineOptions
 
-  @Option(help: "Arrival rate, requests/s: adds the under-load figures (queueing, success rate).")
+  @Option(
+    parsing: .unconditional,
+    help: "Arrival rate, requests/s: adds the under-load figures (queueing, success rate).")
   var rate: Double?
 
   @OptionGroup var load: LoadOptions
 
   @Flag(help: "Print JSON instead of text.")
   var json = false
+
+  func validate() throws {
+    try FlagCheck.atLeast(tp, 1, "--tp")
+    try FlagCheck.atLeast(pp, 1, "--pp")
+    try FlagCheck.atLeast(dp, 1, "--dp")
+    try FlagCheck.atLeast(prompt, 1, "--prompt")
+    try FlagCheck.atLeast(output, 1, "--output")
+    try FlagCheck.atLeast(batch, 1, "--batch")
+    try FlagCheck.positive(rate, "--rate", unit: "requests per second", range: Plausibility.rate)
+  }
 
   func run() throws {
     try withUserFacingErrors {
@@ -99,6 +134,8 @@ struct EstimateCommand: ParsableCommand {
   func makePrediction() throws -> (LayoutPrediction, LayoutEvaluator) {
     let catalog = try catalogOptions.load()
     let modelSpec = try catalog.model(model)
+    try modelSpec.checkContextWindow(
+      promptTokens: prompt, outputTokens: output, promptField: "--prompt", outputField: "--output")
     let clusterFromCatalog = try cluster.map { try catalog.cluster($0) }
     guard let gpuName = gpu ?? clusterFromCatalog?.defaultGPU else {
       throw UserFacingError(message: "--gpu is required (the cluster does not name its GPU)")
@@ -129,10 +166,13 @@ enum EstimateText {
     // Memory.
     let m = p.memory
     let verdict =
-      m.fits
-      ? "fits (\(bytes(m.headroomBytes)) left for KV cache on the tightest GPU)"
-      : "does NOT fit (over by \(bytes(max(0, -m.headroomBytes)))"
-        + (m.headroomBytes >= 0 ? ", no room for one KV block" : "") + ")"
+      m.fits && m.maxConcurrentSequences == 0
+      ? "the weights fit, but not one full-length request: its \(p.promptTokens + p.outputTokens) tokens exceed the "
+        + "\(m.maxKVTokens)-token KV cache (\(bytes(m.headroomBytes)) left on the tightest GPU)"
+      : m.fits
+        ? "fits (\(bytes(m.headroomBytes)) left for KV cache on the tightest GPU)"
+        : "does NOT fit (over by \(bytes(max(0, -m.headroomBytes)))"
+          + (m.headroomBytes >= 0 ? ", no room for one KV block" : "") + ")"
     out.append("Memory per GPU: \(verdict)")
     var memory: [[String]] = [["stage", "layers", "weights", "activations", "reserve", "KV cache", "budget"]]
     for stage in m.stages {

@@ -10,7 +10,7 @@ struct GPUsCommand: ParsableCommand {
   @OptionGroup var listing: ListingOptions
 
   func run() throws {
-    print(try render())
+    try withUserFacingErrors { print(try render()) }
   }
 
   /// The text this command prints.

@@ -2,38 +2,56 @@ import Analytic
 import ArgumentParser
 import Foundation
 import PlanCore
+import Planner
 
-/// SLO and router options shared by the commands that predict behaviour under load.
+/// SLO and router options shared by the commands that predict behaviour under load. Unset
+/// flags leave a scenario's values (or the defaults: TTFT 2 s, TPOT 100 ms, 95 %, round-robin).
 struct LoadOptions: ParsableArguments {
-  @Option(name: .customLong("ttft-slo"), help: "TTFT objective, e.g. \"2 s\" or \"500 ms\".")
-  var ttftSLO: String = "2 s"
+  @Option(
+    name: .customLong("ttft-slo"), parsing: .unconditional,
+    help: "TTFT objective, e.g. \"2 s\" or \"500 ms\" (default 2 s).")
+  var ttftSLO: String?
 
-  @Option(name: .customLong("tpot-slo"), help: "TPOT objective, e.g. \"100 ms\".")
-  var tpotSLO: String = "100 ms"
+  @Option(
+    name: .customLong("tpot-slo"), parsing: .unconditional, help: "TPOT objective, e.g. \"100 ms\" (default 100 ms).")
+  var tpotSLO: String?
 
-  @Option(name: .customLong("success-floor"), help: "Required fraction of requests that succeed.")
-  var successFloor: Double = 0.95
+  @Option(
+    name: .customLong("success-floor"), parsing: .unconditional,
+    help: "Required fraction of requests that succeed, in (0, 1] (default 0.95).")
+  var successFloor: Double?
 
-  @Option(help: "DP router: round-robin, least-outstanding or least-kv.")
-  var router: String = "round-robin"
+  @Option(help: "DP router: round-robin, least-outstanding or least-kv (default round-robin).")
+  var router: String?
 
-  @Option(help: "Requests that may wait per replica before new ones are rejected (default: unbounded).")
+  @Option(
+    parsing: .unconditional,
+    help: "Requests that may wait per replica before new ones are rejected (default: unbounded).")
   var queueCapacity: Int?
 
-  func slo() throws -> SLO {
-    let ttft = try parseSeconds(ttftSLO, option: "--ttft-slo")
-    let tpot = try parseSeconds(tpotSLO, option: "--tpot-slo")
-    guard successFloor > 0, successFloor <= 1 else {
-      throw UserFacingError(message: "--success-floor must be in (0, 1], got \(successFloor)")
-    }
-    return SLO(ttftSeconds: ttft, tpotSeconds: tpot, successRateFloor: successFloor)
+  /// Parses every flag, used or not: `--ttft-slo "2 parsecs"` is refused even without `--rate`.
+  func validate() throws {
+    _ = try FlagCheck.seconds(ttftSLO, "--ttft-slo", range: Plausibility.sloTime)
+    _ = try FlagCheck.seconds(tpotSLO, "--tpot-slo", range: Plausibility.sloTime)
+    try FlagCheck.fraction(successFloor, "--success-floor")
+    _ = try FlagCheck.router(router)
+    try FlagCheck.atLeast(queueCapacity, 0, "--queue-capacity")
   }
 
-  func routerPolicy() throws -> RouterPolicy {
-    guard let policy = RouterPolicy(cliName: router) else {
-      throw UserFacingError(message: "--router must be round-robin, least-outstanding or least-kv (got \"\(router)\")")
-    }
-    return policy
+  /// The SLO: `base` (a scenario's, else the default) with the flags given laid over it.
+  func slo(base: SLO? = nil) throws -> SLO {
+    let base = base ?? PlanRequest.defaultSLO
+    return SLO(
+      ttftSeconds: try FlagCheck.seconds(ttftSLO, "--ttft-slo", range: Plausibility.sloTime) ?? base.ttftSeconds,
+      tpotSeconds: try FlagCheck.seconds(tpotSLO, "--tpot-slo", range: Plausibility.sloTime) ?? base.tpotSeconds,
+      successRateFloor: successFloor ?? base.successRateFloor)
+  }
+
+  /// Whether any SLO flag was given.
+  var setsSLO: Bool { ttftSLO != nil || tpotSLO != nil || successFloor != nil }
+
+  func routerPolicy(base: RouterPolicy = .roundRobin) throws -> RouterPolicy {
+    try FlagCheck.router(router) ?? base
   }
 }
 

@@ -14,7 +14,7 @@ struct ModelsCommand: ParsableCommand {
   @OptionGroup var listing: ListingOptions
 
   func run() throws {
-    print(try render())
+    try withUserFacingErrors { print(try render()) }
   }
 
   /// The text this command prints.

@@ -31,14 +31,21 @@ struct OpsCommand: ParsableCommand {
   @Option(help: "Cluster: catalog name or path (default: built-in ideal NVSwitch node).")
   var cluster: String?
 
-  @Option(help: "Tensor-parallel degree.")
+  @Option(parsing: .unconditional, help: "Tensor-parallel degree.")
   var tp: Int = 1
 
-  @Option(help: "Prefill: prompt tokens of the chunk. Decode: sequences in the batch.")
+  @Option(parsing: .unconditional, help: "Prefill: prompt tokens of the chunk. Decode: sequences in the batch.")
   var tokens: Int
 
-  @Option(help: "Tokens already in each sequence's KV cache (default: 0 prefill, 1024 decode).")
+  @Option(
+    parsing: .unconditional, help: "Tokens already in each sequence's KV cache (default: 0 prefill, 1024 decode).")
   var context: Int?
+
+  func validate() throws {
+    try FlagCheck.atLeast(tp, 1, "--tp")
+    try FlagCheck.atLeast(tokens, 1, "--tokens")
+    try FlagCheck.atLeast(context, 0, "--context")
+  }
 
   @Option(help: "prefill or decode.")
   var phase: Phase = .prefill

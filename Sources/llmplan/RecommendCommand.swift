@@ -17,38 +17,84 @@ struct PlanOptions: ParsableArguments {
   @Option(help: "Model: catalog name or path to a HuggingFace config.json.") var model: String?
   @Option(help: "GPU: catalog name or path (default: the cluster's GPU).") var gpu: String?
   @Option(help: "Cluster: catalog name or path (default: built-in 8-GPU nodes).") var cluster: String?
-  @Option(help: "Arrival rate, requests/s.") var rate: Double?
-  @Option(help: "Prompt tokens: N or LO-HI.") var prompt: String?
-  @Option(help: "Output tokens: N or LO-HI.") var output: String?
+  @Option(parsing: .unconditional, help: "Arrival rate, requests/s.") var rate: Double?
+  @Option(parsing: .unconditional, help: "Prompt tokens: N or LO-HI.") var prompt: String?
+  @Option(parsing: .unconditional, help: "Output tokens: N or LO-HI.") var output: String?
   @Option(help: "Client profile NAME:WEIGHT:PROMPT:OUTPUT (repeatable), e.g. chat:3:100-500:100-600.")
   var profile: [String] = []
   @Option(help: "Arrival process: poisson, constant, or gamma:CV.") var arrival: String?
-  @Option(help: "Arrival window simulated, e.g. \"70 s\" (default 70 s with flags).") var duration: String?
-  @Option(help: "Leading part of the window excluded from the metrics (default 10 s with flags).") var warmup: String?
-  @Option(help: "How long a simulation may go on after the last arrival (default 60 s with flags).") var drain: String?
-  @Option(help: "Random seed of the simulated arrivals.") var seed: UInt64?
-  @Option(name: .customLong("ttft-slo"), help: "TTFT p90 objective, e.g. \"2 s\" (default 2 s).") var ttftSLO: String?
-  @Option(name: .customLong("tpot-slo"), help: "TPOT p90 objective, e.g. \"100 ms\" (default 100 ms).") var tpotSLO:
-    String?
-  @Option(name: .customLong("success-floor"), help: "Fraction of requests that must succeed (default 0.95).")
+  @Option(parsing: .unconditional, help: "Arrival window simulated, e.g. \"70 s\" (default 70 s with flags).")
+  var duration: String?
+  @Option(
+    parsing: .unconditional, help: "Leading part of the window excluded from the metrics (default 10 s with flags).")
+  var warmup: String?
+  @Option(
+    parsing: .unconditional, help: "How long a simulation may go on after the last arrival (default 60 s with flags).")
+  var drain: String?
+  @Option(parsing: .unconditional, help: "Random seed of the simulated arrivals.") var seed: UInt64?
+  @Option(
+    name: .customLong("ttft-slo"), parsing: .unconditional, help: "TTFT p90 objective, e.g. \"2 s\" (default 2 s).")
+  var ttftSLO: String?
+  @Option(
+    name: .customLong("tpot-slo"), parsing: .unconditional,
+    help: "TPOT p90 objective, e.g. \"100 ms\" (default 100 ms).")
+  var tpotSLO: String?
+  @Option(
+    name: .customLong("success-floor"), parsing: .unconditional,
+    help: "Fraction of requests that must succeed, in (0, 1] (default 0.95).")
   var successFloor: Double?
   @Option(help: "DP router: round-robin, least-outstanding or least-kv.") var router: String?
-  @Option(help: "GPUs the plan may use (default: the whole cluster, or 8).") var gpuBudget: Int?
-  @Option(help: "Fraction of GPU memory the engine may use (vLLM gpu_memory_utilization, default 0.9).")
+  @Option(parsing: .unconditional, help: "GPUs the plan may use (default: the whole cluster, or 8).") var gpuBudget:
+    Int?
+  @Option(
+    parsing: .unconditional,
+    help: "Fraction of GPU memory the engine may use, in (0, 1] (vLLM gpu_memory_utilization, default 0.9).")
   var gpuMemoryUtilization: Double?
-  @Option(help: "Most sequences per replica (vLLM max_num_seqs, default 256).") var maxNumSeqs: Int?
-  @Option(help: "Token budget per iteration (vLLM max_num_batched_tokens, default 8192).") var maxBatchedTokens: Int?
-  @Option(help: "KV-cache block size in tokens (vLLM block_size, default 16).") var blockSize: Int?
+  @Option(parsing: .unconditional, help: "Most sequences per replica (vLLM max_num_seqs, default 256).")
+  var maxNumSeqs: Int?
+  @Option(parsing: .unconditional, help: "Token budget per iteration (vLLM max_num_batched_tokens, default 8192).")
+  var maxBatchedTokens: Int?
+  @Option(parsing: .unconditional, help: "KV-cache block size in tokens (vLLM block_size, default 16).")
+  var blockSize: Int?
   @Flag(help: "Plan with chunked prefill.") var chunkedPrefill = false
-  @Option(help: "Relative analytic-vs-simulated gap flagged in the report (default 0.15).") var gapThreshold: Double?
+  @Option(
+    parsing: .unconditional, help: "Relative analytic-vs-simulated gap flagged in the report (default 0.15).")
+  var gapThreshold: Double?
 
   /// The scenario file's path, for provenance.
   var scenarioFile: String? { scenario }
 
+  /// Parses every flag before anything is loaded (exit 64 with the reason).
+  func validate() throws {
+    try FlagCheck.positive(rate, "--rate", unit: "requests per second", range: Plausibility.rate)
+    _ = try FlagCheck.length(prompt, "--prompt")
+    _ = try FlagCheck.length(output, "--output")
+    _ = try FlagCheck.profiles(profile)
+    _ = try FlagCheck.arrival(arrival)
+    _ = try FlagCheck.seconds(duration, "--duration")
+    _ = try FlagCheck.seconds(warmup, "--warmup", zeroAllowed: true)
+    _ = try FlagCheck.seconds(drain, "--drain", zeroAllowed: true)
+    _ = try FlagCheck.seconds(ttftSLO, "--ttft-slo", range: Plausibility.sloTime)
+    _ = try FlagCheck.seconds(tpotSLO, "--tpot-slo", range: Plausibility.sloTime)
+    try FlagCheck.fraction(successFloor, "--success-floor")
+    _ = try FlagCheck.router(router)
+    try FlagCheck.atLeast(gpuBudget, 1, "--gpu-budget")
+    try FlagCheck.fraction(gpuMemoryUtilization, "--gpu-memory-utilization")
+    try FlagCheck.atLeast(maxNumSeqs, 1, "--max-num-seqs")
+    try FlagCheck.atLeast(maxBatchedTokens, 1, "--max-batched-tokens")
+    try FlagCheck.atLeast(blockSize, 1, "--block-size")
+    try FlagCheck.positive(gapThreshold, "--gap-threshold")
+    guard (prompt == nil) == (output == nil) else { throw ValidationError("give --prompt and --output together") }
+    if !profile.isEmpty, prompt != nil { throw ValidationError("give either --profile or --prompt/--output, not both") }
+  }
+
+  /// Where the request lengths of `buildScenario()` come from, for context-window errors.
+  var lengthSource: LengthSource {
+    if prompt != nil || !profile.isEmpty || (scenario == nil && model != nil) { return .flags }
+    return .scenarioFile(scenario ?? "the built-in scenario")
+  }
+
   func buildScenario() throws -> Scenario {
-    guard (prompt == nil) == (output == nil) else {
-      throw UserFacingError(message: "give --prompt and --output together")
-    }
     var s: Scenario
     if let scenario {
       s = try Scenario.load(scenario)
@@ -59,47 +105,32 @@ struct PlanOptions: ParsableArguments {
     }
     if let gpu { s.gpu = gpu }
     if let cluster { s.cluster = cluster }
-    if model != nil, scenario != nil { s.model = model! }
-    if let rate {
-      guard rate > 0, rate.isFinite else {
-        throw UserFacingError(message: "--rate must be a positive number of requests/s")
-      }
-      s.workload.rateRequestsPerSecond = rate
-    }
+    if let model, scenario != nil { s.model = model }
+    if let rate { s.workload.rateRequestsPerSecond = rate }
     if let seed { s.workload.seed = seed }
     if model == nil || scenario != nil {
-      if !profile.isEmpty { s.workload.profiles = try profiles() }
-      if let prompt, let output {
-        s.workload.profiles = [
-          ClientProfile(
-            name: "default", prompt: try LengthDistribution.parse(prompt, option: "--prompt"),
-            output: try LengthDistribution.parse(output, option: "--output"))
-        ]
+      if !profile.isEmpty { s.workload.profiles = try FlagCheck.profiles(profile) }
+      if let prompt = try FlagCheck.length(prompt, "--prompt"), let output = try FlagCheck.length(output, "--output") {
+        s.workload.profiles = [ClientProfile(name: "default", prompt: prompt, output: output)]
       }
-      if let arrival { s.workload.arrival = try arrivalProcess(arrival) }
-      if let duration { s.workload.durationSeconds = try parseSeconds(duration, option: "--duration") }
-      if let warmup { s.workload.warmupSeconds = try Units.seconds(warmup) }
-      if let drain { s.workload.drainSeconds = try Units.seconds(drain) }
+      if let arrival = try FlagCheck.arrival(arrival) { s.workload.arrival = arrival }
+      if let duration = try FlagCheck.seconds(duration, "--duration") { s.workload.durationSeconds = duration }
+      if let warmup = try FlagCheck.seconds(warmup, "--warmup", zeroAllowed: true) { s.workload.warmupSeconds = warmup }
+      if let drain = try FlagCheck.seconds(drain, "--drain", zeroAllowed: true) { s.workload.drainSeconds = drain }
     }
-    guard s.workload.warmupSeconds >= 0, s.workload.warmupSeconds < s.workload.durationSeconds,
-      s.workload.drainSeconds >= 0
-    else { throw UserFacingError(message: "need 0 ≤ warm-up < duration and drain ≥ 0") }
+    guard s.workload.warmupSeconds < s.workload.durationSeconds else {
+      throw UserFacingError(
+        message: "the warm-up (\(Units.formatSeconds(s.workload.warmupSeconds))) must be shorter than the duration "
+          + "(\(Units.formatSeconds(s.workload.durationSeconds)))")
+    }
     if ttftSLO != nil || tpotSLO != nil || successFloor != nil {
       let base = s.slo ?? PlanRequest.defaultSLO
-      let floor = successFloor ?? base.successRateFloor
-      guard floor > 0, floor <= 1 else { throw UserFacingError(message: "--success-floor must be in (0, 1]") }
       s.slo = SLO(
-        ttftSeconds: try ttftSLO.map { try parseSeconds($0, option: "--ttft-slo") } ?? base.ttftSeconds,
-        tpotSeconds: try tpotSLO.map { try parseSeconds($0, option: "--tpot-slo") } ?? base.tpotSeconds,
-        successRateFloor: floor)
+        ttftSeconds: try FlagCheck.seconds(ttftSLO, "--ttft-slo", range: Plausibility.sloTime) ?? base.ttftSeconds,
+        tpotSeconds: try FlagCheck.seconds(tpotSLO, "--tpot-slo", range: Plausibility.sloTime) ?? base.tpotSeconds,
+        successRateFloor: successFloor ?? base.successRateFloor)
     }
-    if let router {
-      guard let policy = RouterPolicy(cliName: router) else {
-        throw UserFacingError(
-          message: "--router must be round-robin, least-outstanding or least-kv (got \"\(router)\")")
-      }
-      s.router = policy
-    }
+    if let policy = try FlagCheck.router(router) { s.router = policy }
     if let maxNumSeqs { s.scheduler.maxNumSeqs = maxNumSeqs }
     if let maxBatchedTokens { s.scheduler.maxNumBatchedTokens = maxBatchedTokens }
     if let blockSize { s.scheduler.blockSizeTokens = blockSize }
@@ -108,63 +139,40 @@ struct PlanOptions: ParsableArguments {
     return s
   }
 
-  func profiles() throws -> [ClientProfile] {
-    try profile.map { text in
-      let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-      guard parts.count == 4, let weight = Double(parts[1]), weight > 0 else {
-        throw UserFacingError(message: "--profile \"\(text)\": expected NAME:WEIGHT:PROMPT:OUTPUT with WEIGHT > 0")
-      }
-      return ClientProfile(
-        name: parts[0], weight: weight, prompt: try LengthDistribution.parse(parts[2], option: "prompt"),
-        output: try LengthDistribution.parse(parts[3], option: "output"))
-    }
-  }
-
-  func arrivalProcess(_ text: String) throws -> ArrivalProcess {
-    switch text.lowercased() {
-    case "poisson": return .poisson
-    case "constant": return .constant
-    case let t where t.hasPrefix("gamma:"):
-      guard let cv = Double(t.dropFirst(6)), cv > 0 else {
-        throw UserFacingError(message: "--arrival gamma:CV needs a positive coefficient of variation")
-      }
-      return .gamma(coefficientOfVariation: cv)
-    default: throw UserFacingError(message: "--arrival must be poisson, constant or gamma:CV (got \"\(text)\")")
-    }
-  }
-
   func flagScenario(model: String) throws -> Scenario {
-    var profiles = try self.profiles()
+    var profiles = try FlagCheck.profiles(profile)
     if profiles.isEmpty {
-      guard let prompt, let output else {
+      guard let prompt = try FlagCheck.length(prompt, "--prompt"), let output = try FlagCheck.length(output, "--output")
+      else {
         throw UserFacingError(message: "with --model, give --prompt and --output or one or more --profile")
       }
-      profiles = [
-        ClientProfile(
-          name: "default", prompt: try LengthDistribution.parse(prompt, option: "--prompt"),
-          output: try LengthDistribution.parse(output, option: "--output"))
-      ]
+      profiles = [ClientProfile(name: "default", prompt: prompt, output: output)]
     }
-    guard let rate, rate > 0, rate.isFinite else {
-      throw UserFacingError(message: "with --model, give --rate (requests per second)")
-    }
-    let durationSeconds = try parseSeconds(duration ?? "70 s", option: "--duration")
+    guard let rate else { throw UserFacingError(message: "with --model, give --rate (requests per second)") }
+    let durationSeconds = try FlagCheck.seconds(duration, "--duration") ?? 70
     let workload = Workload(
-      rateRequestsPerSecond: rate, arrival: try arrivalProcess(arrival ?? "poisson"), profiles: profiles,
-      durationSeconds: durationSeconds, warmupSeconds: try Units.seconds(warmup ?? "10 s"),
-      drainSeconds: try Units.seconds(drain ?? "60 s"), seed: seed ?? 1)
+      rateRequestsPerSecond: rate, arrival: try FlagCheck.arrival(arrival) ?? .poisson, profiles: profiles,
+      durationSeconds: durationSeconds,
+      warmupSeconds: try FlagCheck.seconds(warmup, "--warmup", zeroAllowed: true) ?? 10,
+      drainSeconds: try FlagCheck.seconds(drain, "--drain", zeroAllowed: true) ?? 60, seed: seed ?? 1)
     let stem = Catalog.isFilePath(model) ? URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent : model
     return Scenario(
       name: "\(stem)-\(Units.threeSignificant(rate))rps", model: model, gpu: gpu, cluster: cluster, workload: workload)
   }
 
+  /// The resolved question. Requests longer than the model's context window are refused here,
+  /// naming the flag or scenario field (see `Workload.checkContextWindow`).
   func request(
     objective: PlanObjective?, topK: Int = PlanRequest.defaultTopK, searchMaxRate: Bool = true
   ) throws
     -> PlanRequest
   {
-    try PlanRequest(
-      scenario: try buildScenario(), catalog: try catalogOptions.load(), objective: objective, gpuBudget: gpuBudget,
+    let scenario = try buildScenario()
+    let catalog = try catalogOptions.load()
+    try scenario.workload.checkContextWindow(
+      model: try catalog.model(scenario.model), source: lengthSource, tracePath: scenario.tracePath)
+    return try PlanRequest(
+      scenario: scenario, catalog: catalog, objective: objective, gpuBudget: gpuBudget,
       topK: topK, gapThreshold: gapThreshold ?? PlanRequest.defaultGapThreshold, searchSimulatedMaxRate: searchMaxRate)
   }
 
@@ -185,61 +193,114 @@ struct RecommendCommand: ParsableCommand {
     discussion: """
       With no arguments, answers the built-in scenario (Llama-2-13B on an 8 × A100-40GB node, a \
       mix of chat, summarisation and long generation at 6 req/s, TTFT p90 ≤ 2 s, TPOT p90 ≤ 100 ms, \
-      95 % success) and writes its report to Reports/<scenario>.md. Every layout within the GPU \
+      95 % success) and writes its report to Reports/<scenario>.md (with --json only when --report \
+      is given). Every layout within the GPU \
       budget is placed on the topology and scored by the analytic model (memory fit, then the \
       objective under the SLO); the top --top-k plus the best layout of each family (replicas, \
       TP, PP, TP+PP) are simulated and ranked again; the report shows both views side by side. \
       Objectives: goodput-per-gpu (default), throughput, min-ttft, min-gpus. The report refuses \
       to overwrite a file llmplan did not write unless --force.
+
+      Requests longer than the model's context window (prompt + output above max_position_embeddings; \
+      in a mix, any profile whose longest prompt plus longest output is; in a trace, any request) are \
+      refused with exit status 1, naming the flag or scenario field.
+
+      Exit status: 0 a layout meets the SLO in simulation; 3 no feasible layout (nothing fits in \
+      memory); 4 layouts fit but none meets the SLO (the closest is reported, the report is still \
+      written); 1 input error; 64 usage error.
       """)
 
   @OptionGroup var options: PlanOptions
   @Option(help: "goodput-per-gpu, throughput, min-ttft or min-gpus (default: the scenario's, else goodput-per-gpu).")
   var objective: String?
-  @Option(help: "Layouts simulated from the top of the analytic ranking.") var topK: Int = PlanRequest.defaultTopK
-  @Option(help: "Markdown report path (default: Reports/<scenario>.md).") var report: String?
+  @Option(parsing: .unconditional, help: "Layouts simulated from the top of the analytic ranking.")
+  var topK: Int = PlanRequest.defaultTopK
+  @Option(
+    help: "Markdown report path (default: Reports/<scenario>.md; with --json, no report unless --report is given).")
+  var report: String?
   @Flag(help: "Do not write the Markdown report.") var noReport = false
   @Flag(help: "Overwrite the report file even if llmplan did not write it.") var force = false
   @Flag(help: "Skip the search for each shortlisted layout's simulated maximum rate (faster).")
   var noMaxRateSearch = false
-  @Flag(help: "Print the report as JSON on stdout instead of the summary.") var json = false
+  @Flag(help: "Print the report as JSON on stdout instead of the summary (writes Markdown only with --report).")
+  var json = false
+
+  func validate() throws {
+    try FlagCheck.atLeast(topK, 1, "--top-k")
+    if let objective {
+      do { _ = try PlanObjective.parse(objective) } catch { throw ValidationError("--objective: \(error)") }
+    }
+    if noReport, report != nil { throw ValidationError("give --report PATH or --no-report, not both") }
+  }
+
+  /// The Markdown report's path, or nil when none is written: `--report`, else (unless
+  /// `--no-report` or `--json`) `Reports/<scenario>.md`.
+  func reportPath(scenarioName: String) throws -> String? {
+    if noReport { return nil }
+    if let report { return report }
+    if json { return nil }
+    return try ReportFile.defaultPath(scenarioName: scenarioName)
+  }
+
+  /// The exit status a plan earns: 0 when a layout meets the SLO in simulation, `noFeasibleLayout`
+  /// when none fits, `noLayoutMeetsSLO` when some fit but none meets the SLO.
+  static func exitStatus(_ plan: PlanResult) -> LLMPlanExit {
+    switch plan.recommendation.basis {
+    case .simulation: return .success
+    case .bestEffort: return .noLayoutMeetsSLO
+    case .none: return .noFeasibleLayout
+    }
+  }
 
   func run() throws {
+    var status = LLMPlanExit.success
     try withUserFacingErrors {
       let request = try options.request(
         objective: try objective.map(PlanObjective.parse), topK: topK, searchMaxRate: !noMaxRateSearch)
-      let bar = ProgressBar(label: "simulating the shortlist")
-      let plan = try Planner(request).plan(progress: bar.update)
-      bar.finish()
+      let path = try reportPath(scenarioName: request.scenario.name)
+      if let path { try ReportFile.check(path, force: force) }  // refuse before the planning, not after
+      let plan: PlanResult
+      do {
+        let bar = ProgressBar(label: "simulating the shortlist")
+        plan = try Planner(request).plan(progress: bar.update)
+        bar.finish()
+      } catch let error as PlannerError where error.kind == .noFeasibleLayout {
+        FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+        status = .noFeasibleLayout
+        return
+      }
       let planReport = try PlanReport(
         plan: plan, inputFiles: options.inputFiles(request),
         baseDirectory: FileManager.default.currentDirectoryPath, command: typedCommand())
-      let fileName = request.scenario.name.replacingOccurrences(of: "/", with: "-")
-      let path = report ?? "Reports/\(fileName).md"
-      if !noReport {
+      if let path {
         try ReportFile.write(PlanMarkdown.render(planReport), to: path, force: force)
       }
+      status = Self.exitStatus(plan)
       if json {
         print(try planReport.json())
-        return
-      }
-      print(plan.recommendation.sentence)
-      print()
-      var table = TextTable([
-        .init("sim #", .right), .init("layout"), .init("GPUs", .right), .init("success", .right),
-        .init("TTFT p90", .right), .init("TPOT p90", .right), .init("verdict"),
-      ])
-      for c in plan.shortlist {
-        table.append([
-          "\(c.rank)", c.layout.description, "\(c.gpus)", Cell.percent(c.result.successRate),
-          Cell.time(c.result.ttftSeconds?.p90), Cell.time(c.result.tpotSeconds?.p90),
-          c.meetsSLO ? "meets SLO" : c.reasons.joined(separator: "; "),
+      } else {
+        print(plan.recommendation.sentence)
+        print()
+        var table = TextTable([
+          .init("sim #", .right), .init("layout"), .init("GPUs", .right), .init("success", .right),
+          .init("TTFT p90", .right), .init("TPOT p90", .right), .init("verdict"),
         ])
+        for c in plan.shortlist {
+          table.append([
+            "\(c.rank)", c.layout.description, "\(c.gpus)", Cell.percent(c.result.successRate),
+            Cell.time(c.result.ttftSeconds?.p90), Cell.time(c.result.tpotSeconds?.p90),
+            c.meetsSLO ? "meets SLO" : c.reasons.joined(separator: "; "),
+          ])
+        }
+        print(table.rendered)
+        if plan.recommendation.rankingsDisagree { print("\n" + plan.recommendation.rankingNote) }
+        if let path { print("\nReport: \(path)") }
       }
-      print(table.rendered)
-      if plan.recommendation.rankingsDisagree { print("\n" + plan.recommendation.rankingNote) }
-      if !noReport { print("\nReport: \(path)") }
+      if status != .success {
+        FileHandle.standardError.write(Data("llmplan: \(status.meaning) (exit \(status.rawValue))\n".utf8))
+      }
     }
+    if status != .success { throw status.exitCode }
   }
 }
 

@@ -14,7 +14,8 @@ struct ScenariosCommand: ParsableCommand {
       whose behaviour is known from physics (e.g. TP cuts TTFT sub-linearly) and prints one row \
       per check: what a closed form or physical bound expects, what LLMPlan got, and where the \
       expectation comes from. The same checks are the ReferenceScenarioTests suites (quick in \
-      `swift test`, thorough with LLMPLAN_THOROUGH=1).
+      `swift test`, thorough with LLMPLAN_THOROUGH=1). `scenarios run` exits with status 5 when a \
+      check fails.
       """,
     subcommands: [List.self, Run.self],
     defaultSubcommand: List.self)
@@ -32,7 +33,7 @@ struct ScenariosCommand: ParsableCommand {
     func run() throws {
       let entries = ReferenceSuite.all.map { Entry(name: $0.name, title: $0.title, summary: $0.summary) }
       if json {
-        try JSONOutput.print(entries)
+        try withUserFacingErrors { try JSONOutput.print(entries) }
         return
       }
       var table = TextTable([.init("name"), .init("what it shows")])
@@ -82,11 +83,11 @@ struct ScenariosCommand: ParsableCommand {
           throw UserFacingError(message: "\(scenario.name): \(error)")
         }
       }
-      if json { try JSONOutput.print(reports) }
+      if json { try withUserFacingErrors { try JSONOutput.print(reports) } }
       let failed = reports.filter { !$0.passed }.map(\.scenario)
       if !failed.isEmpty {
         if !json { print("FAILED: \(failed.joined(separator: ", "))") }
-        throw ExitCode(1)
+        throw LLMPlanExit.checksFailed.exitCode
       }
     }
   }
