@@ -19,7 +19,8 @@ public struct Planner: Sendable {
       throw PlannerError(
         "no valid layout of \(request.model.name) within \(request.gpuBudget) GPUs of \(request.cluster.name)")
     }
-    return try layouts.map { try LayoutProbe(request: request, layout: $0) }
+    let comm = CommModel(cluster: request.cluster, efficiency: request.gpu.efficiency)
+    return try layouts.map { try LayoutProbe(request: request, layout: $0, comm: comm) }
   }
 
   /// Every layout scored at the target rate, best first.
