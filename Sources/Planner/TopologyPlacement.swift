@@ -29,27 +29,19 @@ public enum TopologyPlacement {
   ///   in buckets by free GPU count (`FreeNodes`), so a 4,096-replica layout does not scan
   ///   every node for every replica.
   /// - Throws: `PlannerError` when the cluster has fewer GPUs than the layout.
-  public static func place(_ layout: Layout, on cluster: Cluster) throws -> PlacementPlan {
+  public static func place(_ layout: Layout, on cluster: Cluster, index: PlacementIndex? = nil) throws
+    -> PlacementPlan
+  {
     guard layout.totalGPUs <= cluster.gpuCount else {
       throw PlannerError("\(layout) needs \(layout.totalGPUs) GPUs; cluster \(cluster.name) has \(cluster.gpuCount)")
     }
-    let nodeCount = max(cluster.nodeCount, 1)
-    // GPUs grouped by node in index order (one flat array, node n at start[n]..<start[n + 1]);
-    // a node's GPUs are taken in that order, the next free one at `next[node]`.
-    var start = [Int](repeating: 0, count: nodeCount + 1)
-    for gpu in 0..<cluster.gpuCount { start[cluster.nodeOfGPU[gpu] + 1] += 1 }
-    for node in 0..<nodeCount { start[node + 1] += start[node] }
-    var next = Array(start.dropLast())
-    var byNode = [Int](repeating: 0, count: cluster.gpuCount)
-    for gpu in 0..<cluster.gpuCount {
-      byNode[next[cluster.nodeOfGPU[gpu]]] = gpu
-      next[cluster.nodeOfGPU[gpu]] += 1
-    }
-    next = Array(start.dropLast())
-    var nodes = FreeNodes(freeCounts: (0..<nodeCount).map { start[$0 + 1] - start[$0] })
+    let index = index ?? PlacementIndex(cluster)
+    let nodeCount = index.start.count - 1
+    var next = index.start
+    var nodes = index.freeNodes
     func take(_ count: Int, from node: Int) -> [Int] {
-      let end = min(next[node] + count, start[node + 1])
-      let chosen = Array(byNode[next[node]..<end])
+      let end = min(next[node] + count, index.start[node + 1])
+      let chosen = Array(index.byNode[next[node]..<end])
       next[node] = end
       nodes.remove(chosen.count, from: node)
       return chosen
@@ -116,10 +108,36 @@ public enum TopologyPlacement {
   }
 }
 
+/// A cluster's GPUs grouped by node, computed once per cluster so that placing thousands of
+/// layouts on a 100,000-GPU cluster does not regroup its GPUs for each (O(GPUs) each time).
+public struct PlacementIndex: Sendable {
+  /// GPUs by node in index order: node n holds `byNode[start[n]..<start[n + 1]]`.
+  let byNode: [Int]
+  let start: [Int]
+  /// Every node with all its GPUs free.
+  let freeNodes: FreeNodes
+
+  public init(_ cluster: Cluster) {
+    let nodeCount = max(cluster.nodeCount, 1)
+    var start = [Int](repeating: 0, count: nodeCount + 1)
+    for gpu in 0..<cluster.gpuCount { start[cluster.nodeOfGPU[gpu] + 1] += 1 }
+    for node in 0..<nodeCount { start[node + 1] += start[node] }
+    var next = Array(start.dropLast())
+    var byNode = [Int](repeating: 0, count: cluster.gpuCount)
+    for gpu in 0..<cluster.gpuCount {
+      byNode[next[cluster.nodeOfGPU[gpu]]] = gpu
+      next[cluster.nodeOfGPU[gpu]] += 1
+    }
+    self.byNode = byNode
+    self.start = start
+    freeNodes = FreeNodes(freeCounts: (0..<nodeCount).map { start[$0 + 1] - start[$0] })
+  }
+}
+
 /// Nodes in buckets by free GPU count, each bucket sorted with the lowest node index last, so
 /// the placement's best-fit and most-free choices cost O(distinct free counts + log nodes)
 /// instead of a scan of every node.
-struct FreeNodes {
+struct FreeNodes: Sendable {
   private(set) var freeCount: [Int]
   /// `buckets[f]`: nodes with f free GPUs, in descending index order.
   private var buckets: [[Int]]
