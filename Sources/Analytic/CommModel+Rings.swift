@@ -28,7 +28,8 @@ extension CommModel {
   /// both ways (`bestBottleneck`). If none reaches the lower bound of a ring step
   /// (`ringStepLowerBoundSecondsPerUnit`), rings packed into the link capacities as NCCL's
   /// channel search does (`FlowNetwork.packRings`) are tried as well.
-  func bestRing<Network: CollectiveNetwork>(_ network: Network, count n: Int) -> (plan: RingPlan, bound: FlowBottleneck) {
+  func bestRing<Network: CollectiveNetwork>(_ network: Network, count n: Int) -> (plan: RingPlan, bound: FlowBottleneck)
+  {
     var best: (plan: RingPlan, bound: FlowBottleneck)?
     for plan in ringPlans(network, count: n) {
       let bound = network.bestBottleneck(of: plan.stepTransfers)

@@ -29,7 +29,9 @@ public enum TopologyPlacement {
   ///   in buckets by free GPU count (`FreeNodes`), so a 4,096-replica layout does not scan
   ///   every node for every replica.
   /// - Throws: `PlannerError` when the cluster has fewer GPUs than the layout.
-  public static func place(_ layout: Layout, on cluster: Cluster, index: PlacementIndex? = nil) throws
+  public static func place(
+    _ layout: Layout, on cluster: Cluster, index: PlacementIndex? = nil
+  ) throws
     -> PlacementPlan
   {
     guard layout.totalGPUs <= cluster.gpuCount else {

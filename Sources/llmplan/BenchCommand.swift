@@ -187,7 +187,9 @@ struct BenchLargeClusterCommand: ParsableCommand {
         name: "large-cluster", model: model, gpu: gpu,
         workload: Workload(
           rateRequestsPerSecond: rate,
-          profiles: [ClientProfile(name: "chat", prompt: .uniform(low: 500, high: 1500), output: .uniform(low: 100, high: 400))],
+          profiles: [
+            ClientProfile(name: "chat", prompt: .uniform(low: 500, high: 1500), output: .uniform(low: 100, high: 400))
+          ],
           durationSeconds: 70, warmupSeconds: 10, drainSeconds: 60, seed: 1))
       let allReduce = try LargeClusterBenchmark.collective(.allReduce, gpu: gpuSpec, gpus: gpus, bytes: size)
       let search = try LargeClusterBenchmark.search(scenario: scenario, catalog: catalog, gpus: gpus, gpuBudget: gpus)

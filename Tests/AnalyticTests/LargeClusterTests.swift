@@ -72,7 +72,9 @@ enum LargeClusterFixtures {
   typealias F = LargeClusterFixtures
 
   /// Both networks' algorithm costs for one group.
-  func bothWays(_ cluster: Cluster, _ collective: Collective, _ gpus: [Int], profile: EfficiencyProfile? = nil)
+  func bothWays(
+    _ cluster: Cluster, _ collective: Collective, _ gpus: [Int], profile: EfficiencyProfile? = nil
+  )
     throws -> (full: [AlgorithmCost], aggregate: [AlgorithmCost])
   {
     let model = CommModel(cluster: cluster, efficiency: profile ?? CommFixtures.ideal())
