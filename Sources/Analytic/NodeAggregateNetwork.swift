@@ -3,18 +3,20 @@ import PlanCore
 /// A group spread over many identical nodes, costed from one two-node solve instead of the
 /// whole graph: what `FlowNetwork` would answer for the group, at a cost linear in its size.
 ///
-/// Why it is exact. When relabelling nodes is an automorphism of the cluster (`NodeSymmetry`),
-/// every node of the group holds the same GPUs of the group (as local indices), and each node's
-/// part of the group network (its switches and member GPUs) touches the network between nodes
-/// at one vertex only (one InfiniBand switch or spine, as in DGX clusters on one fabric), that
-/// vertex is a cut vertex. Then
+/// Why it is exact. When relabelling nodes is an automorphism of the cluster (`NodeSymmetry`)
+/// and each node's part of the group network (its switches and member GPUs) touches the
+/// network between nodes at one vertex only (one InfiniBand switch or spine, as in DGX
+/// clusters on one fabric), that vertex is a cut vertex, and nodes holding the same GPUs of the
+/// group (as local indices: the node's pattern; whole nodes, perhaps one partial node) are
+/// interchangeable. Then
 /// - the electrical flow of a transfer between two nodes runs only inside those two nodes and
 ///   through the shared vertex (no current enters a third node: it would have to leave through
 ///   the vertex it came in by), and a transfer inside a node stays in that node;
 /// - the widest single path between two nodes runs through the shared vertex likewise, and
 ///   its choice inside each node does not depend on which two nodes they are.
 /// So every transfer's per-link flows, latency and effective resistance are those of the same
-/// transfer on two representative nodes, solved once (a `FlowNetwork` of 2 nodes); a set of
+/// transfer on two representative nodes of the same patterns, solved once (a `FlowNetwork` of
+/// 2 nodes per pair of patterns); a set of
 /// transfers loads each node's links with the sum of its transfers' shares. A step's busiest
 /// link is then found over k nodes × links per node, O(transfers · links per node + k · links
 /// per node) instead of a Laplacian solve of the whole group (O(V³)).
@@ -35,14 +37,17 @@ struct NodeAggregateNetwork: CollectiveNetwork {
   let linkHalfDuplex: [Bool]
   let nodeLinks: [[Int]]
   let linkFlipped: [Bool]
-  /// Per ordered pair of local indices (p, q), `pair = p · localCount + q`: the unit transfer
-  /// from local p to local q inside one node, and from local p in one node to local q in
-  /// another. Flows are sparse lists of (link position, flow along the shared direction).
+  /// The set of local indices the group holds in a node is the node's pattern; nodes of one
+  /// pattern are interchangeable. `slotPattern[slot]`, and `patternCount` patterns.
+  let slotPattern: [Int]
+  let patternCount: Int
+  /// Unit transfers from local p to local q (`localCount` = 1 + the largest local index):
+  /// inside a node of pattern a at `(a · L + p) · L + q` with L = `localCount`, and from a
+  /// node of pattern a to one of pattern b at `((P + a · P + b) · L + p) · L + q`, P =
+  /// `patternCount`. Flows are sparse lists of (link position, flow along the shared direction).
   let localCount: Int
-  let intra: [Transfer]
-  let inter: [Transfer]
-  /// Effective resistance per pair, intra-node pairs first then inter-node pairs (the greedy
-  /// ring order reads it n² times, so it is kept flat).
+  let transfers: [Transfer]
+  /// Each transfer's effective resistance, flat (the greedy ring order reads it n² times).
   let resistance: [Double]
   let ringStepLowerBound: Double
   let relaysThroughOtherGPUs: Bool
@@ -83,122 +88,169 @@ struct NodeAggregateNetwork: CollectiveNetwork {
       locals[slot].append(symmetry.localIndex[gpu])
     }
     guard slotNode.count >= 2 else { return nil }
-    let pattern = locals[0].sorted()
-    for slot in 1..<locals.count where locals[slot].sorted() != pattern { return nil }
-    let localCount = (pattern.last ?? 0) + 1
-    // Two representative nodes: the group's first two, each with its members in group order.
-    let (nodeA, nodeB) = (slotNode[0], slotNode[1])
-    let pair = members.filter { cluster.nodeOfGPU[$0] == nodeA } + members.filter { cluster.nodeOfGPU[$0] == nodeB }
-    var positionA = [Int](repeating: -1, count: localCount)
-    var positionB = [Int](repeating: -1, count: localCount)
-    for (position, gpu) in pair.enumerated() {
-      if cluster.nodeOfGPU[gpu] == nodeA {
-        positionA[symmetry.localIndex[gpu]] = position
-      } else {
-        positionB[symmetry.localIndex[gpu]] = position
+    var patternOf: [[Int]: Int] = [:]
+    var slotPattern: [Int] = []
+    var representatives: [[Int]] = []  // up to two nodes of each pattern
+    for (slot, held) in locals.enumerated() {
+      let key = held.sorted()
+      let pattern = patternOf[key] ?? representatives.count
+      if pattern == representatives.count {
+        patternOf[key] = pattern
+        representatives.append([])
       }
+      slotPattern.append(pattern)
+      if representatives[pattern].count < 2 { representatives[pattern].append(slotNode[slot]) }
     }
-    let network = try FlowNetwork.build(
-      cluster: cluster, adjacency: adjacency, nodeOfVertex: nodeOfVertex, members: pair)
-    guard !network.relaysThroughOtherGPUs else { return nil }
-    // Each node must touch the network between nodes at one vertex, and no flow may run on
-    // links between nodes' shared vertices.
-    var attachments = Set<Int>()
-    for edge in network.edges {
-      let (nodeOfA, nodeOfB) = (network.vertexNode[edge.a], network.vertexNode[edge.b])
-      if nodeOfA == nodeA && nodeOfB < 0 { attachments.insert(edge.b) }
-      if nodeOfB == nodeA && nodeOfA < 0 { attachments.insert(edge.a) }
-    }
-    guard attachments.count == 1 else { return nil }
-    // Position of each cluster link in its node's shared order.
-    let linksPerNode = symmetry.nodeLinks[nodeA].count
-    var positionOfLink: [Int: (node: Int, position: Int)] = [:]
-    for node in [nodeA, nodeB] {
-      for (position, link) in symmetry.nodeLinks[node].enumerated() { positionOfLink[link] = (node, position) }
-    }
+    let patternCount = representatives.count
+    // Few patterns are expected (whole nodes, perhaps one partial node); past that, solve whole.
+    guard patternCount <= 4 else { return nil }
+    let heldLocals = patternOf.sorted { $0.value < $1.value }.map(\.key)
+    let localCount = (heldLocals.compactMap(\.last).max() ?? 0) + 1
     let flipped = symmetry.linkFlipped
-    /// Splits a per-edge vector of the two-node network into the source and destination nodes'
-    /// sparse lists (shared direction); nil if anything flows outside the two nodes.
-    func split(_ flow: [Double], source: Int) -> (source: [(Int, Double)], destination: [(Int, Double)])? {
-      var (onSource, onDestination): ([(Int, Double)], [(Int, Double)]) = ([], [])
-      for (e, value) in flow.enumerated() where value != 0 {
-        let link = network.edges[e].clusterLink
-        guard let place = positionOfLink[link] else {
-          // Round-off on a dead-end link between shared vertices is no flow; more is.
-          if abs(value) < 1e-12 { continue }
-          return nil
-        }
-        let oriented = flipped[link] ? -value : value
-        if place.node == source {
-          onSource.append((place.position, oriented))
-        } else {
-          onDestination.append((place.position, oriented))
-        }
+    let linksPerNode = symmetry.nodeLinks[slotNode[0]].count
+    var transfers = [Transfer?](
+      repeating: nil, count: (patternCount + patternCount * patternCount) * localCount * localCount)
+    var ringStepLowerBound = 0.0
+    /// Solves nodes `nodeA` (pattern a) and `nodeB` (pattern b) together and records the
+    /// transfers inside each and from A to B (and B to A).
+    func record(_ nodeA: Int, _ a: Int, _ nodeB: Int, _ b: Int) throws -> Bool {
+      let pair = members.filter { cluster.nodeOfGPU[$0] == nodeA } + members.filter { cluster.nodeOfGPU[$0] == nodeB }
+      var position = [[Int]](repeating: [Int](repeating: -1, count: localCount), count: 2)
+      for (index, gpu) in pair.enumerated() {
+        position[cluster.nodeOfGPU[gpu] == nodeA ? 0 : 1][symmetry.localIndex[gpu]] = index
       }
-      return (onSource, onDestination)
-    }
-    func path(from k: Int, to l: Int, source: Int) -> (source: [(Int, Bool)], destination: [(Int, Bool)])? {
-      var (onSource, onDestination): ([(Int, Bool)], [(Int, Bool)]) = ([], [])
-      var outside = false
-      network.forEachWidestPathEdge(from: k, to: l) { e, forward in
-        let link = network.edges[e].clusterLink
-        guard let place = positionOfLink[link] else {
-          outside = true
-          return
+      let network = try FlowNetwork.build(
+        cluster: cluster, adjacency: adjacency, nodeOfVertex: nodeOfVertex, members: pair)
+      guard !network.relaysThroughOtherGPUs else { return false }
+      // Each node must touch the network between nodes at one vertex.
+      for node in [nodeA, nodeB] {
+        var attachments = Set<Int>()
+        for edge in network.edges {
+          let (nodeOfA, nodeOfB) = (network.vertexNode[edge.a], network.vertexNode[edge.b])
+          if nodeOfA == node && nodeOfB < 0 { attachments.insert(edge.b) }
+          if nodeOfB == node && nodeOfA < 0 { attachments.insert(edge.a) }
         }
-        let along = forward != flipped[link]
-        if place.node == source {
-          onSource.append((place.position, along))
-        } else {
-          onDestination.append((place.position, along))
-        }
+        guard attachments.count == 1 else { return false }
       }
-      return outside ? nil : (onSource.reversed(), onDestination.reversed())
-    }
-    var intra = [Transfer](repeating: Transfer(), count: localCount * localCount)
-    var inter = [Transfer](repeating: Transfer(), count: localCount * localCount)
-    for p in pattern {
-      for q in pattern {
-        let k = positionA[p]
-        for (into, l, sameNode) in [(0, positionA[q], true), (1, positionB[q], false)] where !(sameNode && p == q) {
-          let domain = network.domains[network.domainIndex(k, l)]
-          let flow = zip(domain.memberFlow[k], domain.memberFlow[l]).map { $0 - $1 }
-          guard let electrical = split(flow, source: nodeA), let widest = path(from: k, to: l, source: nodeA) else {
+      var positionOfLink: [Int: (node: Int, position: Int)] = [:]
+      for node in [nodeA, nodeB] {
+        for (place, link) in symmetry.nodeLinks[node].enumerated() { positionOfLink[link] = (node, place) }
+      }
+      /// A per-edge vector of the pair's network as the source and destination nodes' sparse
+      /// lists (shared direction); nil if anything flows outside the two nodes.
+      func split(_ flow: [Double], source: Int) -> (source: [(Int, Double)], destination: [(Int, Double)])? {
+        var (onSource, onDestination): ([(Int, Double)], [(Int, Double)]) = ([], [])
+        for (e, value) in flow.enumerated() where value != 0 {
+          let link = network.edges[e].clusterLink
+          guard let place = positionOfLink[link] else {
+            // Round-off on a dead-end link between shared vertices is no flow; more is.
+            if abs(value) < 1e-12 { continue }
             return nil
           }
-          let transfer = Transfer(
-            electricalSource: electrical.source, electricalDestination: electrical.destination,
-            electricalLatencySeconds: network.latencySeconds(from: k, to: l, routing: .electrical),
-            resistance: network.effectiveResistance(from: k, to: l), pathSource: widest.source,
-            pathDestination: widest.destination,
-            pathLatencySeconds: network.latencySeconds(from: k, to: l, routing: .singlePath))
-          if into == 0 { intra[p * localCount + q] = transfer } else { inter[p * localCount + q] = transfer }
+          let oriented = flipped[link] ? -value : value
+          if place.node == source {
+            onSource.append((place.position, oriented))
+          } else {
+            onDestination.append((place.position, oriented))
+          }
+        }
+        return (onSource, onDestination)
+      }
+      func path(from k: Int, to l: Int, source: Int) -> (source: [(Int, Bool)], destination: [(Int, Bool)])? {
+        var (onSource, onDestination): ([(Int, Bool)], [(Int, Bool)]) = ([], [])
+        var outside = false
+        network.forEachWidestPathEdge(from: k, to: l) { e, forward in
+          let link = network.edges[e].clusterLink
+          guard let place = positionOfLink[link] else {
+            outside = true
+            return
+          }
+          let along = forward != flipped[link]
+          if place.node == source {
+            onSource.append((place.position, along))
+          } else {
+            onDestination.append((place.position, along))
+          }
+        }
+        return outside ? nil : (onSource.reversed(), onDestination.reversed())
+      }
+      func transfer(_ k: Int, _ l: Int, source: Int) -> Transfer? {
+        let domain = network.domains[network.domainIndex(k, l)]
+        let flow = zip(domain.memberFlow[k], domain.memberFlow[l]).map { $0 - $1 }
+        guard let electrical = split(flow, source: source), let widest = path(from: k, to: l, source: source) else {
+          return nil
+        }
+        return Transfer(
+          electricalSource: electrical.source, electricalDestination: electrical.destination,
+          electricalLatencySeconds: network.latencySeconds(from: k, to: l, routing: .electrical),
+          resistance: network.effectiveResistance(from: k, to: l), pathSource: widest.source,
+          pathDestination: widest.destination,
+          pathLatencySeconds: network.latencySeconds(from: k, to: l, routing: .singlePath))
+      }
+      let sides = [(nodeA, a, heldLocals[a], 0), (nodeB, b, heldLocals[b], 1)]
+      for (node, pattern, held, side) in sides {
+        for p in held {
+          for q in held where p != q {
+            let index = (pattern * localCount + p) * localCount + q
+            guard transfers[index] == nil else { continue }
+            guard let found = transfer(position[side][p], position[side][q], source: node) else { return false }
+            transfers[index] = found
+          }
         }
       }
+      for (from, to) in [(sides[0], sides[1]), (sides[1], sides[0])] {
+        for p in from.2 {
+          for q in to.2 {
+            let index = ((patternCount + from.1 * patternCount + to.1) * localCount + p) * localCount + q
+            guard transfers[index] == nil else { continue }
+            guard let found = transfer(position[from.3][p], position[to.3][q], source: from.0) else { return false }
+            transfers[index] = found
+          }
+        }
+      }
+      // Every member and node of the group has its twin in one of the pairs solved.
+      ringStepLowerBound = max(ringStepLowerBound, network.ringStepLowerBoundSecondsPerUnit())
+      return true
     }
+    for a in 0..<patternCount {
+      // Two nodes of one pattern, when there are two; and one of each other pattern.
+      if representatives[a].count == 2 {
+        guard try record(representatives[a][0], a, representatives[a][1], a) else { return nil }
+      }
+      for b in (a + 1)..<patternCount {
+        guard try record(representatives[a][0], a, representatives[b][0], b) else { return nil }
+      }
+    }
+    if patternCount == 1 && representatives[0].count < 2 { return nil }
     self.members = members
     self.memberSlot = memberSlot
     self.memberLocal = members.map { symmetry.localIndex[$0] }
     self.slotNode = slotNode
     self.linksPerNode = linksPerNode
-    self.linkBytesPerSecond = symmetry.nodeLinks[nodeA].map { cluster.links[$0].bytesPerSecond }
-    self.linkHalfDuplex = symmetry.nodeLinks[nodeA].map { cluster.links[$0].duplex == .half }
+    self.linkBytesPerSecond = symmetry.nodeLinks[slotNode[0]].map { cluster.links[$0].bytesPerSecond }
+    self.linkHalfDuplex = symmetry.nodeLinks[slotNode[0]].map { cluster.links[$0].duplex == .half }
     self.nodeLinks = symmetry.nodeLinks
     self.linkFlipped = flipped
+    self.slotPattern = slotPattern
+    self.patternCount = patternCount
     self.localCount = localCount
-    self.intra = intra
-    self.inter = inter
-    self.resistance = intra.map(\.resistance) + inter.map(\.resistance)
-    // Every member and every node sees the same links as on two nodes.
-    self.ringStepLowerBound = network.ringStepLowerBoundSecondsPerUnit()
+    // Pairs that no two members form stay empty.
+    self.transfers = transfers.map { $0 ?? Transfer() }
+    self.resistance = self.transfers.map(\.resistance)
+    self.ringStepLowerBound = ringStepLowerBound
     self.relaysThroughOtherGPUs = false
   }
 
+  /// Index into `transfers` of member k → member l.
   @inline(__always)
-  func transfer(_ k: Int, _ l: Int) -> Transfer {
-    let index = memberLocal[k] * localCount + memberLocal[l]
-    return memberSlot[k] == memberSlot[l] ? intra[index] : inter[index]
+  func transferIndex(_ k: Int, _ l: Int) -> Int {
+    let (a, b) = (slotPattern[memberSlot[k]], slotPattern[memberSlot[l]])
+    let table = memberSlot[k] == memberSlot[l] ? a : patternCount + a * patternCount + b
+    return (table * localCount + memberLocal[k]) * localCount + memberLocal[l]
   }
+
+  @inline(__always)
+  func transfer(_ k: Int, _ l: Int) -> Transfer { transfers[transferIndex(k, l)] }
 
   func clusterGPU(_ k: Int) -> Int { members[k] }
 
@@ -208,10 +260,7 @@ struct NodeAggregateNetwork: CollectiveNetwork {
     routing == .electrical ? transfer(k, l).electricalLatencySeconds : transfer(k, l).pathLatencySeconds
   }
 
-  func effectiveResistance(from k: Int, to l: Int) -> Double {
-    let index = memberLocal[k] * localCount + memberLocal[l]
-    return resistance[memberSlot[k] == memberSlot[l] ? index : localCount * localCount + index]
-  }
+  func effectiveResistance(from k: Int, to l: Int) -> Double { resistance[transferIndex(k, l)] }
 
   func ringStepLowerBoundSecondsPerUnit() -> Double { ringStepLowerBound }
 

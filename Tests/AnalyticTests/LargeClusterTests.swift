@@ -127,6 +127,14 @@ enum LargeClusterFixtures {
     let shuffled = [9, 8, 1, 0, 17, 16, 3, 2, 11, 10, 19, 18]
     let (fullShuffled, aggregateShuffled) = try bothWays(dgx, .allReduce, shuffled)
     expectSame(fullShuffled, aggregateShuffled, "shuffled")
+    // Whole nodes and one partial node (two patterns), as `comm --gpus 20` asks on DGX nodes.
+    for count in [12, 20, 28] {
+      let dgx4 = F.dgx(nodes: 4)
+      for collective in [Collective.allReduce, .allGather] {
+        let (fullPartial, aggregatePartial) = try bothWays(dgx4, collective, Array(0..<count))
+        expectSame(fullPartial, aggregatePartial, "\(count) GPUs \(collective)")
+      }
+    }
     // Nodes whose GPUs form a ring (several paths inside a node).
     let ring = F.ringNodes(nodes: 4)
     for collective in [Collective.allReduce, .allGather] {
