@@ -25,8 +25,26 @@ import PlanCore
 extension CommModel {
   func computeAlgorithms(_ collective: Collective, gpus: [Int]) throws -> [AlgorithmCost] {
     try validateEfficiency()
+    if gpus.count > Self.nodeAggregateMinimumGroupSize, let symmetry,
+      let network = try NodeAggregateNetwork(
+        cluster: cluster, adjacency: adjacency, nodeOfVertex: nodeOfVertex, symmetry: symmetry, members: gpus)
+    {
+      return computeAlgorithms(collective, gpus: gpus, network: network)
+    }
     let network = try FlowNetwork.build(
       cluster: cluster, adjacency: adjacency, nodeOfVertex: nodeOfVertex, members: gpus)
+    return computeAlgorithms(collective, gpus: gpus, network: network)
+  }
+
+  /// Groups larger than this on a node-symmetric cluster are costed on the node-aggregate
+  /// network (`NodeAggregateNetwork`), whose cost grows linearly with the group instead of
+  /// cubically; it gives the same times as the full network (tests compare both on 2–4 nodes).
+  /// Every group on the catalog's clusters (at most 16 GPUs) stays on the full network.
+  static let nodeAggregateMinimumGroupSize = 64
+
+  func computeAlgorithms<Network: CollectiveNetwork>(
+    _ collective: Collective, gpus: [Int], network: Network
+  ) -> [AlgorithmCost] {
     let n = gpus.count
     switch collective {
     case .sendRecv:
@@ -47,8 +65,8 @@ extension CommModel {
   }
 
   /// A ring of `stepCount` steps, each moving 1/n of the message between ring neighbours.
-  func ringCost(
-    _ plan: RingPlan, _ bound: FlowBottleneck, stepCount: Int, network: FlowNetwork, gpus: [Int]
+  func ringCost<Network: CollectiveNetwork>(
+    _ plan: RingPlan, _ bound: FlowBottleneck, stepCount: Int, network: Network, gpus: [Int]
   ) -> AlgorithmCost {
     var result = cost(
       "ring", bound, order: plan.channels[0], chunksPerByte: Double(stepCount) / Double(gpus.count),
@@ -80,24 +98,26 @@ extension CommModel {
 
   /// An algorithm's curve from its bottleneck: `chunksPerByte` units of the bottleneck's
   /// weight moved per message byte, and the algorithm's α terms.
-  func cost(
+  func cost<Network: CollectiveNetwork>(
     _ name: String, _ bound: FlowBottleneck, order: [Int], chunksPerByte: Double, latencySeconds: Double,
-    network: FlowNetwork, gpus: [Int]
+    network: Network, gpus: [Int]
   ) -> AlgorithmCost {
     let curve = CollectiveCostCurve(
       latencySeconds: latencySeconds,
       secondsPerByte: chunksPerByte * bound.secondsPerUnit / efficiency.collectiveBandwidthMax,
       halfSaturationBytes: efficiency.collectiveHalfSaturationBytes, algorithm: name)
-    let edge = bound.edge >= 0 ? network.edges[bound.edge] : nil
     return AlgorithmCost(
-      curve: curve, routing: bound.routing, order: order.map { gpus[$0] }, busiestLink: edge?.clusterLink ?? -1,
+      curve: curve, routing: bound.routing, order: order.map { gpus[$0] },
+      busiestLink: bound.edge >= 0 ? network.clusterLink(ofEdge: bound.edge) : -1,
       busiestForward: bound.forward, loadPerMessageByte: chunksPerByte * bound.load,
       relaysThroughOtherGPUs: network.relaysThroughOtherGPUs, channels: [order.map { gpus[$0] }], channelShares: [1])
   }
 
   /// The fastest NCCL-style tree (chains in nodes, double binary tree across them) over the
   /// candidate orders, the ring's first.
-  func bestTree(_ network: FlowNetwork, count n: Int, ringOrder: [Int], gpus: [Int]) -> AlgorithmCost {
+  func bestTree<Network: CollectiveNetwork>(
+    _ network: Network, count n: Int, ringOrder: [Int], gpus: [Int]
+  ) -> AlgorithmCost {
     let node = (0..<n).map { cluster.nodeOfGPU[gpus[$0]] }
     var orders = [ringOrder]
     for order in candidateOrders(network, count: n) where !orders.contains(order) { orders.append(order) }

@@ -28,7 +28,8 @@ extension CommModel {
   /// both ways (`bestBottleneck`). If none reaches the lower bound of a ring step
   /// (`ringStepLowerBoundSecondsPerUnit`), rings packed into the link capacities as NCCL's
   /// channel search does (`FlowNetwork.packRings`) are tried as well.
-  func bestRing(_ network: FlowNetwork, count n: Int) -> (plan: RingPlan, bound: FlowBottleneck) {
+  func bestRing<Network: CollectiveNetwork>(_ network: Network, count n: Int) -> (plan: RingPlan, bound: FlowBottleneck)
+  {
     var best: (plan: RingPlan, bound: FlowBottleneck)?
     for plan in ringPlans(network, count: n) {
       let bound = network.bestBottleneck(of: plan.stepTransfers)
@@ -52,7 +53,7 @@ extension CommModel {
   ///   rotating every node's GPUs so that the rings leave and enter the nodes at different
   ///   GPUs (and so through different NICs), as NCCL spreads its channels over the NICs;
   ///   also with their reverses.
-  func ringPlans(_ network: FlowNetwork, count n: Int) -> [RingPlan] {
+  func ringPlans<Network: CollectiveNetwork>(_ network: Network, count n: Int) -> [RingPlan] {
     var plans: [RingPlan] = []
     for order in candidateOrders(network, count: n) {
       plans.append(RingPlan(channels: [order]))
@@ -83,7 +84,7 @@ extension CommModel {
   /// Ring orders worth trying, as group positions, without repeats: as given; grouped by node
   /// (stable); greedy nearest neighbour from the first GPU, each hop to the member at the
   /// smallest effective resistance (electrical distance; ties: the lower position).
-  func candidateOrders(_ network: FlowNetwork, count n: Int) -> [[Int]] {
+  func candidateOrders<Network: CollectiveNetwork>(_ network: Network, count n: Int) -> [[Int]] {
     let given = Array(0..<n)
     var orders = [given]
     let node = given.map { cluster.nodeOfGPU[network.clusterGPU($0)] }

@@ -17,6 +17,12 @@ struct NodeSymmetry: Sendable {
   /// S when GPU i sits in node i / S for every i (nodes of S GPUs numbered one after the
   /// other): then a block of consecutive GPUs starting at `a` has a shape fixed by `a mod S`.
   let consecutiveNodeSize: Int?
+  /// Each node's links (indices into `Cluster.links`) in one order shared by all nodes: the
+  /// i-th link of every node plays the same part (sorted by the signature below, then index).
+  let nodeLinks: [[Int]]
+  /// For each cluster link, whether its a → b runs against the shared order's direction
+  /// (from the lesser endpoint token to the greater one); false for links between nodes.
+  let linkFlipped: [Bool]
 
   init?(cluster: Cluster, nodeOfVertex: [Int?]) {
     guard cluster.nodeCount > 1 else { return nil }
@@ -38,17 +44,25 @@ struct NodeSymmetry: Sendable {
       }
       return "G:" + cluster.vertexNames[vertex]
     }
-    var signatures = [[String]](repeating: [], count: cluster.nodeCount)
-    for link in cluster.links {
+    var signatures = [[(signature: String, link: Int)]](repeating: [], count: cluster.nodeCount)
+    var flipped = [Bool](repeating: false, count: cluster.links.count)
+    for (index, link) in cluster.links.enumerated() {
+      guard link.a >= 0, link.b >= 0, link.a < nodeOfVertex.count, link.b < nodeOfVertex.count else { return nil }
       let nodeA = nodeOfVertex[link.a]
       let nodeB = nodeOfVertex[link.b]
       if let nodeA, let nodeB, nodeA != nodeB { return nil }  // a direct node-to-node link
       guard let node = nodeA ?? nodeB else { continue }  // global-to-global links are shared by all
-      let ends = [token(link.a), token(link.b)].sorted().joined(separator: "~")
-      signatures[node].append("\(ends)|\(link.bytesPerSecond)|\(link.latencySeconds)|\(link.duplex.rawValue)")
+      let (tokenA, tokenB) = (token(link.a), token(link.b))
+      flipped[index] = tokenA > tokenB
+      let ends = min(tokenA, tokenB) + "~" + max(tokenA, tokenB)
+      signatures[node].append(
+        ("\(ends)|\(link.bytesPerSecond)|\(link.latencySeconds)|\(link.duplex.rawValue)", index))
     }
-    let first = signatures[0].sorted()
-    for node in 1..<cluster.nodeCount where signatures[node].sorted() != first { return nil }
+    for node in signatures.indices { signatures[node].sort { ($0.signature, $0.link) < ($1.signature, $1.link) } }
+    let first = signatures[0].map(\.signature)
+    for node in 1..<cluster.nodeCount where !signatures[node].map(\.signature).elementsEqual(first) { return nil }
+    nodeLinks = signatures.map { $0.map(\.link) }
+    linkFlipped = flipped
     localIndex = local
     nodeOfGPU = cluster.nodeOfGPU
     let size = cluster.gpuCount / cluster.nodeCount

@@ -5,6 +5,7 @@ extension Cluster {
   /// belongs to a node when its name is "<node>/…" (a switch declared inside the node in the
   /// cluster file, such as "node0/nvswitch"), or else when it touches only GPUs and all of
   /// them sit in that one node; any other switch (an InfiniBand switch, a spine) joins nodes.
+  /// O(vertices + links): node names are looked up by each "/"-ended prefix of a switch name.
   var nodeOfVertex: [Int?] {
     var result = [Int?](repeating: nil, count: vertexCount)
     for gpu in 0..<min(gpuCount, nodeOfGPU.count, vertexCount) { result[gpu] = nodeOfGPU[gpu] }
@@ -13,9 +14,17 @@ extension Cluster {
       neighbours[link.a].append(link.b)
       neighbours[link.b].append(link.a)
     }
+    var nodeNamed: [Substring: Int] = [:]
+    for (index, name) in nodeNames.enumerated().reversed() { nodeNamed[Substring(name)] = index }
     for vertex in gpuCount..<vertexCount {
-      if let node = nodeNames.firstIndex(where: { vertexNames[vertex].hasPrefix($0 + "/") }) {
-        result[vertex] = node
+      // The first node (in node order) whose name followed by "/" begins the switch's name.
+      let name = vertexNames[vertex]
+      var owner: Int?
+      for slash in name.indices where name[slash] == "/" {
+        if let node = nodeNamed[name[..<slash]], node < (owner ?? .max) { owner = node }
+      }
+      if let owner {
+        result[vertex] = owner
         continue
       }
       let around = neighbours[vertex]

@@ -20,14 +20,19 @@ public struct LayoutProbe: Sendable {
   /// The prompt-length mix TTFT quantiles are computed over (see `PromptMix`).
   public let promptMix: PromptMix
 
+  /// `comm` and `placementIndex`: one collective model and one grouping of the cluster's GPUs
+  /// by node, shared by every layout of a search (built for this layout otherwise).
+  ///
   /// - Throws: `PlannerError`/`LayoutError` for a layout the cluster cannot hold; cost-model
   ///   errors for unusable specs.
-  public init(request: PlanRequest, layout: Layout) throws {
+  public init(
+    request: PlanRequest, layout: Layout, comm: CommModel? = nil, placementIndex: PlacementIndex? = nil
+  ) throws {
     self.layout = layout
-    plan = try TopologyPlacement.place(layout, on: request.cluster)
+    plan = try TopologyPlacement.place(layout, on: request.cluster, index: placementIndex)
     evaluator = try LayoutEvaluator(
       model: request.model, gpu: request.gpu, cluster: request.cluster, layout: layout, placement: plan.placement,
-      config: request.engine)
+      config: request.engine, comm: comm)
     summary = try evaluator.evaluate(
       promptTokens: request.meanPromptTokens, outputTokens: request.meanOutputTokens, batch: 1)
     queueCapacity = request.scenario.scheduler.waitingQueueCap

@@ -42,6 +42,15 @@ public enum LayoutSearch {
   /// a TP group's all-reduces run every layer, so it stays inside the fastest domain), PP from
   /// 1 to the layer count, and every DP with TP·PP·DP ≤ `gpuBudget`. Sorted by (TP, PP, DP).
   ///
+  /// When that is more than `exhaustiveLayoutLimit` layouts (budgets of thousands of GPUs:
+  /// 4,096 GPUs give ~31,000 layouts of a 32-layer model, most of them the same replica
+  /// repeated), PP and DP run over `coarseDegrees` instead: every degree up to 16, then steps of
+  /// about 25 % up to the largest. Neighbouring replica counts differ in GPUs and capacity by at
+  /// most that step, so the best layout found is within one step of the exhaustive answer,
+  /// and the search stays at a few thousand layouts whatever the budget.
+  ///
+  /// - Complexity: O(TP degrees · PP · DP) layouts, at most ~`exhaustiveLayoutLimit` or, past
+  ///   it, O(TP degrees · log² budget).
   /// - Throws: `PlannerError` when the budget is not positive or exceeds the cluster.
   public static func candidates(model: ModelSpec, cluster: Cluster, gpuBudget: Int) throws -> [Layout] {
     guard gpuBudget >= 1 else { throw PlannerError("the GPU budget must be at least 1 (got \(gpuBudget))") }
@@ -50,14 +59,38 @@ public enum LayoutSearch {
         "a budget of \(gpuBudget) GPUs exceeds the \(cluster.gpuCount) GPUs of cluster \(cluster.name)")
     }
     let largestNode = cluster.gpusPerNode.max() ?? cluster.gpuCount
+    let degrees = tensorParallelDegrees(model: model, maxTP: min(gpuBudget, max(largestNode, 1)))
+    // Layouts of the exhaustive enumeration, counted without building them.
+    var exhaustiveCount = 0
+    for tp in degrees {
+      for pp in 1...max(1, min(model.numLayers, gpuBudget / tp)) { exhaustiveCount += gpuBudget / (tp * pp) }
+    }
+    let coarse = exhaustiveCount > exhaustiveLayoutLimit
     var result: [Layout] = []
-    for tp in tensorParallelDegrees(model: model, maxTP: min(gpuBudget, max(largestNode, 1))) {
-      for pp in 1...max(1, min(model.numLayers, gpuBudget / tp)) where tp * pp <= gpuBudget {
-        for dp in 1...(gpuBudget / (tp * pp)) {
+    for tp in degrees {
+      let maxPP = max(1, min(model.numLayers, gpuBudget / tp))
+      for pp in coarse ? coarseDegrees(upTo: maxPP) : Array(1...maxPP) where tp * pp <= gpuBudget {
+        let maxDP = gpuBudget / (tp * pp)
+        for dp in coarse ? coarseDegrees(upTo: maxDP) : Array(1...maxDP) {
           let layout = Layout(tp: tp, pp: pp, dp: dp)
           if (try? layout.validate(model: model, cluster: cluster)) != nil { result.append(layout) }
         }
       }
+    }
+    return result
+  }
+
+  /// Most layouts enumerated exhaustively; larger searches take `coarseDegrees`.
+  public static let exhaustiveLayoutLimit = 4_096
+
+  /// 1…16, then ⌈1.25 · previous⌉ while below `maximum`, then `maximum`: ascending, distinct.
+  public static func coarseDegrees(upTo maximum: Int) -> [Int] {
+    guard maximum >= 1 else { return [] }
+    var result = Array(1...min(16, maximum))
+    var degree = result[result.count - 1]
+    while degree < maximum {
+      degree = min(maximum, (degree * 5 + 3) / 4)
+      result.append(degree)
     }
     return result
   }

@@ -20,7 +20,9 @@ public struct Planner: Sendable {
         "no valid layout of \(request.model.name) within \(request.gpuBudget) GPUs of \(request.cluster.name)",
         kind: .noFeasibleLayout)
     }
-    return try layouts.map { try LayoutProbe(request: request, layout: $0) }
+    let comm = CommModel(cluster: request.cluster, efficiency: request.gpu.efficiency)
+    let index = PlacementIndex(request.cluster)
+    return try layouts.map { try LayoutProbe(request: request, layout: $0, comm: comm, placementIndex: index) }
   }
 
   /// Every layout scored at the target rate, best first.

@@ -25,43 +25,52 @@ public enum TopologyPlacement {
   ///    free GPUs (flagged: its collectives cross nodes).
   /// Within a node GPUs are taken in index order. Ties go to the lower node index.
   ///
+  /// - Complexity: O(nodes + GPUs placed · log nodes) for nodes of bounded size: nodes are kept
+  ///   in buckets by free GPU count (`FreeNodes`), so a 4,096-replica layout does not scan
+  ///   every node for every replica.
   /// - Throws: `PlannerError` when the cluster has fewer GPUs than the layout.
-  public static func place(_ layout: Layout, on cluster: Cluster) throws -> PlacementPlan {
+  public static func place(
+    _ layout: Layout, on cluster: Cluster, index: PlacementIndex? = nil
+  ) throws
+    -> PlacementPlan
+  {
     guard layout.totalGPUs <= cluster.gpuCount else {
       throw PlannerError("\(layout) needs \(layout.totalGPUs) GPUs; cluster \(cluster.name) has \(cluster.gpuCount)")
     }
-    var free = [[Int]](repeating: [], count: max(cluster.nodeCount, 1))
-    for gpu in 0..<cluster.gpuCount { free[cluster.nodeOfGPU[gpu]].append(gpu) }
+    let index = index ?? PlacementIndex(cluster)
+    let nodeCount = index.start.count - 1
+    var next = index.start
+    var nodes = index.freeNodes
     func take(_ count: Int, from node: Int) -> [Int] {
-      let chosen = Array(free[node].prefix(count))
-      free[node].removeFirst(chosen.count)
+      let end = min(next[node] + count, index.start[node + 1])
+      let chosen = Array(index.byNode[next[node]..<end])
+      next[node] = end
+      nodes.remove(chosen.count, from: node)
       return chosen
     }
     var tpSpans = false
     var gpus: [[[Int]]] = []
+    gpus.reserveCapacity(layout.dp)
     for _ in 0..<layout.dp {
       let need = layout.gpusPerReplica
       var stages: [[Int]] = []
-      let fitting = free.indices.filter { free[$0].count >= need }
-      if let node = fitting.min(by: { (free[$0].count, $0) < (free[$1].count, $1) }) {
+      if let node = nodes.fewestFree(atLeast: need) {
         let block = take(need, from: node)
         for stage in 0..<layout.pp { stages.append(Array(block[(stage * layout.tp)..<((stage + 1) * layout.tp)])) }
       } else {
         var previous: Int?
         for _ in 0..<layout.pp {
-          if let node = previous, free[node].count >= layout.tp {
+          if let node = previous, nodes.freeCount[node] >= layout.tp {
             stages.append(take(layout.tp, from: node))
             continue
           }
-          let holding = free.indices.filter { free[$0].count >= layout.tp }
-          if let node = holding.min(by: { (-free[$0].count, $0) < (-free[$1].count, $1) }) {
+          if let node = nodes.mostFree(atLeast: layout.tp) {
             stages.append(take(layout.tp, from: node))
             previous = node
           } else {
             tpSpans = true
             var group: [Int] = []
-            while group.count < layout.tp {
-              let node = free.indices.min(by: { (-free[$0].count, $0) < (-free[$1].count, $1) })!
+            while group.count < layout.tp, let node = nodes.mostFree(atLeast: 1) {
               group += take(layout.tp - group.count, from: node)
             }
             stages.append(group)
@@ -71,19 +80,114 @@ public enum TopologyPlacement {
       }
       gpus.append(stages)
     }
+    // Sorted distinct nodes of a stage (a TP group spans few nodes).
+    func nodesOf(_ stage: [Int]) -> [Int] {
+      var result: [Int] = []
+      for gpu in stage where !result.contains(cluster.nodeOfGPU[gpu]) { result.append(cluster.nodeOfGPU[gpu]) }
+      return result.sorted()
+    }
     var hops = 0
-    for replica in gpus where replica.count > 1 {
-      for stage in 0..<(replica.count - 1) {
-        let here = Set(replica[stage].map { cluster.nodeOfGPU[$0] })
-        let next = Set(replica[stage + 1].map { cluster.nodeOfGPU[$0] })
+    var used = [Bool](repeating: false, count: nodeCount)
+    var nodesUsed = 0
+    for replica in gpus {
+      var here = nodesOf(replica[0])
+      for stage in replica.indices {
+        for node in here where !used[node] {
+          used[node] = true
+          nodesUsed += 1
+        }
+        guard stage + 1 < replica.count else { break }
+        let next = nodesOf(replica[stage + 1])
         if here != next || here.count > 1 { hops += 1 }
+        here = next
       }
     }
-    let nodes = Set(gpus.joined().joined().map { cluster.nodeOfGPU[$0] }).count
-    var summary = nodes == 1 ? "1 node" : "\(nodes) nodes"
+    var summary = nodesUsed == 1 ? "1 node" : "\(nodesUsed) nodes"
     if tpSpans { summary += ", TP groups across nodes" } else if hops > 0 { summary += ", stages across nodes" }
     return PlacementPlan(
-      placement: Placement(gpus: gpus), tensorGroupsSpanNodes: tpSpans, interNodeStageHops: hops, nodesUsed: nodes,
-      summary: summary)
+      placement: Placement(gpus: gpus), tensorGroupsSpanNodes: tpSpans, interNodeStageHops: hops,
+      nodesUsed: nodesUsed, summary: summary)
+  }
+}
+
+/// A cluster's GPUs grouped by node, computed once per cluster so that placing thousands of
+/// layouts on a 100,000-GPU cluster does not regroup its GPUs for each (O(GPUs) each time).
+public struct PlacementIndex: Sendable {
+  /// GPUs by node in index order: node n holds `byNode[start[n]..<start[n + 1]]`.
+  let byNode: [Int]
+  let start: [Int]
+  /// Every node with all its GPUs free.
+  let freeNodes: FreeNodes
+
+  public init(_ cluster: Cluster) {
+    let nodeCount = max(cluster.nodeCount, 1)
+    var start = [Int](repeating: 0, count: nodeCount + 1)
+    for gpu in 0..<cluster.gpuCount { start[cluster.nodeOfGPU[gpu] + 1] += 1 }
+    for node in 0..<nodeCount { start[node + 1] += start[node] }
+    var next = Array(start.dropLast())
+    var byNode = [Int](repeating: 0, count: cluster.gpuCount)
+    for gpu in 0..<cluster.gpuCount {
+      byNode[next[cluster.nodeOfGPU[gpu]]] = gpu
+      next[cluster.nodeOfGPU[gpu]] += 1
+    }
+    self.byNode = byNode
+    self.start = start
+    freeNodes = FreeNodes(freeCounts: (0..<nodeCount).map { start[$0 + 1] - start[$0] })
+  }
+}
+
+/// Nodes in buckets by free GPU count, each bucket sorted with the lowest node index last, so
+/// the placement's best-fit and most-free choices cost O(distinct free counts + log nodes)
+/// instead of a scan of every node.
+struct FreeNodes: Sendable {
+  private(set) var freeCount: [Int]
+  /// `buckets[f]`: nodes with f free GPUs, in descending index order.
+  private var buckets: [[Int]]
+
+  init(freeCounts: [Int]) {
+    freeCount = freeCounts
+    buckets = [[Int]](repeating: [], count: (freeCounts.max() ?? 0) + 1)
+    for node in freeCounts.indices.reversed() { buckets[freeCounts[node]].append(node) }
+  }
+
+  /// The node with the fewest free GPUs that still has `need` (lowest index on ties).
+  func fewestFree(atLeast need: Int) -> Int? {
+    guard need < buckets.count else { return nil }
+    for count in max(need, 0)..<buckets.count where !buckets[count].isEmpty { return buckets[count].last }
+    return nil
+  }
+
+  /// The node with the most free GPUs, if it has at least `need` (lowest index on ties).
+  func mostFree(atLeast need: Int) -> Int? {
+    for count in stride(from: buckets.count - 1, through: max(need, 0), by: -1) where !buckets[count].isEmpty {
+      return buckets[count].last
+    }
+    return nil
+  }
+
+  /// Marks `count` more GPUs of `node` as taken.
+  mutating func remove(_ count: Int, from node: Int) {
+    guard count > 0 else { return }
+    let old = freeCount[node]
+    buckets[old].remove(at: Self.index(of: node, in: buckets[old]))
+    let new = old - count
+    freeCount[node] = new
+    buckets[new].insert(node, at: Self.insertionIndex(of: node, in: buckets[new]))
+  }
+
+  /// Position of `node` in a descending bucket (binary search).
+  private static func index(of node: Int, in bucket: [Int]) -> Int {
+    let position = insertionIndex(of: node, in: bucket)
+    return position
+  }
+
+  /// First position whose node is ≤ `node` in a descending bucket.
+  private static func insertionIndex(of node: Int, in bucket: [Int]) -> Int {
+    var (low, high) = (0, bucket.count)
+    while low < high {
+      let middle = (low + high) / 2
+      if bucket[middle] > node { low = middle + 1 } else { high = middle }
+    }
+    return low
   }
 }

@@ -10,7 +10,9 @@ struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
     abstract: "Measure LLMPlan's own speed (build with -c release for meaningful figures).",
-    subcommands: [BenchAnalyticCommand.self, BenchSimulateCommand.self, BenchRecommendCommand.self])
+    subcommands: [
+      BenchAnalyticCommand.self, BenchSimulateCommand.self, BenchRecommendCommand.self, BenchLargeClusterCommand.self,
+    ])
 }
 
 struct BenchAnalyticCommand: ParsableCommand {
@@ -138,6 +140,76 @@ struct BenchSimulateCommand: ParsableCommand {
           + "\(Int(output.eventsPerWallSecond)) events per second; peak RSS "
           + (output.peakRSSBytes.map { Units.formatBytes(Double($0)) } ?? "n/a")
           + "; success rate " + (output.successRate.map { String(format: "%.1f%%", $0 * 100) } ?? "n/a"))
+    }
+  }
+}
+
+struct BenchLargeClusterCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "large-cluster",
+    abstract: "Large clusters: an all-reduce over thousands of GPUs and recommend's analytic search on them.",
+    discussion: """
+      Builds DGX-like clusters in code (8 GPUs per node on one NVSwitch vertex, one InfiniBand \
+      NIC per GPU to one spine) and times, in this process: 1. an all-reduce over every GPU of \
+      the --gpus cluster (512 nodes by default), model set-up included; 2. recommend's analytic \
+      search (every candidate layout placed, evaluated and ranked at the rate) with that whole \
+      cluster as budget; 3. the same search on a --huge-gpus cluster (100,000 GPUs) with \
+      --huge-budget GPUs to plan. Nodes are identical, so collectives over many nodes are \
+      costed from one two-node solve and replicas of one shape once.
+      """)
+
+  @OptionGroup var catalogOptions: CatalogOptions
+  @Option(help: "Model searched.") var model: String = "llama-2-70b"
+  @Option(help: "GPU of the clusters.") var gpu: String = "h100-80gb-sxm"
+  @Option(help: "GPUs of the large cluster (all-reduce group and search budget).") var gpus: Int = 4096
+  @Option(help: "All-reduce message per GPU.") var bytes: String = "64 MiB"
+  @Option(help: "Arrival rate of the searched workload, requests/s.") var rate: Double = 100
+  @Option(help: "GPUs of the huge cluster.") var hugeGpus: Int = 100_000
+  @Option(help: "GPU budget of the search on the huge cluster.") var hugeBudget: Int = 1024
+  @Flag(help: "Print JSON.") var json = false
+
+  struct Output: Encodable {
+    let allReduce: LargeClusterBenchmark.CollectiveMeasurement
+    let search: LargeClusterBenchmark.SearchMeasurement
+    let hugeSearch: LargeClusterBenchmark.SearchMeasurement
+  }
+
+  func run() throws {
+    try withUserFacingErrors {
+      guard gpus >= 2, hugeGpus >= 1, hugeBudget >= 1, rate > 0, rate.isFinite else {
+        throw UserFacingError(message: "--gpus must be at least 2; --huge-gpus, --huge-budget and --rate positive")
+      }
+      let catalog = try catalogOptions.load()
+      let gpuSpec = try catalog.gpu(gpu)
+      let size: Double
+      do { size = try Units.bytes(bytes) } catch { throw UserFacingError(message: "--bytes: \(error)") }
+      let scenario = Scenario(
+        name: "large-cluster", model: model, gpu: gpu,
+        workload: Workload(
+          rateRequestsPerSecond: rate,
+          profiles: [
+            ClientProfile(name: "chat", prompt: .uniform(low: 500, high: 1500), output: .uniform(low: 100, high: 400))
+          ],
+          durationSeconds: 70, warmupSeconds: 10, drainSeconds: 60, seed: 1))
+      let allReduce = try LargeClusterBenchmark.collective(.allReduce, gpu: gpuSpec, gpus: gpus, bytes: size)
+      let search = try LargeClusterBenchmark.search(scenario: scenario, catalog: catalog, gpus: gpus, gpuBudget: gpus)
+      let huge = try LargeClusterBenchmark.search(
+        scenario: scenario, catalog: catalog, gpus: hugeGpus, gpuBudget: min(hugeBudget, hugeGpus))
+      if json {
+        try JSONOutput.print(Output(allReduce: allReduce, search: search, hugeSearch: huge))
+        return
+      }
+      print(
+        "1. all-reduce of \(Units.formatBytes(size)) over all \(allReduce.groupGPUs) GPUs "
+          + "(\(allReduce.clusterGPUs / 8) nodes): \(Units.formatSeconds(allReduce.seconds)) to cost "
+          + "(\(allReduce.algorithm), \(Units.formatSeconds(allReduce.collectiveSeconds)), bus "
+          + "\(Units.formatBytesPerSecond(allReduce.busBytesPerSecond)))")
+      for (number, part) in [(2, search), (3, huge)] {
+        print(
+          "\(number). analytic search of \(model) at \(Units.threeSignificant(rate)) req/s, budget \(part.gpuBudget) of "
+            + "\(part.clusterGPUs) GPUs: \(part.layouts) layouts in \(Units.formatSeconds(part.seconds)) (cluster "
+            + "built in \(Units.formatSeconds(part.buildSeconds))); best \(part.best)")
+      }
     }
   }
 }
