@@ -163,7 +163,7 @@ struct CommReport: Encodable {
     var lines: [String] = []
     lines.append(
       "\(collective) of \(Units.formatBytes(bytes)) over \(gpus.count) GPU(s) of \(cluster) (\(gpu) profile)")
-    lines.append("  GPUs:        \(gpuNames.joined(separator: ", "))")
+    lines.append("  GPUs:        \(Self.abbreviated(gpuNames, separator: ", "))")
     lines.append("  time:        \(Units.formatSeconds(seconds))  (\(algorithm), \(routing) routing)")
     if let algorithmBytesPerSecond, let busBytesPerSecond {
       lines.append(
@@ -173,7 +173,7 @@ struct CommReport: Encodable {
     lines.append("  latency:     \(Units.formatSeconds(latencySeconds)) (α terms)")
     if order.count > 2 {
       let rings = channels.count > 1 ? " (first of \(channels.count) rings sharing the data)" : ""
-      lines.append("  order:       \(order.map(String.init).joined(separator: " → "))\(rings)")
+      lines.append("  order:       \(Self.abbreviated(order.map(String.init), separator: " → "))\(rings)")
     }
     if let link = busiestLink {
       let kind = link.kind.isEmpty ? "" : " [\(link.kind)]"
@@ -195,5 +195,14 @@ struct CommReport: Encodable {
       lines.append("  note: the group's GPUs are joined only through GPUs outside it; those were allowed to relay")
     }
     return lines.joined(separator: "\n")
+  }
+
+  /// A list for a terminal: whole up to 16 items, else the first 8, "…", the last 2 and the
+  /// count (a 4,096-GPU group would otherwise print 4,096 names; `--json` keeps them all).
+  static func abbreviated(_ items: [String], separator: String) -> String {
+    guard items.count > 16 else { return items.joined(separator: separator) }
+    let head = items.prefix(8).joined(separator: separator)
+    let tail = items.suffix(2).joined(separator: separator)
+    return "\(head)\(separator)…\(separator)\(tail) (\(items.count) in all)"
   }
 }

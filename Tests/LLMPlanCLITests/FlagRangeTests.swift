@@ -30,3 +30,16 @@ import Testing
     #expect(try FlagCheck.arrival("gamma:20") == .gamma(coefficientOfVariation: 20))
   }
 }
+
+/// `comm`'s text lists a large group's GPUs in a line a terminal can show.
+@Suite struct CommTextTests {
+  @Test func longListsKeepTheirEndsAndCount() {
+    let names = (0..<4096).map { "gpu\($0)" }
+    let line = CommReport.abbreviated(names, separator: ", ")
+    #expect(line.hasPrefix("gpu0, gpu1, gpu2, gpu3, gpu4, gpu5, gpu6, gpu7, …, gpu4094, gpu4095"))
+    #expect(line.hasSuffix("(4096 in all)"))
+    // Up to 16 items are shown whole.
+    let short = (0..<16).map(String.init)
+    #expect(CommReport.abbreviated(short, separator: " → ") == short.joined(separator: " → "))
+  }
+}
