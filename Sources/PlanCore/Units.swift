@@ -168,6 +168,7 @@ public enum Units {
     } else {
       text = String(format: "%.2f", value)
     }
-    return text.hasPrefix("-") && text.dropFirst().allSatisfy({ $0 == "0" || $0 == "." }) ? String(text.dropFirst()) : text
+    return text.hasPrefix("-") && text.dropFirst().allSatisfy({ $0 == "0" || $0 == "." })
+      ? String(text.dropFirst()) : text
   }
 }

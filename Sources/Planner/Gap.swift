@@ -131,16 +131,20 @@ public enum GapAnalysis {
     let disagrees = unstable && SimulatedSLO.violations(result, slo: slo).isEmpty
     var rows = [
       GapRow(
-        metric: .ttftP50, analytic: load?.ttftP50Seconds, simulated: result.ttftSeconds?.p50, interval: intervals?.interval(.ttftP50), threshold: threshold,
+        metric: .ttftP50, analytic: load?.ttftP50Seconds, simulated: result.ttftSeconds?.p50,
+        interval: intervals?.interval(.ttftP50), threshold: threshold,
         note: unstableNote, flagWhenMissing: disagrees),
       GapRow(
-        metric: .ttftP90, analytic: load?.ttftP90Seconds, simulated: result.ttftSeconds?.p90, interval: intervals?.interval(.ttftP90), threshold: threshold,
+        metric: .ttftP90, analytic: load?.ttftP90Seconds, simulated: result.ttftSeconds?.p90,
+        interval: intervals?.interval(.ttftP90), threshold: threshold,
         note: unstableNote, flagWhenMissing: disagrees),
       GapRow(
-        metric: .tpotMean, analytic: load?.tpotMeanSeconds, simulated: result.tpotSeconds?.mean, interval: intervals?.interval(.tpotMean), threshold: threshold,
+        metric: .tpotMean, analytic: load?.tpotMeanSeconds, simulated: result.tpotSeconds?.mean,
+        interval: intervals?.interval(.tpotMean), threshold: threshold,
         note: unstableNote, flagWhenMissing: disagrees),
       GapRow(
-        metric: .throughput, analytic: load?.outputTokensPerSecond, simulated: result.outputTokensPerSecond, interval: intervals?.interval(.throughput),
+        metric: .throughput, analytic: load?.outputTokensPerSecond, simulated: result.outputTokensPerSecond,
+        interval: intervals?.interval(.throughput),
         threshold: threshold, note: unstableNote, flagWhenMissing: disagrees),
     ]
     if let load, !load.stable {

@@ -112,7 +112,8 @@ public struct Planner: Sendable {
         result: result) : []
     return SimulatedCandidate(
       layout: candidate.layout, gpus: candidate.gpus, family: candidate.family, analyticRank: candidate.rank,
-      shortlistReason: reason, result: result, intervals: replicated.intervals, meetsSLO: reasons.isEmpty, reasons: reasons, maxSustainableRate: bound,
+      shortlistReason: reason, result: result, intervals: replicated.intervals, meetsSLO: reasons.isEmpty,
+      reasons: reasons, maxSustainableRate: bound,
       gap: gap, causes: causes, rank: 0)
   }
 

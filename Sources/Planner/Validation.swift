@@ -54,7 +54,9 @@ public struct ValidationPoint: Sendable, Hashable, Codable {
 
   /// A point is compared when some metric has both values (or the models disagree on
   /// whether one exists); a flagged metric makes it a gap.
-  static func classify(gap: [GapRow], analytic: LoadFigures, simulated: SimulationResult) -> (
+  static func classify(
+    gap: [GapRow], analytic: LoadFigures, simulated: SimulationResult
+  ) -> (
     PointComparison, String?
   ) {
     if gap.contains(where: \.flagged) { return (.gap, nil) }
@@ -211,8 +213,8 @@ public struct Validator: Sendable {
   /// the knee, and just past capacity.
   public static let defaultCapacityFractions = [0.25, 0.5, 0.7, 0.85, 1.0, 1.2]
 
-  /// Most replications per rate: beyond ~30 the t quantile is within 4 % of its limit, so
-  /// more runs narrow the interval only as 1/√n at a linear cost.
+  /// Most replications per rate: a bound so that a typo cannot start thousands of runs per
+  /// rate (the interval narrows only as 1/√n while the cost grows as n).
   public static let maxReplications = 100
 
   /// The layouts `validate` checks when none are given: the scenario's layout, else the
@@ -318,9 +320,9 @@ public struct Validator: Sendable {
     if within == compared.count {
       let span =
         compared.count == 1
-          ? "at the one compared rate (\(Format.rate(first.rateRequestsPerSecond)))"
-          : "at all \(compared.count) compared rates (\(Format.rate(first.rateRequestsPerSecond))–"
-            + "\(Format.rate(last.rateRequestsPerSecond)))"
+        ? "at the one compared rate (\(Format.rate(first.rateRequestsPerSecond)))"
+        : "at all \(compared.count) compared rates (\(Format.rate(first.rateRequestsPerSecond))–"
+          + "\(Format.rate(last.rateRequestsPerSecond)))"
       return "The analytic model \(agreement) \(span)." + tail
     }
     guard let validUpTo else {
@@ -354,7 +356,9 @@ public struct Validator: Sendable {
       return "\(list) req/s (\(detail))"
     }
     let count = skipped.count == points.count ? "All \(points.count)" : "\(skipped.count) of \(points.count)"
-    return "\(count) rate\(points.count == 1 ? " was" : "s were") not compared: " + parts.joined(separator: "; ") + "."
+    let noun = points.count == 1 ? "rate" : "rates"
+    let verb = skipped.count == 1 ? "was" : "were"
+    return "\(count) \(noun) \(verb) not compared: " + parts.joined(separator: "; ") + "."
   }
 
   /// Rounds to two significant figures (sweep rates people can read).

@@ -45,7 +45,8 @@ public enum ValidationMarkdown {
       alignments: [.left, .right, .right, .right, .right, .right, .right, .right, .right])
     for l in v.layouts {
       let validUpTo =
-        l.validUpToRequestsPerSecond.map { Format.rate($0) } ?? (l.comparedPoints == 0 ? "not compared" : "below the sweep")
+        l.validUpToRequestsPerSecond.map { Format.rate($0) }
+        ?? (l.comparedPoints == 0 ? "not compared" : "below the sweep")
       summary.append([
         l.layout.description, "\(l.gpus)", Cell.rate(l.capacityRequestsPerSecond),
         Cell.rate(l.analyticMaxRequestsPerSecond),

@@ -40,7 +40,8 @@ struct ValidateCommand: ParsableCommand {
       let bar = ProgressBar(label: "validating")
       guard (1...Validator.maxReplications).contains(replications) else {
         throw UserFacingError(
-          message: "--replications: \(replications) is not allowed (a whole number from 1 to \(Validator.maxReplications))")
+          message:
+            "--replications: \(replications) is not allowed (a whole number from 1 to \(Validator.maxReplications))")
       }
       let result = try Validator(request).validate(
         layouts: chosen, rates: rateList, replications: replications, progress: bar.update)
