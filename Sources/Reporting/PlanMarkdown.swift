@@ -77,12 +77,15 @@ public enum PlanMarkdown {
       lines.append(profiles.rendered)
     }
     lines.append("### Input files")
-    var inputs = MarkdownTable(["file", "bytes", "SHA-256"], alignments: [.left, .right, .left])
-    for input in report.inputs { inputs.append(["`\(input.path)`", "\(input.bytes)", "`\(input.sha256)`"]) }
-    if report.inputs.isEmpty { inputs.append(["(built-in scenario only)", "", ""]) }
-    lines.append(inputs.rendered)
+    lines.append(report.inputs.isEmpty ? "- (built-in scenario only)" : inputList(report.inputs))
     lines.append("Regenerate with `\(report.command)`.")
     return lines.joined(separator: "\n\n")
+  }
+
+  /// Input files as a list, "- `path`: 1234 bytes, SHA-256 `…`": a path and a 64-digit
+  /// digest side by side are too wide for a table line.
+  static func inputList(_ inputs: [InputDigest]) -> String {
+    inputs.map { "- `\($0.path)`: \($0.bytes) bytes, SHA-256 `\($0.sha256)`" }.joined(separator: "\n")
   }
 
   static func recommendation(_ plan: PlanResult) -> String {
@@ -237,18 +240,19 @@ public enum PlanMarkdown {
   }
 
   /// One layout's gap rows: metric, analytic, simulated with its interval, gap (⚠ when
-  /// flagged), note.
+  /// flagged); the notes follow as a list, so the table stays narrow.
   static func gapTable(_ rows: [GapRow]) -> String {
     var table = MarkdownTable(
-      ["metric", "analytic", "simulated (95 % CI)", "gap", "note"], alignments: [.left, .right, .right, .right, .left])
+      ["metric", "analytic", "simulated (95 % CI)", "gap"], alignments: [.left, .right, .right, .right])
     for row in rows {
       table.append([
         row.metric.label, Cell.metric(row.metric, row.analytic),
         Cell.metric(row.metric, row.simulated, interval: row.simulatedInterval),
-        row.relativeGap == nil && row.flagged ? "⚠" : Cell.gap(row.relativeGap, flagged: row.flagged), row.note ?? "",
+        row.relativeGap == nil && row.flagged ? "⚠" : Cell.gap(row.relativeGap, flagged: row.flagged),
       ])
     }
-    return table.rendered
+    let notes = rows.compactMap { row in row.note.map { "- \(row.metric.label): \($0)" } }
+    return ([table.rendered] + (notes.isEmpty ? [] : [notes.joined(separator: "\n")])).joined(separator: "\n\n")
   }
 
   static func charts(_ plan: PlanResult) -> String {

@@ -124,9 +124,7 @@ public enum ValidationMarkdown {
         ttft.legend + " Unstable points and values above \(Cell.time(ceiling)) are drawn at the top of the axis.")
     }
     lines.append("## Input files")
-    var inputs = MarkdownTable(["file", "bytes", "SHA-256"], alignments: [.left, .right, .left])
-    for input in report.inputs { inputs.append(["`\(input.path)`", "\(input.bytes)", "`\(input.sha256)`"]) }
-    lines.append(inputs.rendered)
+    lines.append(report.inputs.isEmpty ? "- (none)" : PlanMarkdown.inputList(report.inputs))
     lines.append("Regenerate with `\(report.command)`.")
     return lines.joined(separator: "\n\n") + "\n"
   }
