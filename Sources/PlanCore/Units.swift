@@ -157,10 +157,18 @@ public enum Units {
   }
 
   /// Three significant figures, no exponent: 1.23, 12.3, 123, 1234.
+  /// A value that rounds to zero prints unsigned ("0.00", never "-0.00").
   public static func threeSignificant(_ value: Double) -> String {
     let magnitude = abs(value)
-    if magnitude >= 100 || magnitude == 0 { return String(format: "%.0f", value) }
-    if magnitude >= 10 { return String(format: "%.1f", value) }
-    return String(format: "%.2f", value)
+    let text: String
+    if magnitude >= 100 || magnitude == 0 {
+      text = String(format: "%.0f", value)
+    } else if magnitude >= 10 {
+      text = String(format: "%.1f", value)
+    } else {
+      text = String(format: "%.2f", value)
+    }
+    return text.hasPrefix("-") && text.dropFirst().allSatisfy({ $0 == "0" || $0 == "." })
+      ? String(text.dropFirst()) : text
   }
 }

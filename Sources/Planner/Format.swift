@@ -10,11 +10,13 @@ public enum Format {
     return Units.threeSignificant(requestsPerSecond) + " req/s"
   }
 
-  /// "95.0%" (one decimal; 99.95% and above print as "100.0%" only when exactly 1).
+  /// "95.0%" (one decimal; 99.95% and above print as "100.0%" only when exactly 1; a value
+  /// that rounds to zero prints as "0.0%", never "-0.0%").
   public static func percent(_ fraction: Double) -> String {
     guard fraction.isFinite else { return "n/a" }
     let value = fraction * 100
     if value < 100, value >= 99.95 { return "99.9%" }
+    if (value * 10).rounded() == 0 { return "0.0%" }
     return String(format: "%.1f%%", value)
   }
 

@@ -27,48 +27,66 @@ public enum GapMetric: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// One line of the gap table: the analytic and the simulated value of a metric.
+///
+/// With replications, the simulated value is their mean and `simulatedInterval` its 95 %
+/// confidence interval. A row is flagged only when the gap is real: |relative gap| above the
+/// threshold AND the analytic value outside the simulated interval (a gap the interval
+/// covers is simulation noise, not model error).
 public struct GapRow: Sendable, Hashable, Codable {
   public var metric: GapMetric
   /// SI units (seconds, tokens/s, requests/s) or a fraction; nil when the model gives none
   /// (e.g. unstable), see `note`.
   public var analytic: Double?
+  /// The simulated value: the replications' mean when there is an interval, else the one run's.
   public var simulated: Double?
+  /// 95 % confidence interval of the simulated value (nil: one run, or not replicated).
+  public var simulatedInterval: ConfidenceInterval?
   /// (analytic − simulated) / simulated; nil when either is missing or the simulated value is 0.
   public var relativeGap: Double?
-  /// |relative gap| above the threshold, or the two sides disagree on whether a value exists
-  /// (the model calls the layout unstable where the simulation meets the SLO).
+  /// |relative gap| above the threshold and the analytic value outside the simulated
+  /// interval, or the two sides disagree on whether a value exists (the model calls the
+  /// layout unstable where the simulation meets the SLO).
   public var flagged: Bool
   /// Why a side is missing, or how to read the row.
   public var note: String?
 
   public init(
-    metric: GapMetric, analytic: Double?, simulated: Double?, threshold: Double, note: String? = nil,
-    flagWhenMissing: Bool = false
+    metric: GapMetric, analytic: Double?, simulated: Double?, interval: ConfidenceInterval? = nil, threshold: Double,
+    note: String? = nil, flagWhenMissing: Bool = false
   ) {
     self.metric = metric
     self.analytic = analytic
-    self.simulated = simulated
+    self.simulated = interval?.mean ?? simulated
+    simulatedInterval = interval
     self.note = note
-    if let analytic, let simulated {
+    if let analytic, let simulated = self.simulated {
       if simulated != 0 {
         relativeGap = (analytic - simulated) / simulated
       } else {
         relativeGap = analytic == 0 ? 0 : nil
       }
-      flagged = relativeGap.map { abs($0) > threshold } ?? true
+      let beyondThreshold = relativeGap.map { abs($0) > threshold } ?? true
+      let outsideInterval = interval.map { !$0.contains(analytic) } ?? true
+      flagged = beyondThreshold && outsideInterval
     } else {
       relativeGap = nil
       flagged = flagWhenMissing
     }
   }
 
-  enum CodingKeys: String, CodingKey { case metric, analytic, simulated, relativeGap, flagged, note }
+  /// Whether the row compared two values (or flagged a disagreement on whether one exists).
+  public var compared: Bool { relativeGap != nil || flagged }
+
+  enum CodingKeys: String, CodingKey {
+    case metric, analytic, simulated, simulatedInterval, relativeGap, flagged, note
+  }
 
   public func encode(to encoder: any Encoder) throws {
     var c = encoder.container(keyedBy: CodingKeys.self)
     try c.encode(metric, forKey: .metric)
     try c.encode(analytic, forKey: .analytic)
     try c.encode(simulated, forKey: .simulated)
+    try c.encode(simulatedInterval, forKey: .simulatedInterval)
     try c.encode(relativeGap, forKey: .relativeGap)
     try c.encode(flagged, forKey: .flagged)
     try c.encode(note, forKey: .note)
@@ -100,9 +118,11 @@ public struct GapCause: Sendable, Hashable, Codable {
 /// Compares the analytic and simulated views of one layout at one rate.
 public enum GapAnalysis {
   /// The six gap rows. `analyticMaxRate` / `simulatedMaxRate` may be nil (not searched).
+  /// With `intervals`, each simulated value is the replications' mean with its interval;
+  /// `result` (the first replication) decides whether the simulation meets the SLO.
   public static func rows(
     analytic load: LoadFigures?, analyticMaxRate: Double?, simulated result: SimulationResult,
-    simulatedMaxRate: SimulatedRateBound?, slo: SLO, threshold: Double
+    intervals: SimulatedIntervals? = nil, simulatedMaxRate: SimulatedRateBound?, slo: SLO, threshold: Double
   ) -> [GapRow] {
     let unstable = load.map { !$0.stable } ?? false
     let unstableNote: String? =
@@ -111,29 +131,38 @@ public enum GapAnalysis {
     let disagrees = unstable && SimulatedSLO.violations(result, slo: slo).isEmpty
     var rows = [
       GapRow(
-        metric: .ttftP50, analytic: load?.ttftP50Seconds, simulated: result.ttftSeconds?.p50, threshold: threshold,
+        metric: .ttftP50, analytic: load?.ttftP50Seconds, simulated: result.ttftSeconds?.p50,
+        interval: intervals?.interval(.ttftP50), threshold: threshold,
         note: unstableNote, flagWhenMissing: disagrees),
       GapRow(
-        metric: .ttftP90, analytic: load?.ttftP90Seconds, simulated: result.ttftSeconds?.p90, threshold: threshold,
+        metric: .ttftP90, analytic: load?.ttftP90Seconds, simulated: result.ttftSeconds?.p90,
+        interval: intervals?.interval(.ttftP90), threshold: threshold,
         note: unstableNote, flagWhenMissing: disagrees),
       GapRow(
-        metric: .tpotMean, analytic: load?.tpotMeanSeconds, simulated: result.tpotSeconds?.mean, threshold: threshold,
+        metric: .tpotMean, analytic: load?.tpotMeanSeconds, simulated: result.tpotSeconds?.mean,
+        interval: intervals?.interval(.tpotMean), threshold: threshold,
         note: unstableNote, flagWhenMissing: disagrees),
       GapRow(
         metric: .throughput, analytic: load?.outputTokensPerSecond, simulated: result.outputTokensPerSecond,
+        interval: intervals?.interval(.throughput),
         threshold: threshold, note: unstableNote, flagWhenMissing: disagrees),
     ]
     if let load, !load.stable {
-      // The upper bound is the model's only statement: flag when the simulation beats it.
-      let beaten = (result.successRate ?? 0) > load.successRateUpperBound + 1e-9
+      // The upper bound is the model's only statement: flag when the simulation beats it
+      // (with replications, when even the interval's lower end does).
+      let simulatedLow = intervals?.successRate?.lowerBound ?? result.successRate ?? 0
+      let beaten = simulatedLow > load.successRateUpperBound + 1e-9
       rows.append(
         GapRow(
-          metric: .successRate, analytic: nil, simulated: result.successRate, threshold: threshold,
+          metric: .successRate, analytic: nil, simulated: result.successRate, interval: intervals?.successRate,
+          threshold: threshold,
           note: "analytic: unstable, at most \(Format.percent(load.successRateUpperBound))",
           flagWhenMissing: beaten || disagrees))
     } else {
       rows.append(
-        GapRow(metric: .successRate, analytic: load?.successRate, simulated: result.successRate, threshold: threshold))
+        GapRow(
+          metric: .successRate, analytic: load?.successRate, simulated: result.successRate,
+          interval: intervals?.successRate, threshold: threshold))
     }
     var maxRateNote: String?
     var simulatedMax: Double?

@@ -20,8 +20,10 @@ public struct SimulatedCandidate: Sendable, Hashable, Codable {
   public var family: LayoutFamily
   public var analyticRank: Int
   public var shortlistReason: ShortlistReason
-  /// The simulation at the target rate.
+  /// The simulation at the target rate with the scenario's seed (replication 0).
   public var result: SimulationResult
+  /// 95 % confidence intervals from the replications at the target rate (nil: one run).
+  public var intervals: SimulatedIntervals?
   public var meetsSLO: Bool
   /// Why the simulation breaks the SLO (empty when it meets it).
   public var reasons: [String]
@@ -37,8 +39,8 @@ public struct SimulatedCandidate: Sendable, Hashable, Codable {
   public var flagged: Bool { gap.contains(where: \.flagged) }
 
   enum CodingKeys: String, CodingKey {
-    case layout, gpus, family, analyticRank, shortlistReason, result, meetsSLO, reasons, maxSustainableRate, gap,
-      causes, rank
+    case layout, gpus, family, analyticRank, shortlistReason, result, intervals, meetsSLO, reasons, maxSustainableRate,
+      gap, causes, rank
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -49,6 +51,7 @@ public struct SimulatedCandidate: Sendable, Hashable, Codable {
     try c.encode(analyticRank, forKey: .analyticRank)
     try c.encode(shortlistReason, forKey: .shortlistReason)
     try c.encode(result, forKey: .result)
+    try c.encode(intervals, forKey: .intervals)
     try c.encode(meetsSLO, forKey: .meetsSLO)
     try c.encode(reasons, forKey: .reasons)
     try c.encode(maxSustainableRate, forKey: .maxSustainableRate)

@@ -90,7 +90,8 @@ public struct Planner: Sendable {
   ) throws -> SimulatedCandidate {
     let runner = try SimulationRunner(request: request, probe: probe)
     let rate = request.scenario.workload.rateRequestsPerSecond
-    let result = try runner.run(rate: rate) { progress($0 * 0.3) }
+    let replicated = try runner.runReplicated(rate: rate) { progress($0 * 0.3) }
+    let result = replicated.primary
     let reasons = SimulatedSLO.violations(result, slo: request.slo)
     var bound: SimulatedRateBound?
     if request.searchSimulatedMaxRate, request.scenario.workload.trace == nil {
@@ -106,7 +107,7 @@ public struct Planner: Sendable {
     }
     let gap = GapAnalysis.rows(
       analytic: candidate.load, analyticMaxRate: candidate.maxSustainableRequestsPerSecond, simulated: result,
-      simulatedMaxRate: bound, slo: request.slo, threshold: request.gapThreshold)
+      intervals: replicated.intervals, simulatedMaxRate: bound, slo: request.slo, threshold: request.gapThreshold)
     let causes =
       gap.contains(where: \.flagged)
       ? GapAnalysis.causes(
@@ -114,7 +115,8 @@ public struct Planner: Sendable {
         result: result) : []
     return SimulatedCandidate(
       layout: candidate.layout, gpus: candidate.gpus, family: candidate.family, analyticRank: candidate.rank,
-      shortlistReason: reason, result: result, meetsSLO: reasons.isEmpty, reasons: reasons, maxSustainableRate: bound,
+      shortlistReason: reason, result: result, intervals: replicated.intervals, meetsSLO: reasons.isEmpty,
+      reasons: reasons, maxSustainableRate: bound,
       gap: gap, causes: causes, rank: 0)
   }
 

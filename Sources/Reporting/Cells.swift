@@ -1,6 +1,7 @@
 import Analytic
 import PlanCore
 import Planner
+import Simulation
 
 /// Table cells. Missing values print as "—", never NaN or ∞.
 public enum Cell {
@@ -42,11 +43,14 @@ public enum Cell {
     return Units.formatBytes(value)
   }
 
-  /// "+12.3%" / "−4.0%".
-  public static func gap(_ relative: Double?) -> String {
+  /// "+12.3%" / "−4.0%"; a gap that rounds to zero is "0.0%", never "−0.0%". `flagged`
+  /// puts "⚠ " in front.
+  public static func gap(_ relative: Double?, flagged: Bool = false) -> String {
     guard let relative, relative.isFinite else { return missing }
-    let value = relative * 100
-    return (value >= 0 ? "+" : "−") + String(format: "%.1f%%", abs(value))
+    let tenths = (relative * 1000).rounded()
+    let text =
+      tenths == 0 ? "0.0%" : (tenths > 0 ? "+" : "−") + String(format: "%.1f%%", abs(tenths) / 10)
+    return flagged ? "⚠ " + text : text
   }
 
   /// A gap-table value in its metric's unit.
@@ -56,6 +60,25 @@ public enum Cell {
     case .throughput: return number(value)
     case .successRate: return percent(value)
     case .maxSustainableRate: return rate(value)
+    }
+  }
+
+  /// A simulated value with its 95 % confidence interval in the same unit:
+  /// "28.4 ms (26.1–30.2)", "2977 (2901–3050)", "99.2% (98.1–100.0)".
+  public static func metric(_ metric: GapMetric, _ value: Double?, interval: ConfidenceInterval?) -> String {
+    guard let interval, let value, value.isFinite, interval.lowerBound.isFinite, interval.upperBound.isFinite else {
+      return self.metric(metric, value)
+    }
+    switch metric {
+    case .ttftP50, .ttftP90, .tpotMean:
+      return time(value, band: (interval.lowerBound, interval.upperBound))
+    case .throughput:
+      return number(value) + " (\(number(interval.lowerBound))–\(number(interval.upperBound)))"
+    case .successRate:
+      func bare(_ fraction: Double) -> String { String(Format.percent(fraction).dropLast()) }
+      return percent(value) + " (\(bare(interval.lowerBound))–\(bare(interval.upperBound)))"
+    case .maxSustainableRate:
+      return rate(value)
     }
   }
 }

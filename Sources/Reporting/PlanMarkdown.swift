@@ -28,42 +28,48 @@ public enum PlanMarkdown {
 
   static func question(_ q: PlanQuestion, report: PlanReport) -> String {
     var lines = ["## The question"]
-    var table = MarkdownTable(["item", "value"])
-    table.append(["model", "\(q.modelDisplayName) (`\(q.model)`, \(Format.number(q.parameters / 1e9))B parameters)"])
-    table.append([
-      "GPUs",
-      "\(q.gpuDisplayName) (`\(q.gpu)`, \(Units.formatBytes(q.gpuMemoryBytes))); budget \(q.gpuBudget) of the "
-        + "\(q.clusterGPUs) GPUs of \(q.clusterDisplayName) (`\(q.cluster)`, \(q.clusterNodes) node\(q.clusterNodes == 1 ? "" : "s"))"
-        + (q.clusterGPUReplaced.map { ", its `\($0)` GPUs replaced by `\(q.gpu)` (same links)" } ?? ""),
-    ])
+    // A list, not a two-column table: the values are sentences, too wide for a table line.
+    var items: [(String, String)] = []
+    items.append(("model", "\(q.modelDisplayName) (`\(q.model)`, \(Format.number(q.parameters / 1e9))B parameters)"))
+    items.append(
+      (
+        "GPUs",
+        "\(q.gpuDisplayName) (`\(q.gpu)`, \(Units.formatBytes(q.gpuMemoryBytes))); budget \(q.gpuBudget) of the "
+          + "\(q.clusterGPUs) GPUs of \(q.clusterDisplayName) (`\(q.cluster)`, \(q.clusterNodes) node\(q.clusterNodes == 1 ? "" : "s"))"
+          + (q.clusterGPUReplaced.map { ", its `\($0)` GPUs replaced by `\(q.gpu)` (same links)" } ?? "")
+      ))
     let traffic =
       q.traceRequests > 0
       ? "trace of \(q.traceRequests) requests (\(Format.rate(q.rateRequestsPerSecond)) on average)"
       : "\(Format.rate(q.rateRequestsPerSecond)), \(q.arrival) arrivals"
-    table.append([
-      "workload",
-      "\(traffic); mean request \(q.meanPromptTokens) prompt + \(q.meanOutputTokens) output tokens; longest \(q.longestRequestTokens) tokens",
-    ])
-    table.append([
-      "SLO",
-      "TTFT p90 ≤ \(Units.formatSeconds(q.slo.ttftSeconds)), TPOT p90 ≤ \(Units.formatSeconds(q.slo.tpotSeconds)), "
-        + "success ≥ \(Format.percent(q.slo.successRateFloor)) of requests",
-    ])
-    table.append(["objective", "`\(q.objective.rawValue)`: \(q.objective.explanation)"])
-    table.append(["router", "`\(q.router.rawValue)`"])
-    table.append([
-      "engine",
-      "gpu_memory_utilization \(Format.number(q.engine.gpuMemoryUtilization)), max_num_seqs \(q.engine.maxSequences), "
-        + "max_num_batched_tokens \(q.engine.maxBatchedTokens), block_size \(q.engine.blockSizeTokens), chunked prefill "
-        + (q.chunkedPrefill ? "on" : "off"),
-    ])
-    table.append([
-      "simulation",
-      "\(Units.formatSeconds(q.durationSeconds - q.warmupSeconds)) measured after \(Units.formatSeconds(q.warmupSeconds)) "
-        + "warm-up, drain \(Units.formatSeconds(q.drainSeconds)), seed \(q.seed); shortlist: analytic top \(q.topK) "
-        + "plus the best of each layout family; gaps flagged above \(Format.percent(q.gapThreshold))",
-    ])
-    lines.append(table.rendered)
+    items.append(
+      (
+        "workload",
+        "\(traffic); mean request \(q.meanPromptTokens) prompt + \(q.meanOutputTokens) output tokens; longest \(q.longestRequestTokens) tokens"
+      ))
+    items.append(
+      (
+        "SLO",
+        "TTFT p90 ≤ \(Units.formatSeconds(q.slo.ttftSeconds)), TPOT p90 ≤ \(Units.formatSeconds(q.slo.tpotSeconds)), "
+          + "success ≥ \(Format.percent(q.slo.successRateFloor)) of requests"
+      ))
+    items.append(("objective", "`\(q.objective.rawValue)`: \(q.objective.explanation)"))
+    items.append(("router", "`\(q.router.rawValue)`"))
+    items.append(
+      (
+        "engine",
+        "gpu_memory_utilization \(Format.number(q.engine.gpuMemoryUtilization)), max_num_seqs \(q.engine.maxSequences), "
+          + "max_num_batched_tokens \(q.engine.maxBatchedTokens), block_size \(q.engine.blockSizeTokens), chunked prefill "
+          + (q.chunkedPrefill ? "on" : "off")
+      ))
+    items.append(
+      (
+        "simulation",
+        "\(Units.formatSeconds(q.durationSeconds - q.warmupSeconds)) measured after \(Units.formatSeconds(q.warmupSeconds)) "
+          + "warm-up, drain \(Units.formatSeconds(q.drainSeconds)), seed \(q.seed); shortlist: analytic top \(q.topK) "
+          + "plus the best of each layout family; gaps flagged above \(Format.percent(q.gapThreshold))"
+      ))
+    lines.append(items.map { "- **\($0.0)**: \($0.1)" }.joined(separator: "\n"))
     if !q.profiles.isEmpty, q.traceRequests == 0 {
       var profiles = MarkdownTable(
         ["client profile", "share", "prompt tokens", "output tokens"], alignments: [.left, .right, .left, .left])
@@ -71,12 +77,15 @@ public enum PlanMarkdown {
       lines.append(profiles.rendered)
     }
     lines.append("### Input files")
-    var inputs = MarkdownTable(["file", "bytes", "SHA-256"], alignments: [.left, .right, .left])
-    for input in report.inputs { inputs.append(["`\(input.path)`", "\(input.bytes)", "`\(input.sha256)`"]) }
-    if report.inputs.isEmpty { inputs.append(["(built-in scenario only)", "", ""]) }
-    lines.append(inputs.rendered)
+    lines.append(report.inputs.isEmpty ? "- (built-in scenario only)" : inputList(report.inputs))
     lines.append("Regenerate with `\(report.command)`.")
     return lines.joined(separator: "\n\n")
+  }
+
+  /// Input files as a list, "- `path`: 1234 bytes, SHA-256 `…`": a path and a 64-digit
+  /// digest side by side are too wide for a table line.
+  static func inputList(_ inputs: [InputDigest]) -> String {
+    inputs.map { "- `\($0.path)`: \($0.bytes) bytes, SHA-256 `\($0.sha256)`" }.joined(separator: "\n")
   }
 
   static func recommendation(_ plan: PlanResult) -> String {
@@ -97,7 +106,8 @@ public enum PlanMarkdown {
         "#", "layout", "GPUs", "placement", "fits", "weights/GPU", "KV cache/GPU", "TTFT p90", "TPOT", "max rate",
         "goodput/GPU", "verdict",
       ],
-      alignments: [.right, .left, .right, .left, .left, .right, .right, .right, .right, .right, .right, .left])
+      alignments: [.right, .left, .right, .left, .left, .right, .right, .right, .right, .right, .right, .left],
+      keyColumns: 2)
     for c in plan.candidates {
       let ttft: String
       if let load = c.load {
@@ -154,10 +164,13 @@ public enum PlanMarkdown {
   static func shortlist(_ plan: PlanResult) -> String {
     var table = MarkdownTable(
       [
-        "sim #", "analytic #", "layout", "GPUs", "why simulated", "success", "TTFT p50", "TTFT p90", "TPOT p90",
+        "sim #", "layout", "analytic #", "GPUs", "why simulated", "success", "TTFT p50", "TTFT p90", "TPOT p90",
         "goodput/GPU", "max rate (sim)", "preemptions", "verdict",
       ],
-      alignments: [.right, .right, .left, .right, .left, .right, .right, .right, .right, .right, .right, .right, .left])
+      alignments: [
+        .right, .left, .right, .right, .left, .right, .right, .right, .right, .right, .right, .right, .left,
+      ],
+      keyColumns: 2)
     for c in plan.shortlist {
       let why: String
       switch c.shortlistReason {
@@ -166,7 +179,7 @@ public enum PlanMarkdown {
       case .fewerGPUProbe: why = "fewer-GPU probe"
       }
       table.append([
-        "\(c.rank)", "\(c.analyticRank)", c.layout.description, "\(c.gpus)", why, Cell.percent(c.result.successRate),
+        "\(c.rank)", c.layout.description, "\(c.analyticRank)", "\(c.gpus)", why, Cell.percent(c.result.successRate),
         Cell.time(c.result.ttftSeconds?.p50), Cell.time(c.result.ttftSeconds?.p90),
         Cell.time(c.result.tpotSeconds?.p90),
         Cell.number(c.result.goodputRequestsPerSecond.map { $0 / Double(c.gpus) }), maxRateCell(c.maxSustainableRate),
@@ -175,8 +188,9 @@ public enum PlanMarkdown {
     }
     return [
       "## Simulated shortlist",
-      "Each layout replayed request by request at \(Format.rate(plan.question.rateRequestsPerSecond)), ranked again "
-        + "on the simulated figures. Max rate (sim) is the largest simulated rate that met the SLO.",
+      "Each layout replayed request by request at \(Format.rate(plan.question.rateRequestsPerSecond)) with the "
+        + "scenario's seed, ranked again on the simulated figures. Max rate (sim) is the largest simulated rate that "
+        + "met the SLO.",
       table.rendered,
       (plan.recommendation.rankingsDisagree ? "**Rankings disagree.** " : "") + plan.recommendation.rankingNote,
     ].joined(separator: "\n\n")
@@ -194,22 +208,14 @@ public enum PlanMarkdown {
   static func gap(_ plan: PlanResult) -> String {
     var lines = [
       "## Analytic vs simulated",
-      "Relative gap = (analytic − simulated) / simulated; ⚠ marks a gap above "
-        + "\(Format.percent(plan.question.gapThreshold)) or a verdict the two disagree on. The analytic TPOT is a mean, "
-        + "so it is compared with the simulated mean.",
+      "Relative gap = (analytic − simulated) / simulated. The analytic TPOT is a mean, so it is compared with the "
+        + "simulated mean. " + intervalSentence(plan.shortlist.compactMap(\.intervals).first, seed: plan.question.seed)
+        + " ⚠ marks a gap above \(Format.percent(plan.question.gapThreshold)) with the analytic value outside the "
+        + "interval (a gap the interval covers is simulation noise, not model error), or a verdict the two disagree on.",
     ]
     for c in plan.shortlist {
-      var table = MarkdownTable(
-        ["metric", "analytic", "simulated", "gap", "", "note"],
-        alignments: [.left, .right, .right, .right, .left, .left])
-      for row in c.gap {
-        table.append([
-          row.metric.label, Cell.metric(row.metric, row.analytic), Cell.metric(row.metric, row.simulated),
-          Cell.gap(row.relativeGap), row.flagged ? "⚠" : "", row.note ?? "",
-        ])
-      }
       lines.append("### \(c.layout) (\(c.gpus) GPU\(c.gpus == 1 ? "" : "s"))")
-      lines.append(table.rendered)
+      lines.append(gapTable(c.gap))
       if c.flagged {
         let causes = c.causes.map { "- \($0.kind.rawValue): \($0.evidence)" }
         lines.append(
@@ -220,6 +226,33 @@ public enum PlanMarkdown {
     }
     if plan.shortlist.isEmpty { lines.append("Nothing was simulated.") }
     return lines.joined(separator: "\n\n")
+  }
+
+  /// How the simulated intervals were computed, for the captions of gap tables.
+  static func intervalSentence(_ intervals: SimulatedIntervals?, seed: UInt64) -> String {
+    guard let intervals else {
+      return "Simulated values come from one run (seed \(seed)), without a confidence interval."
+    }
+    return "Simulated values are the mean of \(intervals.replications) independent replications (seed \(seed) and "
+      + "\(intervals.replications - 1) seeds derived from it), with the 95 % confidence interval of that mean in "
+      + "brackets: mean ± t(0.975, \(intervals.replications - 1)) · s / √\(intervals.replications), s the standard "
+      + "deviation across replications."
+  }
+
+  /// One layout's gap rows: metric, analytic, simulated with its interval, gap (⚠ when
+  /// flagged); the notes follow as a list, so the table stays narrow.
+  static func gapTable(_ rows: [GapRow]) -> String {
+    var table = MarkdownTable(
+      ["metric", "analytic", "simulated (95 % CI)", "gap"], alignments: [.left, .right, .right, .right])
+    for row in rows {
+      table.append([
+        row.metric.label, Cell.metric(row.metric, row.analytic),
+        Cell.metric(row.metric, row.simulated, interval: row.simulatedInterval),
+        row.relativeGap == nil && row.flagged ? "⚠" : Cell.gap(row.relativeGap, flagged: row.flagged),
+      ])
+    }
+    let notes = rows.compactMap { row in row.note.map { "- \(row.metric.label): \($0)" } }
+    return ([table.rendered] + (notes.isEmpty ? [] : [notes.joined(separator: "\n")])).joined(separator: "\n\n")
   }
 
   static func charts(_ plan: PlanResult) -> String {

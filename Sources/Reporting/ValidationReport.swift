@@ -23,22 +23,35 @@ public enum ValidationMarkdown {
     let v = report.validation
     let q = v.question
     var lines = [ReportFile.marker, "# Analytic model vs simulation: \(q.scenario)"]
+    let intervals = v.layouts.lazy.flatMap(\.points).compactMap(\.intervals).first
     lines.append(
       "\(q.modelDisplayName) on \(q.gpuDisplayName) (cluster `\(q.cluster)`), \(q.arrival) arrivals, mean request "
         + "\(q.meanPromptTokens) + \(q.meanOutputTokens) tokens, SLO TTFT p90 ≤ \(Units.formatSeconds(q.slo.ttftSeconds)), "
         + "TPOT p90 ≤ \(Units.formatSeconds(q.slo.tpotSeconds)), success ≥ \(Format.percent(q.slo.successRateFloor)). "
         + "Each rate is simulated for \(Units.formatSeconds(q.durationSeconds - q.warmupSeconds)) after a "
-        + "\(Units.formatSeconds(q.warmupSeconds)) warm-up (seed \(q.seed)). Relative gap = (analytic − simulated) / "
-        + "simulated; ⚠ marks a gap above \(Format.percent(q.gapThreshold)).")
+        + "\(Units.formatSeconds(q.warmupSeconds)) warm-up. " + PlanMarkdown.intervalSentence(intervals, seed: q.seed)
+        + " Relative gap = (analytic − simulated) / simulated; ⚠ marks a gap above \(Format.percent(q.gapThreshold)) "
+        + "with the analytic value outside the simulated interval, or a verdict the two disagree on.")
+    lines.append(
+      "A rate is *compared* when at least one metric has an analytic and a simulated value (or the two disagree on "
+        + "whether the layout keeps up). Past the analytic capacity the model has no steady state: unless the "
+        + "simulation meets the SLO there, such a rate is *not compared*, and it never counts as agreeing. "
+        + "\"Valid up to\" is the highest rate up to which every compared rate agrees.")
     var summary = MarkdownTable(
-      ["layout", "GPUs", "capacity (analytic)", "max rate (analytic)", "max rate (simulated)", "gap", "valid up to"],
-      alignments: [.left, .right, .right, .right, .right, .right, .right])
+      [
+        "layout", "GPUs", "capacity (analytic)", "max rate (analytic)", "max rate (simulated)", "gap", "compared",
+        "agree", "valid up to",
+      ],
+      alignments: [.left, .right, .right, .right, .right, .right, .right, .right, .right])
     for l in v.layouts {
+      let validUpTo =
+        l.validUpToRequestsPerSecond.map { Format.rate($0) }
+        ?? (l.comparedPoints == 0 ? "not compared" : "below the sweep")
       summary.append([
         l.layout.description, "\(l.gpus)", Cell.rate(l.capacityRequestsPerSecond),
         Cell.rate(l.analyticMaxRequestsPerSecond),
         PlanMarkdown.maxRateCell(l.simulatedMaxRate), Cell.gap(l.maxRateRelativeGap),
-        l.validUpToRequestsPerSecond.map { Format.rate($0) } ?? "below the sweep",
+        "\(l.comparedPoints) of \(l.points.count)", "\(l.agreeingPoints) of \(l.comparedPoints)", validUpTo,
       ])
     }
     lines.append("## Summary")
@@ -52,25 +65,34 @@ public enum ValidationMarkdown {
       lines.append(l.validity)
       var table = MarkdownTable(
         [
-          "rate", "success a/s", "TTFT p50 a/s", "TTFT p90 a/s", "TPOT mean a/s", "output tok/s a/s", "largest gap", "",
-          "likely causes",
+          "rate", "compared", "largest gap", "success a / s", "TTFT p50 a / s", "TTFT p90 a / s", "TPOT mean a / s",
+          "output tok/s a / s", "likely causes",
         ],
-        alignments: [.right, .right, .right, .right, .right, .right, .right, .left, .left])
+        alignments: [.right, .left, .right, .right, .right, .right, .right, .right, .left])
       for p in l.points {
         func pair(_ metric: GapMetric) -> String {
           let row = p.gap.first { $0.metric == metric }
           let analytic = row?.analytic == nil && !p.analytic.stable ? "unstable" : Cell.metric(metric, row?.analytic)
-          return analytic + " / " + Cell.metric(metric, row?.simulated)
+          return analytic + " / " + Cell.metric(metric, row?.simulated, interval: row?.simulatedInterval)
         }
-        let largest = p.gap.compactMap(\.relativeGap).max { abs($0) < abs($1) }
+        let largest = p.gap.filter { $0.relativeGap != nil }.max { abs($0.relativeGap!) < abs($1.relativeGap!) }
+        let comparison: String
+        switch p.comparison {
+        case .agrees: comparison = "agrees"
+        case .gap: comparison = "⚠ gap"
+        case .notCompared: comparison = "not compared"
+        }
         table.append([
-          Format.rate(p.rateRequestsPerSecond), pair(.successRate), pair(.ttftP50), pair(.ttftP90), pair(.tpotMean),
-          pair(.throughput), Cell.gap(largest), p.flagged ? "⚠" : "",
+          Format.rate(p.rateRequestsPerSecond), comparison,
+          largest.map { Cell.gap($0.relativeGap, flagged: $0.flagged) } ?? Cell.missing, pair(.successRate),
+          pair(.ttftP50), pair(.ttftP90), pair(.tpotMean), pair(.throughput),
           p.causes.map(\.kind.rawValue).joined(separator: ", "),
         ])
       }
       lines.append(table.rendered)
-      lines.append("a / s: analytic / simulated. \"Unstable\": the arrival rate exceeds the analytic capacity.")
+      lines.append(
+        "a / s: analytic / simulated (95 % interval in brackets). \"Unstable\": the arrival rate exceeds the "
+          + "analytic capacity.")
       let categories = l.points.map { Format.number($0.rateRequestsPerSecond) }
       guard !categories.isEmpty else { continue }
       let success = MermaidChart(
@@ -79,11 +101,12 @@ public enum ValidationMarkdown {
         series: [
           MermaidChart.Series(
             name: "analytic (0 where unstable)", values: l.points.map { 100 * $0.analytic.longRunSuccessRate }),
-          MermaidChart.Series(name: "simulated", values: l.points.map { 100 * ($0.simulated.successRate ?? 0) }),
+          MermaidChart.Series(
+            name: "simulated", values: l.points.map { 100 * (simulatedValue($0, .successRate) ?? 0) }),
         ])
       lines.append(success.rendered)
       lines.append(success.legend)
-      let simulatedTTFT = l.points.compactMap { $0.simulated.ttftSeconds?.p90 }
+      let simulatedTTFT = l.points.compactMap { simulatedValue($0, .ttftP90) }
       let ceiling = PlanMarkdown.niceCeiling(
         max(
           1.5 * q.slo.ttftSeconds,
@@ -93,7 +116,7 @@ public enum ValidationMarkdown {
         yLabel: "TTFT p90 (s)", yRange: 0...ceiling,
         series: [
           MermaidChart.Series(name: "analytic", values: l.points.map { $0.analytic.ttftP90Seconds ?? ceiling }),
-          MermaidChart.Series(name: "simulated", values: l.points.map { $0.simulated.ttftSeconds?.p90 ?? ceiling }),
+          MermaidChart.Series(name: "simulated", values: l.points.map { simulatedValue($0, .ttftP90) ?? ceiling }),
           MermaidChart.Series(name: "SLO", values: categories.map { _ in q.slo.ttftSeconds }),
         ])
       lines.append(ttft.rendered)
@@ -101,10 +124,13 @@ public enum ValidationMarkdown {
         ttft.legend + " Unstable points and values above \(Cell.time(ceiling)) are drawn at the top of the axis.")
     }
     lines.append("## Input files")
-    var inputs = MarkdownTable(["file", "bytes", "SHA-256"], alignments: [.left, .right, .left])
-    for input in report.inputs { inputs.append(["`\(input.path)`", "\(input.bytes)", "`\(input.sha256)`"]) }
-    lines.append(inputs.rendered)
+    lines.append(report.inputs.isEmpty ? "- (none)" : PlanMarkdown.inputList(report.inputs))
     lines.append("Regenerate with `\(report.command)`.")
     return lines.joined(separator: "\n\n") + "\n"
+  }
+
+  /// The simulated value the gap table shows (the replications' mean when replicated).
+  static func simulatedValue(_ point: ValidationPoint, _ metric: GapMetric) -> Double? {
+    point.gap.first { $0.metric == metric }?.simulated
   }
 }

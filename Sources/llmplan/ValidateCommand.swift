@@ -3,6 +3,7 @@ import Foundation
 import PlanCore
 import Planner
 import Reporting
+import Simulation
 
 /// `llmplan validate`: the analytic model against the simulator over a sweep of loads.
 struct ValidateCommand: ParsableCommand {
@@ -12,15 +13,21 @@ struct ValidateCommand: ParsableCommand {
     discussion: """
       For each layout (--layouts TPxPPxDP,… ; default: the scenario's layout, else the analytic top \
       three) and each rate (--rates R,… ; default: 25 %–120 % of each layout's analytic capacity), \
-      runs the load model and a simulation, and reports TTFT p50/p90, TPOT, throughput and success \
-      side by side with the relative gap, flags gaps above --gap-threshold with their likely cause, \
-      and states up to which rate the analytic model is within it. Prints Markdown (or --json); \
+      runs the load model and --replications simulations (seeds derived from the scenario's, run \
+      concurrently), and reports TTFT p50/p90, TPOT, throughput and success side by side with the \
+      relative gap and the simulated 95 % confidence interval. A gap is flagged when it is above \
+      --gap-threshold and the analytic value lies outside the interval, with its likely cause. A rate \
+      where nothing could be compared (past the analytic capacity, no simulated figure) is reported \
+      as "not compared", never as agreeing; "valid up to" counts compared, agreeing rates only. \
+      Prints Markdown (or --json); \
       --report PATH writes it to a file (refusing to overwrite a file llmplan did not write unless --force).
       """)
 
   @OptionGroup var options: PlanOptions
   @Option(help: "Layouts as TPxPPxDP (e.g. 2x1x3), comma-separated.") var layouts: String?
   @Option(help: "Request rates (req/s), comma-separated.") var rates: String?
+  @Option(help: "Simulations per rate, for the 95 % confidence intervals (1 = no interval; at most 100).")
+  var replications: Int = Replications.defaultCount
   @Option(help: "Write the Markdown report to this file.") var report: String?
   @Flag(help: "Overwrite the report file even if llmplan did not write it.") var force = false
   @Flag(help: "Print JSON instead of Markdown.") var json = false
@@ -31,7 +38,13 @@ struct ValidateCommand: ParsableCommand {
       let chosen = try layouts.map(Self.parseLayouts)
       let rateList = try rates.map(Self.parseRates)
       let bar = ProgressBar(label: "validating")
-      let result = try Validator(request).validate(layouts: chosen, rates: rateList, progress: bar.update)
+      guard (1...Validator.maxReplications).contains(replications) else {
+        throw UserFacingError(
+          message:
+            "--replications: \(replications) is not allowed (a whole number from 1 to \(Validator.maxReplications))")
+      }
+      let result = try Validator(request).validate(
+        layouts: chosen, rates: rateList, replications: replications, progress: bar.update)
       bar.finish()
       let validation = try ValidationReport(
         validation: result, inputFiles: options.inputFiles(request),
