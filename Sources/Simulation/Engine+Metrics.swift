@@ -115,6 +115,8 @@ extension Engine {
       meanRequestsInSystem: hasWindow ? inSystemArea / window : nil,
       waitingAtWindowEnd: waitingAtWindowEnd ?? 0, totalOutputTokens: totalOutputTokens, events: events,
       simulatedSeconds: now, windowStartSeconds: windowStart, windowSeconds: max(window, 0))
-    return SimulationOutcome(result: result, requests: records, stagePassChecks: stagePassChecks, kvChecks: kvChecks)
+    return SimulationOutcome(
+      result: result, requests: records, stagePassChecks: stagePassChecks, kvChecks: kvChecks,
+      blockCountChecks: blockCountChecks, launchOrderChecks: launchOrderChecks)
   }
 }

@@ -116,6 +116,14 @@ struct Engine {
   var stoppedByLimit = false
   var stagePassChecks = 0
   var kvChecks = 0
+  /// Checking mode only (empty otherwise): tokens each sequence was last admitted with
+  /// (prompt + tokens generated before a preemption), whose KV blocks admission reserves.
+  var admittedTokens: [Int32]
+  /// Checking mode only (empty otherwise): micro-batches started so far on each stage, per
+  /// replica (index replica × PP + stage).
+  var stageStarts: [Int]
+  var blockCountChecks = 0
+  var launchOrderChecks = 0
 
   init(
     requests: SampledRequests, layout: Layout, timings: [any IterationTiming], config: SchedulerConfig,
@@ -152,6 +160,8 @@ struct Engine {
     iterations = Array(repeating: 0, count: n)
     stagePasses = options.checkInvariants ? Array(repeating: 0, count: n) : []
     totalStagePasses = options.checkInvariants ? Array(repeating: 0, count: n) : []
+    admittedTokens = options.checkInvariants ? Array(repeating: 0, count: n) : []
+    stageStarts = options.checkInvariants ? Array(repeating: 0, count: layout.dp * layout.pp) : []
     replicas = (0..<layout.dp).map { _ in
       ReplicaState(blocks: config.kvCacheBlocks, stages: layout.pp, maxNumSeqs: config.maxNumSeqs)
     }
@@ -457,6 +467,7 @@ struct Engine {
         waitingBlocks -= needBlocks
         freeBlocks -= needBlocks
         engine.blocks[h] = Int32(needBlocks)
+        if engine.options.checkInvariants { engine.admittedTokens[h] = engine.prompt[h] + engine.generated[h] }
         running.append(head)
         if engine.firstScheduled[h] < 0 { engine.firstScheduled[h] = engine.now }
         let chunk = min(need, budget)
@@ -528,6 +539,7 @@ struct Engine {
     replicas[r].busySeconds[s] += overlap(now, now + seconds, windowStart, windowEnd)
     slots[index].waitingAtStage = -1
     if options.checkInvariants {
+      try checkLaunchOrder(r, slot: k, stage: s)
       for sequence in slots[index].sequences {
         let i = Int(sequence)
         guard stagePasses[i] == Int32(s) else {
@@ -675,24 +687,5 @@ struct Engine {
     }
     finished.removeAll(keepingCapacity: true)
     swap(&finished, &finishedScratch)
-  }
-
-  // MARK: Invariants
-
-  private mutating func checkKV(_ r: Int) throws {
-    kvChecks += 1
-    let free = replicas[r].freeBlocks
-    guard free >= 0, free <= config.kvCacheBlocks else {
-      throw SimulationError.invariantViolated("replica \(r) has \(free) free KV blocks of \(config.kvCacheBlocks)")
-    }
-    var held = 0
-    for sequence in replicas[r].running { held += Int(blocks[Int(sequence)]) }
-    for sequence in replicas[r].waiting where blocks[Int(sequence)] != 0 {
-      throw SimulationError.invariantViolated("waiting request \(sequence) holds \(blocks[Int(sequence)]) KV blocks")
-    }
-    guard held == config.kvCacheBlocks - free else {
-      throw SimulationError.invariantViolated(
-        "replica \(r): sequences hold \(held) KV blocks but \(config.kvCacheBlocks - free) are in use")
-    }
   }
 }

@@ -59,9 +59,12 @@ public struct SchedulerConfig: Sendable, Hashable, Codable {
 /// Knobs of a run that do not change the modelled system.
 public struct SimulationOptions: Sendable, Hashable {
   /// Check bookkeeping invariants as the run goes (every sequence passes stages 0…PP−1 in
-  /// order exactly once per iteration; KV blocks in use equal the blocks held and stay within
-  /// 0…capacity) and throw `SimulationError.invariantViolated` on the first failure. Costs
-  /// time proportional to batch × stages per iteration; tests turn it on.
+  /// order exactly once per iteration; every stage starts micro-batches in launch order; KV
+  /// blocks in use equal the blocks held and stay within 0…capacity; every admitted sequence
+  /// holds exactly ⌈tokens / block size⌉ blocks, also right after re-admission following a
+  /// preemption — see `Engine.checkKV`) and throw `SimulationError.invariantViolated` on the
+  /// first failure. Costs time proportional to batch × stages per iteration and running
+  /// sequences per scheduling step; tests turn it on. Off, none of it runs.
   public var checkInvariants: Bool
   /// Keep one `RequestRecord` per request in `SimulationOutcome.requests`.
   public var recordRequests: Bool

@@ -259,4 +259,8 @@ public struct SimulationOutcome: Sendable {
   /// How many sequence stage passes and KV-block checks were verified (0 unless `checkInvariants`).
   public var stagePassChecks: Int
   public var kvChecks: Int
+  /// How many per-sequence ⌈tokens / block size⌉ block counts and per-stage launch-order
+  /// starts were verified (0 unless `checkInvariants`).
+  public var blockCountChecks: Int = 0
+  public var launchOrderChecks: Int = 0
 }

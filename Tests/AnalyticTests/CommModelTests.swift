@@ -144,7 +144,7 @@ enum CommFixtures {
     let curve = try model.curve(.allReduce, gpus: Array(0..<n))
     #expect(F.close(curve.secondsPerByte, 2 * Double(n - 1) / Double(n) / (2 * b)))
     let estimate = try model.estimate(.allReduce, bytes: 1e9, gpus: Array(0..<n))
-    #expect(estimate.channels.count == 2)
+    try #require(estimate.channels.count == 2)
     #expect(estimate.channels[1] == Array(estimate.channels[0].reversed()))
   }
 }
@@ -190,19 +190,19 @@ enum CommFixtures {
     let model = CommModel(cluster: cluster, efficiency: F.ideal())
     let network = try FlowNetwork.build(
       cluster: cluster, adjacency: model.adjacency, nodeOfVertex: model.nodeOfVertex, members: [0, 1, 2, 3])
-    func current(_ a: Int, _ b: Int) -> Double {
-      let e = network.edges.firstIndex { ($0.a == a && $0.b == b) || ($0.a == b && $0.b == a) }!
+    func current(_ a: Int, _ b: Int) throws -> Double {
+      let e = try #require(network.edges.firstIndex { ($0.a == a && $0.b == b) || ($0.a == b && $0.b == a) })
       let sign = network.edges[e].a == a ? 1.0 : -1.0
       let flow = network.domains[0].memberFlow
       return sign * (flow[0][e] - flow[1][e])
     }
-    #expect(abs(current(0, 1) - 7.0 / 12) < 1e-12)
-    #expect(abs(current(0, 3) - 1.0 / 4) < 1e-12)
-    #expect(abs(current(0, 2) - 1.0 / 6) < 1e-12)
+    #expect(abs(try current(0, 1) - 7.0 / 12) < 1e-12)
+    #expect(abs(try current(0, 3) - 1.0 / 4) < 1e-12)
+    #expect(abs(try current(0, 2) - 1.0 / 6) < 1e-12)
     // 0→3 (1/4) continues as 3→1 over the diagonal (φ3 − φ1 = c + a = 1/6) and 3→2
     // (2 · 2c = 1/12): Kirchhoff's current law at 3.
-    #expect(abs(current(3, 1) - 1.0 / 6) < 1e-12)
-    #expect(abs(current(3, 2) - 1.0 / 12) < 1e-12)
+    #expect(abs(try current(3, 1) - 1.0 / 6) < 1e-12)
+    #expect(abs(try current(3, 2) - 1.0 / 12) < 1e-12)
   }
 
   @Test func electricalRingStepOnAPureRing() throws {
@@ -344,7 +344,8 @@ enum CommFixtures {
     #expect(F.close(scrambled.secondsPerByte, neighbours.secondsPerByte))
     #expect(F.close(scrambled.secondsPerByte, 1.5 / 50e9))
     let estimate = try model.estimate(.allReduce, bytes: 1e9, gpus: [0, 2, 1, 3])
-    let ring = estimate.channels[0]
+    let ring = try #require(estimate.channels.first)
+    try #require(ring.count == 4)
     for i in 0..<4 {
       let (a, b) = (ring[i], ring[(i + 1) % 4])
       #expect((a - b + 4) % 4 == 1 || (b - a + 4) % 4 == 1, "ring \(ring) hops \(a) → \(b), not neighbours")
@@ -466,10 +467,13 @@ enum CommFixtures {
 }
 
 @Suite struct CollectiveTreeShapeTests {
-  @Test func doubleBinaryTreesAreTreesWithComplementaryLeaves() {
+  @Test func doubleBinaryTreesAreTreesWithComplementaryLeaves() throws {
     for n in 1...40 {
       let trees = DoubleBinaryTree(count: n)
+      try #require(trees.parents.count == 2, "n = \(n): two trees")
       for parents in trees.parents {
+        // Every parent is a rank of the group (the walks below index with them).
+        try #require(parents.count == n && parents.allSatisfy { $0.map { (0..<n).contains($0) } ?? true })
         #expect(parents.filter { $0 == nil }.count == 1, "n = \(n): one root")
         var children = [Int](repeating: 0, count: n)
         for (i, parent) in parents.enumerated() {
@@ -498,10 +502,11 @@ enum CommFixtures {
     }
   }
 
-  @Test func ncclTreesChainInsideNodes() {
+  @Test func ncclTreesChainInsideNodes() throws {
     // Two nodes of two GPUs, ring order 0 1 2 3: chains 0–1 and 2–3; tree A enters each node
     // at its first GPU, tree B at its last, and one link per tree joins the nodes.
     let trees = CollectiveTrees(order: [0, 1, 2, 3], node: [0, 0, 1, 1])
+    try #require(trees.parents.count == 2 && trees.parents.allSatisfy { $0.count == 4 })
     #expect(trees.chainHops == 1)
     #expect(trees.interNodeLevels == 1)
     #expect(trees.parents[0][1] == 0 && trees.parents[0][3] == 2)

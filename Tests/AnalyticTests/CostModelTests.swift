@@ -138,6 +138,7 @@ import Testing
 
     // Two stages: the last holds 20 layers and the LM head, and reads all of them.
     let memory = try MemoryModel(cost: cost, pp: 2)
+    try #require(memory.stages.count == 2)
     let last = memory.stages[1]
     let lastBytes = Double(last.layers) * layerBytes + cost.cost(.lmHead, batch: batch).bytes
     #expect(lastBytes >= last.weightBytes)

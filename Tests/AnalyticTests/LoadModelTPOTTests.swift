@@ -122,7 +122,7 @@ private func close(_ a: Double, _ b: Double, _ tolerance: Double) -> Bool {
   }
 
   /// p = 0: nothing stalls, every request has the mean TPOT: 1 exactly when it meets the SLO.
-  @Test func withoutPrefillTimeTPOTIsDeterministic() {
+  @Test func withoutPrefillTimeTPOTIsDeterministic() throws {
     for (tpot, slo, expected) in [(0.02, 0.05, 1.0), (0.05, 0.05, 1), (0.06, 0.05, 0)] {
       #expect(
         LoadModel.tpotWithinSLOProbability(
@@ -132,10 +132,10 @@ private func close(_ a: Double, _ b: Double, _ tolerance: Double) -> Bool {
     // Through the load model: p = 0 and a flat step d = 50 ms make μ(b) = b/((N − 1)·d), so
     // Little's law gives TPOT = d exactly at any load.
     for (slo, expected) in [(0.05, 1.0), (0.049, 0)] {
-      let service = try! ReplicaServiceModel(
+      let service = try ReplicaServiceModel(
         maxConcurrentSequences: 2, prefillSeconds: 0, decodeStepSecondsByBatch: [0.05, 0.05], meanOutputTokens: 11,
         queueCapacity: nil)
-      let s = try! #require(
+      let s = try #require(
         try LoadModel.evaluate(
           rateRequestsPerSecond: 2, replicas: 1, router: .roundRobin, service: service,
           slo: SLO(ttftSeconds: 1e6, tpotSeconds: slo)

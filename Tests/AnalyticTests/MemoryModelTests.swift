@@ -84,7 +84,7 @@ import Testing
     #expect(memory.fits)
   }
 
-  @Test func stagesAreBalancedAndTheLastIsNeverLarger() {
+  @Test func stagesAreBalancedAndTheLastIsNeverLarger() throws {
     // vLLM's partition: leftovers go to the stages before the last (which runs the LM head).
     #expect(ReplicaCostModel.partitionLayers(40, stages: 3) == [13, 14, 13])
     #expect(ReplicaCostModel.partitionLayers(32, stages: 2) == [16, 16])
@@ -92,9 +92,12 @@ import Testing
     for layers in 1...100 {
       for stages in 1...min(layers, 16) {
         let split = ReplicaCostModel.partitionLayers(layers, stages: stages)
+        try #require(split.count == stages)
         #expect(split.reduce(0, +) == layers)
-        #expect(split.max()! - split.min()! <= 1)
-        #expect(split.last! == split.min()!)
+        let largest = try #require(split.max())
+        let smallest = try #require(split.min())
+        #expect(largest - smallest <= 1)
+        #expect(split.last == smallest)
       }
     }
   }

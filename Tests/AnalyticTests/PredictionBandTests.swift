@@ -34,9 +34,27 @@ import Testing
       model: Fixtures.llama2_7b, gpu: Fixtures.a100_80gb, cluster: Fixtures.nvswitch8,
       layout: Layout(tp: 2, pp: 1, dp: 1))
     let prediction = try evaluator.predict(promptTokens: 2000, outputTokens: 50)
-    #expect(prediction.ttftBand.seconds == prediction.ttftSeconds)
-    #expect(prediction.tpotBand.seconds == prediction.tpotSeconds)
-    #expect(prediction.ttftBand.p10Seconds < prediction.ttftSeconds)
-    #expect(prediction.ttftBand.p90Seconds > prediction.ttftSeconds)
+    let residuals = Fixtures.a100_80gb.efficiency.effectiveUncertainty
+    // Each band is centred on the prediction's own figure, and its percentiles are the
+    // breakdown's parts moved by their residual quantiles (kernels by the operators',
+    // communication and pipeline transfers by the collectives', overhead not at all),
+    // percentiles adding, then scaled by figure / sum of the parts.
+    for (band, figure, parts) in [
+      (prediction.ttftBand, prediction.ttftSeconds, prediction.ttftBreakdown),
+      (prediction.tpotBand, prediction.tpotSeconds, prediction.tpotBreakdown),
+    ] {
+      let kernels = parts.computeBoundSeconds + parts.memoryBoundSeconds
+      let transfers = parts.communicationSeconds + parts.pipelineSeconds
+      #expect(kernels > 0 && transfers > 0)  // TP2: both kinds of residual are in play
+      let scale = figure / (kernels + transfers + parts.overheadSeconds)
+      func percentile(_ kernel: Double, _ collective: Double) -> Double {
+        scale * (kernels * (1 + kernel) + transfers * (1 + collective) + parts.overheadSeconds)
+      }
+      #expect(abs(band.seconds - figure) <= 1e-12 * figure)
+      #expect(abs(band.p10Seconds - percentile(residuals.compute.p10, residuals.communication.p10)) <= 1e-12 * figure)
+      #expect(abs(band.p50Seconds - percentile(residuals.compute.p50, residuals.communication.p50)) <= 1e-12 * figure)
+      #expect(abs(band.p90Seconds - percentile(residuals.compute.p90, residuals.communication.p90)) <= 1e-12 * figure)
+      #expect(band.p10Seconds < figure && figure < band.p90Seconds)
+    }
   }
 }

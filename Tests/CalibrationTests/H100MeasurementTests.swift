@@ -25,7 +25,8 @@ import Testing
     // The profile covers TP 1, 2, 4, 8 and 1 … 4096 tokens of a Llama-2-7B layer.
     #expect(Set(set.operators.map(\.tensorParallel)) == [1, 2, 4, 8])
     #expect(set.operators.map(\.batch.tokens).min() == 1 && set.operators.map(\.batch.tokens).max() == 4096)
-    #expect(set.operators[0].model.hiddenSize == 4096 && set.operators[0].model.intermediateSize == 11008)
+    let first = try #require(set.operators.first)
+    #expect(first.model.hiddenSize == 4096 && first.model.intermediateSize == 11008)
   }
 
   @Test func defaultsMeetTheUncalibratedTargetAndCalibrationTheHeldOutOnes() throws {

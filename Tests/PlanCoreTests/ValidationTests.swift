@@ -41,11 +41,13 @@ import Testing
   }
 
   @Test func publishedCountJustInsideTheToleranceIsAccepted() throws {
-    // 6,738,415,616 × 1.014 is 1.4 % above the derived count: accepted.
-    let (_, run) = try load {
-      $0["llmplan"] = ["published_parameters": 6_738_415_616 * 1.014]
-    }
-    try run()
+    // 6,738,415,616 × 1.014 is 1.4 % above the derived count (Llama 2 7B's published
+    // 6,738,415,616): accepted, kept as given, and the model keeps its own count.
+    let published = 6_738_415_616 * 1.014
+    let (path, _) = try load { $0["llmplan"] = ["published_parameters": published] }
+    let model = try Fixtures.catalog.model(path)
+    #expect(model.publishedParameters == published)
+    #expect(model.parameterCount == 6_738_415_616)
   }
 
   @Test func wrongTypesAreRefused() throws {
@@ -60,9 +62,20 @@ import Testing
   }
 
   @Test func nullReadsAsAbsent() throws {
-    // HuggingFace writes "rope_scaling": null; a null KV-head count falls back to MHA.
-    let (_, run) = try load { $0["num_key_value_heads"] = NSNull() }
-    try run()
+    // HuggingFace writes "rope_scaling": null; a null KV-head count falls back to MHA (one
+    // KV head per attention head), as an absent one does. Read as 0 it would be refused.
+    let (path, _) = try load {
+      $0["num_key_value_heads"] = NSNull()
+      $0["num_attention_heads"] = 16
+      $0["rope_scaling"] = NSNull()
+    }
+    let model = try Fixtures.catalog.model(path)
+    #expect(model.numHeads == 16 && model.numKVHeads == 16)
+    let (absentPath, _) = try load {
+      $0["num_key_value_heads"] = nil
+      $0["num_attention_heads"] = 16
+    }
+    #expect(try Fixtures.catalog.model(absentPath) == model)
   }
 
   @Test func malformedJSON() throws {

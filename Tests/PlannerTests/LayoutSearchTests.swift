@@ -48,7 +48,9 @@ import Testing
     // TP8·PP2 needs 16 GPUs: each stage fills a node, and the one stage boundary crosses.
     let split = try TopologyPlacement.place(Layout(tp: 8, pp: 2, dp: 1), on: cluster)
     #expect(split.interNodeStageHops == 1 && !split.tensorGroupsSpanNodes)
-    for stage in split.placement.gpus[0] { #expect(nodes(stage).count == 1) }
+    let onlyReplica = try #require(split.placement.gpus.first)
+    try #require(onlyReplica.count == 2)
+    for stage in onlyReplica { #expect(nodes(stage).count == 1) }
 
     // TP3·PP1·DP5 = 15 GPUs: a node holds two TP3 groups (6 GPUs, 2 left over), so four groups
     // fit inside nodes and the fifth must span the two nodes' leftovers.

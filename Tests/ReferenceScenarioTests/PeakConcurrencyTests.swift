@@ -22,6 +22,7 @@ struct PeakConcurrencyTests {
       profiles: [ClientProfile(name: "doc", prompt: .fixed(2000), output: .fixed(50))], durationSeconds: 20,
       drainSeconds: 10)
     let result = try Self.deployment().simulate(workload: workload, slo: nil)
+    try #require(result.replicas.count == 1)
     #expect(result.replicas[0].peakRunningSequences == 1)
   }
 
@@ -32,6 +33,7 @@ struct PeakConcurrencyTests {
       durationSeconds: 5, drainSeconds: 1)
     let result = try Self.deployment().simulate(
       workload: workload, slo: nil, scheduler: ScenarioScheduler(maxNumSeqs: 4))
+    try #require(result.replicas.count == 1)
     #expect(result.replicas[0].peakRunningSequences == 4)
   }
 }

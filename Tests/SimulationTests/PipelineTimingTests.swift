@@ -100,6 +100,7 @@ import Testing
       scheduler: SchedulerConfig(kvCacheBlocks: 100), slo: nil, options: Fixture.checked
     ).runDetailed()
     // Processor sharing: two equal transfers on one link each take twice as long.
+    try #require(contended.requests.count == 2)
     for record in contended.requests {
       #expect(abs(try #require(record.firstTokenSeconds) - (stages + 2 * transfer)) < 1e-9)
     }
@@ -108,6 +109,7 @@ import Testing
       workload: workload, layout: layout, placement: separate, cluster: cluster, timing: twoStage,
       scheduler: SchedulerConfig(kvCacheBlocks: 100), slo: nil, options: Fixture.checked
     ).runDetailed()
+    try #require(free.requests.count == 2)
     for record in free.requests {
       #expect(abs(try #require(record.firstTokenSeconds) - (stages + transfer)) < 1e-12)
     }
@@ -126,6 +128,7 @@ import Testing
       scheduler: SchedulerConfig(kvCacheBlocks: 100), slo: nil, options: Fixture.checked
     ).run()
     let busy = try #require(result.stageBusyFraction)
+    #expect(busy.count == 3)
     for fraction in busy { #expect(abs(fraction - 0.010) < 1e-9) }  // 10 × 1 ms per second
   }
 }

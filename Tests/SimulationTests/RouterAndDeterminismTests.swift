@@ -32,6 +32,7 @@ import Testing
       scheduler: SchedulerConfig(kvCacheBlocks: 1000, maxNumSeqs: 1, maxNumBatchedTokens: 10_000), router: router,
       slo: nil, options: SimulationOptions(recordRequests: true)
     ).runDetailed()
+    try #require(outcome.requests.count == 3)
     #expect(outcome.requests[0].replica == 0 && outcome.requests[1].replica == 1)
     return outcome.requests[2].replica
   }
@@ -54,11 +55,13 @@ import Testing
       TraceRequest(arrivalSeconds: 0.5, promptTokens: 100, outputTokens: 1),
     ]
     func third(_ router: RouterPolicy) throws -> Int {
-      try Simulator(
+      let requests = try Simulator(
         workload: Fixture.trace(trace), layout: Layout(tp: 1, pp: 1, dp: 2), timing: AffineTiming.perToken(1e-3),
         scheduler: SchedulerConfig(kvCacheBlocks: 1000), router: router, slo: nil,
         options: SimulationOptions(recordRequests: true)
-      ).runDetailed().requests[2].replica
+      ).runDetailed().requests
+      try #require(requests.count >= 3)
+      return requests[2].replica
     }
     #expect(try third(.leastOutstanding) == 0)
     #expect(try third(.leastKVLoad) == 1)
