@@ -72,19 +72,19 @@ public struct TimeBand: Sendable, Hashable, Codable {
 }
 
 extension PredictionUncertainty {
-  /// Bands for a profile that carries none: how the datasheet law did against the shared H100
-  /// measurements without calibration (../shared/calibration-data, `llmplan accuracy` with the
+  /// Bands for a profile that carries none: how the datasheet law did against the real H100
+  /// measurements without calibration (Models/measurements/h100-dgx-vidur, `llmplan accuracy` with the
   /// uncalibrated h100-80gb-sxm profile: operator points p10/p50/p90 of measured/predicted − 1,
   /// collective points likewise), widened 1.5× around the median because a GPU nobody
   /// measured is further from any data.
-  /// Measured on the shared data: operators −0.093 / +0.001 / +0.162 (9396 timings),
+  /// Measured on those data: operators −0.093 / +0.001 / +0.162 (9396 timings),
   /// collectives −0.151 / −0.055 / +0.329 (4970 timings); the same numbers the catalog's GPU
   /// files carry in their `uncertainty` blocks.
   public static let uncalibratedDefault = PredictionUncertainty(
     calibrated: false, compute: ResidualQuantiles(p10: -0.14, p50: 0.0, p90: 0.24),
     communication: ResidualQuantiles(p10: -0.20, p50: -0.06, p90: 0.52),
     source:
-      "Uncalibrated default: the datasheet law's residuals on the shared H100 measurements, widened 1.5x around the median"
+      "Uncalibrated default: the datasheet law's residuals on the vendored H100 measurements, widened 1.5x around the median"
   )
 
   /// Residual quantiles of an operator (by its cost-model name) or collective name; falls back

@@ -23,7 +23,7 @@ public struct ScenarioScheduler: Sendable, Hashable, Codable {
   public var queueTimeoutSeconds: Double?
   /// KV capacity per replica in blocks, overriding the memory model.
   public var kvCacheBlocks: Int?
-  /// Fraction of GPU memory the engine may use (default 0.90, DESIGN.md "Memory fit").
+  /// Fraction of GPU memory the engine may use (default 0.90, docs/METRICS.md, "Memory fit").
   public var gpuMemoryUtilisation: Double?
 
   public init(

@@ -151,7 +151,7 @@ public struct Workload: Sendable, Hashable, Codable {
 }
 
 /// Service-level objective. A request succeeds when admitted, finished before the drain
-/// limit, and within both latency bounds (DESIGN.md, "Success").
+/// limit, and within both latency bounds (docs/METRICS.md, "Per run").
 public struct SLO: Sendable, Hashable, Codable {
   public var ttftSeconds: Double
   public var tpotSeconds: Double

@@ -193,7 +193,7 @@ public enum PlanNarrative {
             ? ", over the prompt-length mix (\(PromptMix.pointsPerProfile) quantile points per profile)" : "")
           + ". The TPOT it gives is a mean, so the SLO's TPOT p90 is checked against the mean analytically and "
           + "against the true p90 in simulation.",
-        source: "DESIGN.md (Load); LoadModel in Sources/Analytic/LoadModel.swift"),
+        source: "docs/ARCHITECTURE.md (the analytic model: load); LoadModel in Sources/Analytic/LoadModel.swift"),
       Assumption(
         topic: "simulation",
         statement: "vLLM-like scheduler (FCFS, paged KV cache, preemption by recompute, PP micro-batches, "

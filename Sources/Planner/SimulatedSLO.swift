@@ -2,7 +2,7 @@ import PlanCore
 import Simulation
 
 /// The SLO judged on a simulation run: success rate at or above the floor, TTFT p90 and TPOT
-/// p90 within their bounds (DESIGN.md: the SLO is TTFT p90, TPOT p90 and a success floor).
+/// p90 within their bounds (docs/METRICS.md, "The SLO").
 public enum SimulatedSLO {
   /// Why the run breaks the SLO (empty: it meets it).
   public static func violations(_ result: SimulationResult, slo: SLO) -> [String] {

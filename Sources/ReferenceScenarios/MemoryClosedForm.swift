@@ -1,7 +1,7 @@
 import Analytic
 import PlanCore
 
-/// DESIGN.md's memory-fit equation, written out from the model's shape so the scenarios can
+/// The memory-fit equation of docs/METRICS.md, written out from the model's shape so the scenarios can
 /// check the memory model against it:
 ///
 ///     KV pool per GPU = memory × utilisation − weights / (TP · PP) − activation peak − reserve

@@ -18,7 +18,7 @@ import Testing
   }
 
   /// A user's timings (seconds) of Llama-2-7B operators on an H100 and NCCL all-reduces in a
-  /// DGX H100: medians copied from rows of the shared Vidur profile (../shared/calibration-data).
+  /// DGX H100: medians copied from rows of the Vidur profile in Models/measurements/h100-dgx-vidur.
   static let userFile = """
     # kind,name,tokens,tp,bytes,gpus,gpus_per_node,seconds
     kind,name,tokens,tp,bytes,gpus,gpus_per_node,seconds

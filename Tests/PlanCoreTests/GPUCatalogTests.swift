@@ -27,7 +27,7 @@ import Testing
   }
 
   /// The datasheet-derived efficiency law every GPU file follows until calibration (issue 7:
-  /// shaped by the shared H100 measurements, scaled by each GPU's own datasheet): the
+  /// shaped by the vendored H100 measurements, scaled by each GPU's own datasheet): the
   /// half-saturation sizes are 4.5 µs of peak compute, 1.3 µs of HBM traffic and 2 µs of
   /// NVLink traffic, a quarter of a GEMM's idle last-wave tiles costs time, and non-GEMM kernels
   /// carry their own memory fractions and L2 byte costs (files round to four significant

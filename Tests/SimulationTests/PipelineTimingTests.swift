@@ -28,7 +28,7 @@ import Testing
     let outcome = try simulator.runDetailed()
     let record = try #require(outcome.requests.first)
 
-    // DESIGN.md: the first token comes out of the prefill iteration when it leaves the last stage.
+    // docs/METRICS.md (TTFT): the first token comes out of the prefill iteration when it leaves the last stage.
     let ttft = pass(.prefill(tokens: prompt))
     #expect(abs(try #require(record.firstTokenSeconds) - 2.5 - ttft) < 1e-12)
     // Each later token needs the previous one: decode k (k = 1…output−1) runs alone on a
