@@ -35,6 +35,11 @@ public enum FuzzCheck {
     for marker in rawErrorMarkers where trimmed.contains(marker) {
       return "raw error dump (\(marker))"
     }
+    for prefix in ["Swift.", "Foundation."] {
+      if let range = trimmed.range(of: prefix), range.upperBound < trimmed.endIndex, trimmed[range.upperBound].isUppercase {
+        return "raw error dump (\(prefix)\(trimmed[range.upperBound...].prefix(while: \.isLetter)))"
+      }
+    }
     if let dump = typeDump(trimmed) { return "raw error dump (\(dump))" }
     return nil
   }
@@ -42,7 +47,7 @@ public enum FuzzCheck {
   /// Text that only a printed Swift or Foundation error value contains.
   static let rawErrorMarkers = [
     "DecodingError", "EncodingError", "NSCocoaErrorDomain", "Error Domain=", "NSPOSIXErrorDomain", "UserInfo=",
-    "codingPath", "debugDescription", "underlyingError", "Swift.", "Foundation.", "Optional(", "_NSCoderError",
+    "codingPath", "debugDescription", "underlyingError", "Optional(", "_NSCoderError",
     "YamlError", "ParseError(", "CatalogError(",
   ]
 

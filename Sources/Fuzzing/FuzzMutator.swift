@@ -35,7 +35,8 @@ public struct FuzzMutator: Sendable {
   public func makeCase(_ index: Int) -> FuzzCase {
     var random = FuzzRandom(seed: seed, caseIndex: index)
     let file = random.pick(corpus.files)
-    let count = random.chance(0.6) ? 1 : (random.chance(0.6) ? 2 : 3)
+    // Mostly one mutation, so that most cases get past the first check they break.
+    let count = random.chance(0.75) ? 1 : (random.chance(0.8) ? 2 : 3)
     var structural = 0
     for _ in 0..<count where random.chance(0.7) { structural += 1 }
     var descriptions: [String] = []
@@ -50,6 +51,13 @@ public struct FuzzMutator: Sendable {
       descriptions.append(Self.mutateBytes(&bytes, isYAML: file.isYAML, random: &random))
     }
     return FuzzCase(index: index, seed: seed, file: file, mutations: descriptions, bytes: bytes)
+  }
+
+  /// Corpus file `fileIndex` as it is, for checking that the fuzzer's commands succeed on
+  /// unmutated files (otherwise mutations would hide behind an error every case shares).
+  public func baseCase(_ fileIndex: Int) -> FuzzCase {
+    let file = corpus.files[fileIndex]
+    return FuzzCase(index: -1 - fileIndex, seed: seed, file: file, mutations: [], bytes: Array(file.text.utf8))
   }
 
   // MARK: Values
@@ -139,7 +147,7 @@ public struct FuzzMutator: Sendable {
 
     switch kind {
     case "extreme", "scale":
-      let path = random.pick(numeric)
+      let path = pickByKey(numeric, random: &random)
       // "extreme" writes a value from the pools; "scale" appends an exponent to the number
       // already there (300 → 300e12, "300 GB/s" → "300e-6 GB/s"), possibly negated.
       var pool = extremeNumbers
@@ -242,6 +250,19 @@ public struct FuzzMutator: Sendable {
       tree.set(b, to: valueA)
       return "swapped the values of \(pathText(a)) and \(pathText(b))"
     }
+  }
+
+  /// A path drawn by its last key first, so that a field repeated across many objects (the
+  /// per-operator efficiencies of a GPU file) is as likely as a field that appears once
+  /// (`memory`, `pp`).
+  static func pickByKey(_ paths: [[FuzzNode.Step]], random: inout FuzzRandom) -> [FuzzNode.Step] {
+    var groups: [String: [[FuzzNode.Step]]] = [:]
+    for path in paths {
+      let key = path.last(where: { if case .key = $0 { return true } else { return false } })?.description ?? ""
+      groups[key, default: []].append(path)
+    }
+    let keys = groups.keys.sorted()
+    return random.pick(groups[random.pick(keys)]!)
   }
 
   /// A misspelling: a letter dropped, doubled or swapped with its neighbour, or the case changed.

@@ -23,17 +23,28 @@ public indirect enum FuzzNode: Hashable, Sendable {
 
   /// Reads JSON or YAML text (JSON is YAML's flow style, so one parser serves both). Plain
   /// scalars that read as numbers become `.number` with their text; quoted ones stay strings.
-  public static func parse(_ text: String) throws -> FuzzNode {
+  /// Refuses trees of more than `nodeLimit` nodes: YAML aliases share one node in Yams but
+  /// would be copied here, and an alias bomb (the fuzzer writes them) expands to billions.
+  public static func parse(_ text: String, nodeLimit: Int = 1_000_000) throws -> FuzzNode {
     guard let root = try Yams.compose(yaml: text) else { return .null }
-    return convert(root)
+    var budget = nodeLimit
+    return try convert(root, budget: &budget)
   }
 
-  private static func convert(_ node: Yams.Node) -> FuzzNode {
+  private static func convert(_ node: Yams.Node, budget: inout Int) throws -> FuzzNode {
+    budget -= 1
+    guard budget >= 0 else { throw FuzzError("document has more nodes than the limit (YAML aliases expanded)") }
     switch node {
     case .mapping(let mapping):
-      return .object(mapping.map { Member($0.key.scalar?.string ?? "\($0.key)", convert($0.value)) })
+      var members: [Member] = []
+      for pair in mapping {
+        members.append(Member(pair.key.scalar?.string ?? "\(pair.key)", try convert(pair.value, budget: &budget)))
+      }
+      return .object(members)
     case .sequence(let sequence):
-      return .array(sequence.map(convert))
+      var items: [FuzzNode] = []
+      for item in sequence { items.append(try convert(item, budget: &budget)) }
+      return .array(items)
     case .scalar(let scalar):
       let text = scalar.string
       guard scalar.style == .plain else { return .string(text) }

@@ -36,8 +36,9 @@ public enum FuzzPlan {
       let m = ["--model", file.stem]
       lines = [
         ["models"] + l + ["--json"],
-        ["estimate"] + c + m + ["--gpu", "a100-80gb-sxm", "--tp", "2"] + request + ["--rate", "2", "--json"],
-        ["estimate"] + c + m + ["--cluster", "dgx-a100", "--pp", "2"] + request + ["--rate", "1"],
+        // Layouts that hold every shipped model, GPT-3 175B included (350 GB of weights).
+        ["estimate"] + c + m + ["--gpu", "a100-80gb-sxm", "--tp", "4", "--pp", "2"] + request + ["--rate", "2", "--json"],
+        ["estimate"] + c + m + ["--cluster", "dgx-h100", "--tp", "8"] + request + ["--rate", "1"],
         ["ops"] + c + m + ["--gpu", "h100-80gb-sxm", "--tp", "2", "--tokens", "64", "--phase", "decode", "--json"],
         ["recommend"] + c + m + ["--gpu", "a100-80gb-sxm", "--rate", "1", "--prompt", "256", "--output", "64"]
           + ["--gpu-budget", "4"] + shortPlan + ["--json"],
@@ -58,7 +59,7 @@ public enum FuzzPlan {
       let k = ["--cluster", file.stem]
       lines = [
         ["clusters"] + l + ["--json"],
-        ["comm"] + c + k + ["--collective", "all_reduce", "--gpus", "8", "--bytes", "64 MB", "--json"],
+        ["comm"] + c + k + ["--collective", "all_reduce", "--gpus", "4", "--bytes", "64 MB", "--json"],
         ["comm"] + c + k + ["--collective", "send_recv", "--placement", "0,1", "--bytes", "1 MB"],
         ["estimate"] + c + ["--model", "llama-2-7b"] + k + ["--tp", "2", "--dp", "2"] + request + ["--rate", "4"],
         ["recommend"] + c + ["--model", "llama-2-7b"] + k + ["--rate", "2", "--prompt", "256", "--output", "64"]
@@ -66,10 +67,9 @@ public enum FuzzPlan {
       ]
     case .scenario:
       let s = ["--scenario", scenarioPath]
-      lines = [
-        ["recommend"] + c + s + ["--top-k", "1", "--no-max-rate-search", "--no-report", "--json"],
-        ["simulate"] + c + s + ["--json"],
-      ]
+      lines = [["recommend"] + c + s + ["--top-k", "1", "--no-max-rate-search", "--no-report", "--json"]]
+      // `simulate` needs the scenario's layout; without one it only says so.
+      if file.text.contains("\nlayout:") { lines.append(["simulate"] + c + s + ["--json"]) }
     }
     return lines.map(Invocation.init)
   }

@@ -28,15 +28,22 @@ public struct FuzzFailure: Sendable {
   /// Source location of a trap, when the crash report names one (`Sources/X/Y.swift:123`).
   public let location: String?
 
-  /// Groups failures that are one defect: the outcome and the trap's location, else the
-  /// detail with its numbers and quoted values blanked.
+  /// Groups failures that are one defect: the outcome and the trap's location, else the kind
+  /// of problem and the first words of the error after its file and field (numbers blanked),
+  /// else the command's name.
   public var signature: String {
-    var text = location ?? detail
-    if location == nil {
-      text = String(text.map { $0.isNumber ? "#" : $0 })
-      text = text.replacingOccurrences(of: "\"[^\"]*\"", with: "\"…\"", options: .regularExpression)
+    if let location { return "\(outcome.rawValue) · \(location)" }
+    let parts = detail.components(separatedBy: ": ")
+    var text = parts[0]
+    if parts.count > 1 {
+      // "<problem>: <file>: <field>: <reason>": keep the reason's first four words.
+      let reason = parts.dropFirst().first { !$0.contains("/") && !$0.hasSuffix(".json") } ?? parts[1]
+      let head = reason.prefix(while: { $0 != "(" }).trimmingCharacters(in: .whitespaces)
+      text += ": " + head.split(separator: " ").prefix(5).joined(separator: " ")
+    } else if let command {
+      text += " (" + (command.split(separator: " ").dropFirst().first.map(String.init) ?? "") + ")"
     }
-    return "\(outcome.rawValue) · \(text)"
+    return "\(outcome.rawValue) · " + String(text.map { $0.isNumber ? "#" : $0 })
   }
 }
 
@@ -50,7 +57,8 @@ public struct FuzzSummary: Sendable {
   public var seconds: Double = 0
 
   public var completed: Int { counts.values.reduce(0, +) }
-  public var failed: Int { failures.count }
+  /// Cases with at least one failure.
+  public var failed: Int { Set(failures.map(\.caseIndex)).count }
   public func count(_ outcome: FuzzOutcome) -> Int { counts[outcome, default: 0] }
 
   /// The report printed at the end of `llmplan fuzz`.
@@ -68,11 +76,14 @@ public struct FuzzSummary: Sendable {
     }
     var groups: [String: [FuzzFailure]] = [:]
     for failure in failures { groups[failure.signature, default: []].append(failure) }
-    lines.append("  \(failures.count) failing case(s), \(groups.count) distinct:")
+    lines.append("  \(failed) failing case(s), \(groups.count) distinct problem(s):")
     for (signature, members) in groups.sorted(by: { $0.value[0].caseIndex < $1.value[0].caseIndex }) {
       let first = members[0]
+      var indices: [Int] = []
+      for member in members where indices.last != member.caseIndex { indices.append(member.caseIndex) }
+      let listed = indices.prefix(8).map(String.init).joined(separator: ", ") + (indices.count > 8 ? ", …" : "")
       lines.append("")
-      lines.append("FAIL \(signature)  (\(members.count) case(s): \(members.prefix(8).map { "\($0.caseIndex)" }.joined(separator: ", "))\(members.count > 8 ? ", …" : ""))")
+      lines.append("FAIL \(signature)  (\(indices.count) case(s): \(listed))")
       lines.append("  case \(first.caseIndex): \(first.file): \(first.mutations.joined(separator: "; "))")
       let commands = Set(members.compactMap(\.command)).sorted()
       for command in commands.prefix(3) { lines.append("  command: \(command)") }

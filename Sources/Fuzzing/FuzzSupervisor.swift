@@ -12,18 +12,18 @@ import Foundation
 /// running is recorded as a crash (with the runtime's message and the first `Sources/` frame
 /// of its backtrace), and when a case runs past `caseSeconds` it is killed and recorded as a
 /// hang. Either way a new worker resumes at the next case, so one run counts every failure.
-public struct FuzzSupervisor {
+public struct FuzzSupervisor: Sendable {
   public var executable: String
   /// Arguments after `fuzz --worker --seed S --start K --cases N` (e.g. `--repo DIR`).
   public var workerArguments: [String]
   public var seed: UInt64
   public var caseSeconds: Double
   /// Called with each line of progress (failures as they happen).
-  public var log: (String) -> Void
+  public var log: @Sendable (String) -> Void
 
   public init(
     executable: String, workerArguments: [String], seed: UInt64, caseSeconds: Double,
-    log: @escaping (String) -> Void = { _ in }
+    log: @escaping @Sendable (String) -> Void = { _ in }
   ) {
     self.executable = executable
     self.workerArguments = workerArguments

@@ -38,6 +38,8 @@ struct FuzzCommand: ParsableCommand {
   @Flag(help: "Print each case's mutated file and every command's output, running in this process.")
   var show = false
   @Flag(help: "Print only the summary.") var quiet = false
+  @Flag(help: "Run every command on the unmutated files and print each outcome (a check of the set-up).")
+  var baseline = false
   @Flag(help: .hidden) var worker = false
   @Option(help: .hidden) var workspace: String?
   /// Harness self-test: `crash:K`, `hang:K` or `nan:K` makes the worker trap, stall or print
@@ -60,6 +62,10 @@ struct FuzzCommand: ParsableCommand {
       var worker = try FuzzWorker(corpus: corpus, seed: seed, workspaceParent: workspace, memoryLimitGib: memoryLimitGib)
       worker.injection = try inject.map(FuzzWorker.Injection.init)
       try worker.run(start: start, count: cases)
+      return
+    }
+    if baseline {
+      try FuzzWorker(corpus: corpus, seed: seed, workspaceParent: nil, memoryLimitGib: nil).baseline()
       return
     }
     if show {
@@ -249,6 +255,24 @@ struct FuzzWorker {
         if !output.isEmpty { print(output, terminator: output.hasSuffix("\n") ? "" : "\n") }
         if let error = ran.error { print("Error: \(error)") }
         print("=> " + (ran.problem.map { "FAIL: \($0)" } ?? (ran.error == nil ? "result" : "clean error")))
+      }
+      restore(fuzzCase.file)
+    }
+  }
+
+  /// `--baseline`: each unmutated file's commands, one line each.
+  func baseline() throws {
+    defer { try? FileManager.default.removeItem(atPath: workspace) }
+    for fileIndex in corpus.files.indices {
+      let fuzzCase = mutator.baseCase(fileIndex)
+      install(fuzzCase)
+      for invocation in invocations(fuzzCase) {
+        let began = Date()
+        let ran = execute(invocation)
+        let verdict = ran.problem.map { "FAIL \($0)" } ?? ran.error.map { "error: \($0)" } ?? "result"
+        print(
+          String(format: "%5.2f s  ", Date().timeIntervalSince(began)) + fuzzCase.file.relativePath + "  "
+            + invocation.arguments[0] + "  " + verdict.replacingOccurrences(of: workspace, with: "$W"))
       }
       restore(fuzzCase.file)
     }
