@@ -97,6 +97,12 @@ public struct FuzzMutator: Sendable {
     return ranges
   }
 
+  /// A length range such as "100-500".
+  static func isRange(_ text: String) -> Bool {
+    let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+    return parts.count == 2 && parts.allSatisfy { Int($0.trimmingCharacters(in: .whitespaces)) != nil }
+  }
+
   /// A quantity string: a number then a unit ("300 GB/s", "1.5 us", "10 min").
   static func isQuantity(_ text: String) -> Bool {
     guard let first = numberRanges(text).first, first.lowerBound == text.startIndex else { return false }
@@ -116,7 +122,9 @@ public struct FuzzMutator: Sendable {
     let numeric = paths.filter { path in
       switch tree[path] {
       case .number?: return true
-      case .string(let text)?: return !numberRanges(text).isEmpty
+      // Only strings that are values (quantities, "LO-HI" ranges, numbers in quotes): a number
+      // changed inside a name would be echoed back and look like a bad output.
+      case .string(let text)?: return isQuantity(text) || isRange(text) || Double(text) != nil
       default: return false
       }
     }

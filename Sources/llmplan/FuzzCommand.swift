@@ -246,6 +246,7 @@ struct FuzzWorker {
       let text = fuzzCase.text
       print("-- mutated file (\(fuzzCase.bytes.count) bytes)" + (text.count > 4000 ? ", first 4000 characters:" : ":"))
       print(String(text.prefix(4000)))
+      fflush(nil)  // the case is on screen (or in the log) before a command can hang or trap
       install(fuzzCase)
       for invocation in invocations(fuzzCase) {
         print("-- \(invocation.commandLine)")
