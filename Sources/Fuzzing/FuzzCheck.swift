@@ -36,7 +36,9 @@ public enum FuzzCheck {
       return "raw error dump (\(marker))"
     }
     for prefix in ["Swift.", "Foundation."] {
-      if let range = trimmed.range(of: prefix), range.upperBound < trimmed.endIndex, trimmed[range.upperBound].isUppercase {
+      if let range = trimmed.range(of: prefix), range.upperBound < trimmed.endIndex,
+        trimmed[range.upperBound].isUppercase
+      {
         return "raw error dump (\(prefix)\(trimmed[range.upperBound...].prefix(while: \.isLetter)))"
       }
     }

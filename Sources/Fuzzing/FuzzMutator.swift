@@ -128,7 +128,9 @@ public struct FuzzMutator: Sendable {
       default: return false
       }
     }
-    let quantities = paths.filter { if case .string(let text)? = tree[$0] { return isQuantity(text) } else { return false } }
+    let quantities = paths.filter {
+      if case .string(let text)? = tree[$0] { return isQuantity(text) } else { return false }
+    }
     let members = paths.filter { if case .key? = $0.last { return true } else { return false } }
     let arrays = paths.filter { if case .array(let items)? = tree[$0] { return !items.isEmpty } else { return false } }
     let objects = [[]] + paths.filter { if case .object? = tree[$0] { return true } else { return false } }
@@ -200,7 +202,9 @@ public struct FuzzMutator: Sendable {
     case "type":
       let path = random.pick(paths)
       let old = tree[path]!
-      var choices: [FuzzNode] = [.null, .bool(true), .array([old]), .object([.init("value", old)]), .string(""), .array([])]
+      var choices: [FuzzNode] = [
+        .null, .bool(true), .array([old]), .object([.init("value", old)]), .string(""), .array([]),
+      ]
       switch old {
       case .number(let text): choices += [.string(text), .string(text), .string("\(text) units")]
       case .string(let text):
@@ -296,7 +300,8 @@ public struct FuzzMutator: Sendable {
   // MARK: Byte-level mutations
 
   static func mutateBytes(_ bytes: inout [UInt8], isYAML: Bool, random: inout FuzzRandom) -> String {
-    let kinds = isYAML
+    let kinds =
+      isYAML
       ? ["truncate", "truncate", "flip", "flip", "byte", "byte", "dupline", "dupline", "delline", "nest", "bomb"]
       : ["truncate", "truncate", "flip", "flip", "byte", "byte", "dupline", "dupline", "delline", "nest"]
     let kind = random.pick(kinds)

@@ -37,7 +37,9 @@ public enum FuzzPlan {
       lines = [
         ["models"] + l + ["--json"],
         // Layouts that hold every shipped model, GPT-3 175B included (350 GB of weights).
-        ["estimate"] + c + m + ["--gpu", "a100-80gb-sxm", "--tp", "4", "--pp", "2"] + request + ["--rate", "2", "--json"],
+        ["estimate"] + c + m + ["--gpu", "a100-80gb-sxm", "--tp", "4", "--pp", "2"] + request + [
+          "--rate", "2", "--json",
+        ],
         ["estimate"] + c + m + ["--cluster", "dgx-h100", "--tp", "8"] + request + ["--rate", "1"],
         ["ops"] + c + m + ["--gpu", "h100-80gb-sxm", "--tp", "2", "--tokens", "64", "--phase", "decode", "--json"],
         ["recommend"] + c + m + ["--gpu", "a100-80gb-sxm", "--rate", "1", "--prompt", "256", "--output", "64"]

@@ -161,7 +161,8 @@ public struct FuzzSupervisor: Sendable {
         _ = errDone.wait(timeout: .now() + 30)
         if let c = current {
           let status = process.terminationStatus
-          let how = process.terminationReason == .uncaughtSignal ? "killed by signal \(status)" : "exited with status \(status)"
+          let how =
+            process.terminationReason == .uncaughtSignal ? "killed by signal \(status)" : "exited with status \(status)"
           let report = errors.sinceMark()
           let (message, location) = Self.crashReport(report)
           record(

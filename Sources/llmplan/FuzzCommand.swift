@@ -59,7 +59,8 @@ struct FuzzCommand: ParsableCommand {
     let root = try repositoryRoot()
     let corpus = try FuzzCorpus(root: root)
     if worker {
-      var worker = try FuzzWorker(corpus: corpus, seed: seed, workspaceParent: workspace, memoryLimitGib: memoryLimitGib)
+      var worker = try FuzzWorker(
+        corpus: corpus, seed: seed, workspaceParent: workspace, memoryLimitGib: memoryLimitGib)
       worker.injection = try inject.map(FuzzWorker.Injection.init)
       try worker.run(start: start, count: cases)
       return

@@ -92,7 +92,8 @@ let packageRoot =
     // 9 levels of 9 aliases: 9^9 ≈ 387 million nodes if copied.
     var lines = ["b0: &b0 [\"x\"]"]
     for level in 1...9 {
-      lines.append("b\(level): &b\(level) [" + Array(repeating: "*b\(level - 1)", count: 9).joined(separator: ", ") + "]")
+      lines.append(
+        "b\(level): &b\(level) [" + Array(repeating: "*b\(level - 1)", count: 9).joined(separator: ", ") + "]")
     }
     #expect(throws: FuzzError.self) { try FuzzNode.parse(lines.joined(separator: "\n"), nodeLimit: 10_000) }
   }

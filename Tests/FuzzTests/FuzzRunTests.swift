@@ -76,7 +76,9 @@ private final class OutputBox: @unchecked Sendable {
 
   @Test func mutatedFilesGiveResultsOrCleanErrorsOnly() throws {
     let count = Self.caseCount
-    let jobs = ProcessInfo.processInfo.environment["LLMPLAN_FUZZ_JOBS"] ?? "1"
+    let jobs =
+      ProcessInfo.processInfo.environment["LLMPLAN_FUZZ_JOBS"]
+      ?? "\(max(1, min(4, ProcessInfo.processInfo.activeProcessorCount)))"
     // Generous: a case that hangs is killed after --case-seconds by the fuzzer itself.
     let run = try runLLMPlan(
       ["fuzz", "--seed", "1", "--cases", "\(count)", "--jobs", jobs, "--quiet", "--repo", packageRoot],
