@@ -53,8 +53,7 @@ let package = Package(
     .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "Analytic", "PlanCore"]),
     .testTarget(name: "LLMPlanCLITests", dependencies: ["llmplan", "PlanCore"]),
     .testTarget(
-      name: "ReferenceScenarioTests",
-      dependencies: ["ReferenceScenarios", "Planner", "Simulation", "Analytic", "PlanCore"]),
+      name: "ReferenceScenarioTests", dependencies: ["ReferenceScenarios", "Planner", "Simulation", "Analytic", "PlanCore"]),
     .testTarget(name: "FuzzTests", dependencies: ["Fuzzing", "llmplan"]),
     .testTarget(name: "PlannerTests", dependencies: ["Planner", "Reporting", "Simulation", "Analytic", "PlanCore"]),
   ]
