@@ -23,7 +23,9 @@ struct FuzzCommand: ParsableCommand {
       simulate) in a worker process. Each must print a result with no ∞, NaN or absurd number, or stop \
       with one readable error line. A trap or a case past --case-seconds is caught by this process, \
       recorded with the case number, and the run resumes at the next case. Exit status 1 when any case \
-      failed. Replay one case with --start K --cases 1 --show. Same seed, same cases, on every machine.
+      failed. Replay one case with --start K --cases 1 --show (in this process: a hang hangs it). Same seed, same \
+      cases, on every machine. `swift test` runs seed 1 for 200 cases (FuzzTests); LLMPLAN_FUZZ_CASES=100000 \
+      makes that test the long nightly run.
       """)
 
   @Option(help: "Seed of the mutations.") var seed: UInt64 = 1
