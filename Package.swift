@@ -39,11 +39,14 @@ let package = Package(
     // The reference behaviours (TP/PP/DP/175B/load) as runnable checks, shared by the
     // `llmplan scenarios` command and the quick/thorough test suites.
     .target(name: "ReferenceScenarios", dependencies: ["PlanCore", "Analytic", "Simulation", "Planner"]),
+    // The mutation fuzzer behind `llmplan fuzz`: seeded mutations of the shipped data files and
+    // the supervisor that catches traps and hangs from outside the worker process.
+    .target(name: "Fuzzing", dependencies: [.product(name: "Yams", package: "Yams")]),
     .executableTarget(
       name: "llmplan",
       dependencies: [
         "PlanCore", "LinearAlgebra", "Analytic", "Simulation", "Calibration", "Planner", "Reporting",
-        "ReferenceScenarios",
+        "ReferenceScenarios", "Fuzzing",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
@@ -54,6 +57,7 @@ let package = Package(
     .testTarget(name: "LLMPlanCLITests", dependencies: ["llmplan", "PlanCore"]),
     .testTarget(
       name: "ReferenceScenarioTests", dependencies: ["ReferenceScenarios", "Planner", "Simulation", "Analytic", "PlanCore"]),
+    .testTarget(name: "FuzzTests", dependencies: ["Fuzzing", "llmplan"]),
     .testTarget(name: "PlannerTests", dependencies: ["Planner", "Reporting", "Simulation", "Analytic", "PlanCore"]),
   ]
 )

@@ -31,6 +31,7 @@ struct LLMPlan: ParsableCommand {
       CalibrateCommand.self,
       AccuracyCommand.self,
       ScenariosCommand.self,
+      FuzzCommand.self,
       RecommendCommand.self,
       ValidateCommand.self,
     ]
