@@ -13,8 +13,11 @@ public struct CatalogError: Error, CustomStringConvertible, Equatable, Sendable 
     self.reason = reason
   }
 
+  /// One line; a field or reason that echoes a very long user text is cut in the middle
+  /// (`MessageText.elided`).
   public var description: String {
-    field.isEmpty ? "\(file): \(reason)" : "\(file): \(field): \(reason)"
+    let reason = MessageText.elided(reason, limit: 5 * MessageText.echoLimit / 2)
+    return field.isEmpty ? "\(file): \(reason)" : "\(file): \(MessageText.elided(field)): \(reason)"
   }
 }
 

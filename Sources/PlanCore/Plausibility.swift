@@ -146,8 +146,10 @@ public enum Plausibility {
   public static let linkLatency = PlausibleRange("a link's latency", "0 s", 0, "1 s", 1, written: .seconds)
   /// GPUs in one cluster: a 100,000-GPU cluster is a real question; 2²⁰ leaves room.
   public static let clusterGPUs = PlausibleCount("the GPUs of a cluster", 1, 1 << 20)
-  /// GPUs in one node entry.
-  public static let nodeGPUs = PlausibleCount("the GPUs of a node", 1, 1 << 20)
+  /// GPUs in one node entry: a node is one host or one NVLink domain. The largest announced is
+  /// 576 GPUs (NVIDIA's Rubin Ultra NVL576, GTC 2025); 1,024 leaves room. Beyond it, per-node
+  /// analyses (bisection, placement inside a node) grow with the node's size for no real machine.
+  public static let nodeGPUs = PlausibleCount("the GPUs of a node", 1, 1024)
   /// Switches in one cluster.
   public static let clusterSwitches = PlausibleCount("the switches of a cluster", 0, 1 << 20)
   /// Links after `gpu*` expansion (each costs about 50 bytes).

@@ -25,6 +25,9 @@ public struct SampledRequests: Sendable, Equatable {
   /// room for a bursty process that draws more than its mean in the window.
   public static let maximumRequests = 60_000_000
 
+  /// Most output tokens one run is expected to generate (rate × duration × mean output).
+  public static let maximumExpectedOutputTokens = 1e8
+
   /// Draws the requests of `workload` with `seed`. Throws `SimulationError.invalidWorkload`
   /// naming what is wrong.
   public static func sample(_ workload: Workload, seed: UInt64) throws -> SampledRequests {
@@ -156,6 +159,16 @@ public struct SampledRequests: Sendable, Equatable {
       throw fail(
         "rate × duration is \(workload.rateRequestsPerSecond * workload.durationSeconds) requests; the simulator is limited to 5·10⁷"
       )
+    }
+    // The engine's work grows with the tokens it generates: 10⁸ expected output tokens per run
+    // (an hour at 50 req/s of 450-token answers is 8·10⁷, about a second of simulation) bounds
+    // one run to seconds, not hours, whatever rate and duration a file asks for.
+    let expectedOutputTokens =
+      workload.rateRequestsPerSecond * workload.durationSeconds * workload.meanOutputTokens
+    guard expectedOutputTokens <= maximumExpectedOutputTokens else {
+      throw fail(
+        "rate × duration × mean output is \(Units.threeSignificant(expectedOutputTokens)) generated tokens; "
+          + "one simulation is limited to 10⁸ (shorten the duration or lower the rate)")
     }
     if case .gamma(let cv) = workload.arrival {
       // Gamma(1/CV², ·) draws: past CV 20 nearly every gap underflows to 0 s and the process

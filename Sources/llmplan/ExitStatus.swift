@@ -28,6 +28,10 @@ enum LLMPlanExit: Int32, CaseIterable, Sendable {
 
   var exitCode: ExitCode { ExitCode(rawValue) }
 
+  /// The statuses that report an answer rather than a failure to give one: the command printed
+  /// its whole result, and the status says what the answer was.
+  static let verdicts: Set<Int32> = [noFeasibleLayout.rawValue, noLayoutMeetsSLO.rawValue, checksFailed.rawValue]
+
   /// What swift-argument-parser returns for a command line it cannot read (`usage` must match).
   static let argumentParserValidationFailure = ExitCode.validationFailure.rawValue
 

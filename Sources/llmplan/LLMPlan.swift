@@ -121,8 +121,9 @@ struct UserFacingError: Error, CustomStringConvertible {
         text = String(describing: error)
       }
     }
-    return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+    let line = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
       .filter { !$0.isEmpty }.joined(separator: "; ")
+    return MessageText.elided(line, limit: 4 * MessageText.echoLimit)
   }
 
   static func path(_ codingPath: [CodingKey]) -> String {

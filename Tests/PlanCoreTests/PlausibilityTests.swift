@@ -166,14 +166,15 @@ import Testing
   }
 
   @Test func tensOfMillionsOfGPUsAreRefusedBeforeAllocating() throws {
-    // One node of 30 million GPUs, then 8 nodes of a million: both past the 2²⁰ limit.
+    // One node of 30 million GPUs (past the 1,024 GPUs of a node), then 2,048 nodes of 1,024:
+    // each node plausible, the cluster past the 2²⁰ limit.
     let (path, run) = try load(["nodes": [["name": "n", "gpus": 30_000_000]]])
-    expectCatalogError(file: path, field: "nodes[0].gpus", reasonContains: ["30000000", "1 … 1,048,576"]) {
+    expectCatalogError(file: path, field: "nodes[0].gpus", reasonContains: ["30000000", "1 … 1,024"]) {
       _ = try run()
     }
-    let nodes = (0..<8).map { ["name": "n\($0)", "gpus": 1_000_000] as [String: Any] }
+    let nodes = (0..<2048).map { ["name": "n\($0)", "gpus": 1024] as [String: Any] }
     let (path2, run2) = try load(["nodes": nodes])
-    expectCatalogError(file: path2, field: "nodes[1].gpus", reasonContains: ["more than 1,048,576 GPUs"]) {
+    expectCatalogError(file: path2, field: "nodes[1024].gpus", reasonContains: ["more than 1,048,576 GPUs"]) {
       _ = try run2()
     }
   }

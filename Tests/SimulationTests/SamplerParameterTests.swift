@@ -47,4 +47,19 @@ import Testing
         Fixture.workload(rate: 1, duration: 10, prompt: .fixed(100_000_001), output: .fixed(1)), seed: 1)
     }
   }
+
+  /// 0.3 req/s for 10⁶ s of 1500-token answers is 4.5·10⁸ generated tokens (minutes of
+  /// simulation per run): refused before drawing; the same workload over 10⁵ s (4.5·10⁷) is not.
+  @Test func aRunOfMoreThanTenToTheEightGeneratedTokensIsRefused() throws {
+    func workload(duration: Double) -> Workload {
+      Fixture.workload(rate: 0.3, duration: duration, prompt: .fixed(10), output: .fixed(1500), arrival: .poisson)
+    }
+    do {
+      _ = try SampledRequests.sample(workload(duration: 1e6), seed: 1)
+      Issue.record("expected invalidWorkload")
+    } catch let error as SimulationError {
+      #expect("\(error)".contains("450000000 generated tokens") && "\(error)".contains("limited to 10⁸"))
+    }
+    #expect(try SampledRequests.sample(workload(duration: 1e5), seed: 1).count > 0)
+  }
 }
