@@ -103,11 +103,12 @@ public struct FuzzMutator: Sendable {
     return parts.count == 2 && parts.allSatisfy { Int($0.trimmingCharacters(in: .whitespaces)) != nil }
   }
 
-  /// A quantity string: a number then a unit ("300 GB/s", "1.5 us", "10 min").
+  /// A quantity string: a number then a one-word unit ("300 GB/s", "1.5 us", "10 min"); not
+  /// prose that starts with a number ("2x DGX H100 over InfiniBand"), which commands echo back.
   static func isQuantity(_ text: String) -> Bool {
     guard let first = numberRanges(text).first, first.lowerBound == text.startIndex else { return false }
     let rest = text[first.upperBound...].trimmingCharacters(in: .whitespaces)
-    return !rest.isEmpty && rest.first!.isLetter
+    return !rest.isEmpty && rest.first!.isLetter && !rest.contains(where: \.isWhitespace)
   }
 
   // MARK: Structural mutations
