@@ -68,8 +68,8 @@ public struct AnalyticCandidate: Sendable, Hashable, Codable {
       let stage = memory.stages.min { $0.kvPoolBytes < $1.kvPoolBytes }
       let over = stage.map { Units.formatBytes(-$0.kvPoolBytes) } ?? "?"
       reasons.append(
-        "does not fit: weights \(Units.formatBytes(memory.weightBytesPerGPU)) per GPU plus activations and reserve "
-          + "exceed the \(Units.formatBytes(stage?.budgetBytes ?? 0)) budget by \(over)")
+        "does not fit: \(over) over the \(Units.formatBytes(stage?.budgetBytes ?? 0)) budget "
+          + "(\(Units.formatBytes(memory.weightBytesPerGPU)) of weights per GPU)")
     } else if probe.service == nil {
       reasons.append(
         "no mean request (\(request.meanPromptTokens + request.meanOutputTokens) tokens) fits the "
