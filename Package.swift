@@ -2,7 +2,7 @@
 // LLMPlan: a capacity planner for serving large language models.
 // Module graph (imports point one way, see docs/ARCHITECTURE.md):
 //   CLAPACK ← LinearAlgebra ← Analytic ← Simulation ← Planner ← Reporting ← llmplan
-//   PlanCore ← Analytic;  Analytic + LinearAlgebra ← Calibration
+//   PlanCore ← Analytic;  Analytic + LinearAlgebra ← Calibration;  ReferenceScenarios, Fuzzing ← llmplan
 import PackageDescription
 
 let package = Package(
