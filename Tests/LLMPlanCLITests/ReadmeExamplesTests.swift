@@ -58,7 +58,10 @@ import Testing
   }
 
   @Test func theWordSplitterReadsQuotesAndContinuations() {
-    #expect(Self.words("llmplan comm --bytes \"16 MB\" \\\n    --gpus 4") == ["llmplan", "comm", "--bytes", "16 MB", "--gpus", "4"])
+    #expect(
+      Self.words("llmplan comm --bytes \"16 MB\" \\\n    --gpus 4") == [
+        "llmplan", "comm", "--bytes", "16 MB", "--gpus", "4",
+      ])
   }
 
   @Test func everyWorkedExamplePrintsWhatTheReadmeShows() throws {
