@@ -8,8 +8,8 @@ protocol CollectiveNetwork {
   func clusterGPU(_ k: Int) -> Int
   /// True when the members could only be joined through GPUs outside the group.
   var relaysThroughOtherGPUs: Bool { get }
-  /// The busiest link of `transfers` run at once, under the faster routing.
-  func bestBottleneck(of transfers: [FlowTransfer]) -> FlowBottleneck
+  /// The busiest link of `transfers` run at once under `routing`.
+  func bottleneck(of transfers: [FlowTransfer], routing: FlowRouting) -> FlowBottleneck
   /// Path latency of transfer k → l under `routing`.
   func latencySeconds(from k: Int, to l: Int, routing: FlowRouting) -> Double
   /// Effective resistance between members k and l (the greedy ring order's distance).
@@ -20,6 +20,21 @@ protocol CollectiveNetwork {
   func packRings(count n: Int) -> (plan: RingPlan, bound: FlowBottleneck)?
   /// Index into `Cluster.links` of a `FlowBottleneck.edge` of this network.
   func clusterLink(ofEdge edge: Int) -> Int
+}
+
+extension CollectiveNetwork {
+  /// The faster of the two routings for `transfers` (ties: the electrical flow, then lower
+  /// latency). NCCL searches its channel layouts and keeps the fastest; the electrical split
+  /// stands for traffic spread over several channels, the single path for one route per pair.
+  func bestBottleneck(of transfers: [FlowTransfer]) -> FlowBottleneck {
+    let electrical = bottleneck(of: transfers, routing: .electrical)
+    let single = bottleneck(of: transfers, routing: .singlePath)
+    // A relative tolerance keeps round-off from flipping the choice between equal routings.
+    let tolerance = 1e-12 * max(electrical.secondsPerUnit, single.secondsPerUnit)
+    if single.secondsPerUnit < electrical.secondsPerUnit - tolerance { return single }
+    if electrical.secondsPerUnit < single.secondsPerUnit - tolerance { return electrical }
+    return single.latencySeconds < electrical.latencySeconds ? single : electrical
+  }
 }
 
 extension FlowNetwork: CollectiveNetwork {

@@ -77,17 +77,4 @@ extension FlowNetwork {
     }
     return result
   }
-
-  /// The faster of the two routings for `transfers` (ties: the electrical flow, then lower
-  /// latency). NCCL searches its channel layouts and keeps the fastest; the electrical split
-  /// stands for traffic spread over several channels, the single path for one route per pair.
-  func bestBottleneck(of transfers: [FlowTransfer]) -> FlowBottleneck {
-    let electrical = bottleneck(of: transfers, routing: .electrical)
-    let single = bottleneck(of: transfers, routing: .singlePath)
-    // A relative tolerance keeps round-off from flipping the choice between equal routings.
-    let tolerance = 1e-12 * max(electrical.secondsPerUnit, single.secondsPerUnit)
-    if single.secondsPerUnit < electrical.secondsPerUnit - tolerance { return single }
-    if electrical.secondsPerUnit < single.secondsPerUnit - tolerance { return electrical }
-    return single.latencySeconds < electrical.latencySeconds ? single : electrical
-  }
 }

@@ -326,14 +326,4 @@ struct NodeAggregateNetwork: CollectiveNetwork {
     }
     return result
   }
-
-  /// As `FlowNetwork.bestBottleneck(of:)`.
-  func bestBottleneck(of transfers: [FlowTransfer]) -> FlowBottleneck {
-    let electrical = bottleneck(of: transfers, routing: .electrical)
-    let single = bottleneck(of: transfers, routing: .singlePath)
-    let tolerance = 1e-12 * max(electrical.secondsPerUnit, single.secondsPerUnit)
-    if single.secondsPerUnit < electrical.secondsPerUnit - tolerance { return single }
-    if electrical.secondsPerUnit < single.secondsPerUnit - tolerance { return electrical }
-    return single.latencySeconds < electrical.latencySeconds ? single : electrical
-  }
 }
