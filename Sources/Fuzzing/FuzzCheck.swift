@@ -15,8 +15,11 @@ public enum FuzzCheck {
   public static let longestErrorLine = 1000
 
   /// The problem in a command's output, or nil when the output is acceptable.
-  public static func resultProblem(_ output: String, isJSON: Bool) -> String? {
-    if let token = nonFiniteToken(output) { return "non-finite value \"\(token)\" in the output" }
+  ///
+  /// `input` is the mutated file's text: a non-finite word that stands in it too ("Inf" left
+  /// of a cut "InfiniBand" in a description) is the user's text echoed, not a computed value.
+  public static func resultProblem(_ output: String, isJSON: Bool, input: String = "") -> String? {
+    if let token = nonFiniteToken(output, echoedFrom: input) { return "non-finite value \"\(token)\" in the output" }
     if let token = absurdNumber(output) { return "absurd number \(token) in the output" }
     if isJSON, !output.isEmpty,
       (try? JSONSerialization.jsonObject(with: Data(output.utf8), options: [.fragmentsAllowed])) == nil
@@ -67,25 +70,39 @@ public enum FuzzCheck {
 
   /// A whole-word `inf`, `nan`, `infinity` (any case, signed) or `∞`; not "InfiniBand",
   /// "information", "nanoseconds".
-  public static func nonFiniteToken(_ text: String) -> String? {
-    if text.contains("∞") { return "∞" }
+  public static func nonFiniteToken(_ text: String, echoedFrom input: String = "") -> String? {
+    // A word is echoed when it stands in the input with the same 6 characters after it
+    // ("Inf[[[[[[" of a cut "InfiniBand"); an `inf` computed from a `.inf` value is printed in
+    // another context ("inf GB", "inf,") and still counts.
+    let echoed = Set(nonFiniteWords(input).map(\.context))
+    if text.contains("∞") && !input.contains("∞") { return "∞" }
+    return nonFiniteWords(text).first { !echoed.contains($0.context) }?.word
+  }
+
+  /// Every whole word of `text` that reads as inf, nan or infinity (signed or not), in order,
+  /// with the word and the 6 characters after it as its context.
+  static func nonFiniteWords(_ text: String) -> [(word: String, context: String)] {
+    var found: [(word: String, context: String)] = []
     var word = ""
-    func check() -> String? {
+    let characters = Array(text)
+    func check(endingAt end: Int) {
       let lower = word.lowercased()
       let bare = lower.hasPrefix("-") || lower.hasPrefix("+") ? String(lower.dropFirst()) : lower
-      return ["inf", "nan", "infinity"].contains(bare) ? word : nil
+      guard ["inf", "nan", "infinity"].contains(bare) else { return }
+      found.append((word, word + String(characters[end..<min(characters.count, end + 6)])))
     }
-    for character in text {
+    for (index, character) in characters.enumerated() {
       if character.isLetter || character.isNumber || character == "_" || (character == "-" && word.isEmpty)
         || (character == "+" && word.isEmpty)
       {
         word.append(character)
       } else {
-        if let found = check() { return found }
+        check(endingAt: index)
         word = ""
       }
     }
-    return check()
+    check(endingAt: characters.count)
+    return found
   }
 
   /// The first number token (not part of a word or a hex string) whose magnitude exceeds

@@ -225,7 +225,7 @@ struct FuzzWorker {
       install(fuzzCase)
       for invocation in invocations(fuzzCase) {
         send(["RUN", "\(index)", invocation.commandLine])
-        let ran = execute(invocation)
+        let ran = execute(invocation, input: fuzzCase.text)
         if let problem = ran.problem {
           send(["BAD", "\(index)", invocation.commandLine, problem])
           outcome = .badOutput
@@ -254,7 +254,7 @@ struct FuzzWorker {
       for invocation in invocations(fuzzCase) {
         print("-- \(invocation.commandLine)")
         fflush(nil)
-        let ran = execute(invocation)
+        let ran = execute(invocation, input: fuzzCase.text)
         let output = ran.output.count > 4000 ? String(ran.output.prefix(4000)) + "\n…" : ran.output
         if !output.isEmpty { print(output, terminator: output.hasSuffix("\n") ? "" : "\n") }
         if let error = ran.error { print("Error: \(error)") }
@@ -272,7 +272,7 @@ struct FuzzWorker {
       install(fuzzCase)
       for invocation in invocations(fuzzCase) {
         let began = Date()
-        let ran = execute(invocation)
+        let ran = execute(invocation, input: fuzzCase.text)
         let verdict = ran.problem.map { "FAIL \($0)" } ?? ran.error.map { "error: \($0)" } ?? "result"
         print(
           String(format: "%5.2f s  ", Date().timeIntervalSince(began)) + fuzzCase.file.relativePath + "  "
@@ -291,7 +291,7 @@ struct FuzzWorker {
 
   /// Runs `llmplan ARGS` in this process with stdout captured, as `main` would (the error is
   /// the message ArgumentParser prints after "Error: ").
-  func execute(_ invocation: FuzzPlan.Invocation) -> Ran {
+  func execute(_ invocation: FuzzPlan.Invocation, input: String) -> Ran {
     fflush(nil)
     let saved = dup(STDOUT_FILENO)
     let capture = open(capturePath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
@@ -316,10 +316,10 @@ struct FuzzWorker {
     if let message {
       problem = FuzzCheck.errorProblem(message).map { "\($0): \(message.prefix(300))" }
     } else {
-      problem = FuzzCheck.resultProblem(output, isJSON: invocation.isJSON)
+      problem = FuzzCheck.resultProblem(output, isJSON: invocation.isJSON, input: input)
     }
     // A failing command may have printed part of a result first: that part must be finite too.
-    if problem == nil, message != nil, let token = FuzzCheck.nonFiniteToken(output) {
+    if problem == nil, message != nil, let token = FuzzCheck.nonFiniteToken(output, echoedFrom: input) {
       problem = "non-finite value \"\(token)\" printed before the error"
     }
     return Ran(output: output, error: message, problem: problem)

@@ -119,6 +119,16 @@ let packageRoot =
     #expect(FuzzCheck.nonFiniteToken(text) == nil)
   }
 
+  /// A mutation that cut "InfiniBand" to "Inf[[[…" in a description is echoed by the listing:
+  /// the user's text, not a computed value. An `inf` computed from a `.inf` input value is
+  /// printed in another context and is still flagged.
+  @Test func nonFiniteWordsCopiedFromTheInputAreEchoesNotResults() {
+    let input = "{\"description\": \"NVSwitch and Inf[[[[[[[[]]\", \"memory\": \".inf\"}"
+    #expect(FuzzCheck.nonFiniteToken("source: NVSwitch and Inf[[[[[[[[]]", echoedFrom: input) == nil)
+    #expect(FuzzCheck.nonFiniteToken("memory: inf GB", echoedFrom: input) == "inf")
+    #expect(FuzzCheck.nonFiniteToken("source: NVSwitch and Inf[[[[[[[[]]") == "Inf")
+  }
+
   @Test func absurdNumbersAreFlagged() {
     #expect(FuzzCheck.absurdNumber("memory 1e308 B") == "1e308")
     #expect(FuzzCheck.absurdNumber("\"bytes\" : 1.7976931348623157e+308,") == "1.7976931348623157e+308")
