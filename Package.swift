@@ -41,7 +41,7 @@ let package = Package(
     .target(name: "ReferenceScenarios", dependencies: ["PlanCore", "Analytic", "Simulation", "Planner"]),
     // The mutation fuzzer behind `llmplan fuzz`: seeded mutations of the shipped data files and
     // the supervisor that catches traps and hangs from outside the worker process.
-    .target(name: "Fuzzing", dependencies: [.product(name: "Yams", package: "Yams")]),
+    .target(name: "Fuzzing", dependencies: ["Simulation", .product(name: "Yams", package: "Yams")]),
     .executableTarget(
       name: "llmplan",
       dependencies: [

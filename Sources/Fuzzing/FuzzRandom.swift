@@ -1,11 +1,16 @@
+import Simulation
+
 /// The fuzzer's random numbers: SplitMix64 (Steele, Lea and Flood, "Fast splittable
 /// pseudorandom number generators", OOPSLA 2014), chosen because a case's generator is a pure
 /// function of (seed, case index): case K can be replayed alone, on any platform, without
 /// generating cases 0..<K first.
+///
+/// The stream itself is the simulator's `SplitMix64`; this type adds the per-case seeding and
+/// the draws the mutator needs.
 public struct FuzzRandom: RandomNumberGenerator, Sendable {
-  private var state: UInt64
+  private var generator: SplitMix64
 
-  public init(seed: UInt64) { state = seed }
+  public init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
   /// The generator of case `index` under `seed`: the two are mixed through one SplitMix step
   /// each, so neighbouring seeds and indices give unrelated streams.
@@ -13,16 +18,10 @@ public struct FuzzRandom: RandomNumberGenerator, Sendable {
     var mixer = FuzzRandom(seed: seed)
     let a = mixer.next()
     var indexMixer = FuzzRandom(seed: UInt64(truncatingIfNeeded: caseIndex) &+ 0x5851_F42D_4C95_7F2D)
-    state = a ^ indexMixer.next()
+    generator = SplitMix64(seed: a ^ indexMixer.next())
   }
 
-  public mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
+  public mutating func next() -> UInt64 { generator.next() }
 
   /// A whole number in `0..<bound` (bound > 0).
   public mutating func below(_ bound: Int) -> Int {
