@@ -166,7 +166,7 @@ public enum PlanNarrative {
           + "iteration; a runtime reserve of \(Units.formatBytes(EngineConfig.defaultRuntimeReserveBytes(gpusPerReplica: 1))) "
           + "per GPU (\(Units.formatBytes(EngineConfig.defaultRuntimeReserveBytes(gpusPerReplica: 2))) in a TP/PP group).",
         source: "vLLM engine defaults (gpu_memory_utilization 0.9, block_size 16); reserve: CUDA context, CUDA graphs "
-          + "and NCCL buffers, see EngineConfig.reserveBytes in Sources/Analytic/CostModelEngineConfig.swift."),
+          + "and NCCL buffers, see EngineConfig.reserveBytes in Sources/Analytic/Engine/EngineConfig.swift."),
       Assumption(
         topic: "GPU", statement: "\(request.gpu.displayName): datasheet peaks and bandwidth.",
         source: request.gpu.source),
@@ -193,7 +193,7 @@ public enum PlanNarrative {
             ? ", over the prompt-length mix (\(PromptMix.pointsPerProfile) quantile points per profile)" : "")
           + ". The TPOT it gives is a mean, so the SLO's TPOT p90 is checked against the mean analytically and "
           + "against the true p90 in simulation.",
-        source: "docs/ARCHITECTURE.md (the analytic model: load); LoadModel in Sources/Analytic/LoadModel.swift"),
+        source: "docs/ARCHITECTURE.md (the analytic model: load); LoadModel in Sources/Analytic/Load/LoadModel.swift"),
       Assumption(
         topic: "simulation",
         statement: "vLLM-like scheduler (FCFS, paged KV cache, preemption by recompute, PP micro-batches, "
