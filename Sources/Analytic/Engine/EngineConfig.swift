@@ -15,6 +15,18 @@ public struct EngineConfig: Sendable, Hashable, Codable {
   public var maxSequences: Int
   /// Memory per GPU outside weights, activations and KV cache; nil = `defaultRuntimeReserveBytes`.
   public var runtimeReserveBytes: Double?
+  /// Host time per iteration outside GPU kernels (scheduling, input preparation, sampling,
+  /// output processing); nil = the GPU file's `iteration_overhead`, flat (the law before engine
+  /// profiles). Set from the engine profile (`Models/engines/`).
+  public var iterationOverhead: IterationOverheadLaw?
+  /// How the engine runs the tensor-parallel all-reduce (NCCL, or its own custom kernel inside
+  /// an NVLink node). Set from the engine profile.
+  public var allReduce: AllReducePolicy = .nccl
+  /// Whether decode iterations replay captured CUDA graphs (kernel launches cost GPU time only,
+  /// no host launch gap). Set from the engine profile.
+  public var cudaGraphs: Bool = true
+  /// Precision of the KV cache (vLLM `--kv-cache-dtype`); nil = the model's dtype.
+  public var kvCacheDType: DType?
 
   public init(
     gpuMemoryUtilization: Double = 0.90, blockSizeTokens: Int = 16, maxBatchedTokens: Int = 8192,
@@ -68,4 +80,49 @@ public struct EngineConfig: Sendable, Hashable, Codable {
   public static func defaultRuntimeReserveBytes(gpusPerReplica: Int) -> Double {
     gpusPerReplica > 1 ? 1.5e9 : 1.0e9
   }
+}
+
+/// Host time one engine iteration spends outside GPU kernels, as a function of the batch:
+/// `fixedSeconds + perSequenceSeconds · sequences + perTokenSeconds · tokens`.
+public struct IterationOverheadLaw: Sendable, Hashable, Codable {
+  public var fixedSeconds: Double
+  public var perSequenceSeconds: Double
+  public var perTokenSeconds: Double
+
+  public init(fixedSeconds: Double, perSequenceSeconds: Double = 0, perTokenSeconds: Double = 0) {
+    self.fixedSeconds = fixedSeconds
+    self.perSequenceSeconds = perSequenceSeconds
+    self.perTokenSeconds = perTokenSeconds
+  }
+
+  /// The overhead of one iteration over `sequences` sequences carrying `tokens` new tokens.
+  @inline(__always)
+  public func seconds(sequences: Int, tokens: Int) -> Double {
+    fixedSeconds + perSequenceSeconds * Double(sequences) + perTokenSeconds * Double(tokens)
+  }
+}
+
+/// Which implementation runs a tensor-parallel all-reduce.
+public struct AllReducePolicy: Sendable, Hashable, Codable {
+  /// True when the engine's own all-reduce (vLLM/SGLang custom all-reduce, TensorRT-LLM's
+  /// one-shot/two-shot kernels) replaces NCCL for messages and groups within the limits below.
+  public var customEnabled: Bool
+  /// Largest message the custom kernel takes; larger ones go to NCCL.
+  public var customMaxBytes: Double
+  /// Largest group the custom kernel supports; larger groups use NCCL.
+  public var customMaxGPUs: Int
+  /// Messages up to this size use the one-shot algorithm (every rank reads all peers' buffers),
+  /// larger ones two-shot (reduce-scatter then all-gather through peer memory).
+  public var oneShotMaxBytes: Double
+
+  public init(customEnabled: Bool, customMaxBytes: Double, customMaxGPUs: Int, oneShotMaxBytes: Double) {
+    self.customEnabled = customEnabled
+    self.customMaxBytes = customMaxBytes
+    self.customMaxGPUs = customMaxGPUs
+    self.oneShotMaxBytes = oneShotMaxBytes
+  }
+
+  /// NCCL for every all-reduce.
+  public static let nccl = AllReducePolicy(
+    customEnabled: false, customMaxBytes: 0, customMaxGPUs: 0, oneShotMaxBytes: 0)
 }
