@@ -14,7 +14,7 @@ extension CostModel {
   func attention(_ cost: inout OperatorCost, batch: BatchShape) {
     let tokens = Double(batch.totalTokens)
     let b = elementBytes
-    let kvPerToken = 2 * kvColumns * b
+    let kvPerToken = 2 * kvColumns * kvElementBytes
     if model.positionEmbedding == .rotary {
       // Rotate Q and K in place: x·cos + rotate(x)·sin, 3 FLOPs per element; read and write.
       let elements = tokens * (queryColumns + kvColumns)

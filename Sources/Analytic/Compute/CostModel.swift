@@ -40,6 +40,9 @@ public struct CostModel: Sendable, Hashable {
   let mlpUpColumns: Double
   let vocabShard: Double
   let elementBytes: Double
+  /// Bytes of one KV-cache element: the KV cache's own precision (`EngineConfig.kvCacheDType`,
+  /// vLLM `--kv-cache-dtype`) when set, else the model's.
+  let kvElementBytes: Double
   let normFLOPsPerElement: Double
   let activationFLOPsPerElement: Double
   let bandwidth: Double
@@ -55,7 +58,7 @@ public struct CostModel: Sendable, Hashable {
 
   /// - Throws: `CostModelError` when TP does not divide the heads, the GPU has no peak rate for
   ///   the model's dtype, or the efficiency profile has a non-positive fraction.
-  public init(model: ModelSpec, gpu: GPUSpec, tp: Int) throws {
+  public init(model: ModelSpec, gpu: GPUSpec, tp: Int, kvCacheDType: DType? = nil) throws {
     guard tp >= 1 else { throw CostModelError("TP must be at least 1 (got \(tp))") }
     guard model.numHeads % tp == 0 else {
       throw CostModelError("TP=\(tp) does not divide the \(model.numHeads) attention heads of \(model.name)")
@@ -87,6 +90,7 @@ public struct CostModel: Sendable, Hashable {
     mlpUpColumns = (model.gatedMLP ? 2 : 1) * mlpInnerColumns
     vocabShard = Double(model.vocabSize) / Double(tp)
     elementBytes = model.dtype.bytes
+    kvElementBytes = (kvCacheDType ?? model.dtype).bytes
     // RMSNorm: square, accumulate, scale by 1/rms, multiply by the weight = 4 FLOPs/element.
     // LayerNorm: mean (1), subtract (1), square+accumulate (2), normalise (1), scale+shift (2) = 7.
     normFLOPsPerElement = model.normalization == .rmsNorm ? 4 : 7
@@ -227,7 +231,7 @@ public struct CostModel: Sendable, Hashable {
 
   /// KV-cache bytes one token occupies in one layer on one GPU: 2 (K and V) × KV heads per GPU
   /// × head dim × dtype bytes.
-  public var kvBytesPerTokenPerLayerPerGPU: Double { 2 * kvColumns * elementBytes }
+  public var kvBytesPerTokenPerLayerPerGPU: Double { 2 * kvColumns * kvElementBytes }
 
   // MARK: Operators
 
