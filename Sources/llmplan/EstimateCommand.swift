@@ -110,8 +110,9 @@ struct EstimateCommand: ParsableCommand {
   var staticBatch: Int?
 
   @Option(
-    help: "Static-batch prefill: whole (each PP micro-batch's prompts in one pass, as FasterTransformer and "
-      + "TensorRT-LLM's static benchmark) or chunked (--max-batched-tokens per iteration, as vLLM). Default whole.")
+    help: ArgumentHelp(
+      "Static-batch prefill: whole (each PP micro-batch's prompts in one pass, as FasterTransformer and "
+        + "TensorRT-LLM's static benchmark) or chunked (--max-batched-tokens per iteration, as vLLM). Default whole."))
   var staticPrefill: String?
 
   @OptionGroup var engine: EngineOptions

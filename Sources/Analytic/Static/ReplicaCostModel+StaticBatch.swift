@@ -1,10 +1,11 @@
 /// A static batch on one replica: pure functions over `pass` (no simulator).
 ///
 /// Pipeline parallelism: the batch is split into m = min(PP, B) micro-batches of ⌈B / m⌉
-/// sequences that circulate through the stages together, as real engines do it — TensorRT-LLM's
-/// `GptSession` runs PP generation in PP micro-batches (`MicroBatchConfig`: one generation
-/// batch per pipeline stage, context micro-batches of the same size by default), and vLLM keeps
-/// one virtual engine (scheduler) per pipeline stage, each with its share of the sequences.
+/// sequences that circulate through the stages together, as real engines do it. TensorRT-LLM's
+/// static `GptSession` (cpp/tensorrt_llm/runtime/gptSession.cpp, `MicroBatchConfig`): without
+/// explicit micro-batch sizes, numCtxBatches = numGenBatches = PP, each of ceilDiv(batch, PP)
+/// sequences. vLLM keeps one virtual engine (scheduler) per pipeline stage, each with its share
+/// of the sequences.
 extension ReplicaCostModel {
   /// Time until every sequence of `shape` has its first token, and the forward passes each
   /// micro-batch's prefill takes.
