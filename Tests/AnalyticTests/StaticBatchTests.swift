@@ -170,3 +170,21 @@ import Testing
     }
   }
 }
+
+/// The most sequences a whole-batch prefill allows is the largest batch that fits with its own
+/// activation peak, not the count at the refused batch's peak.
+@Suite struct StaticBatchLimitTests {
+  @Test func theWholePrefillLimitFitsAndOneMoreDoesNot() throws {
+    let e = try StaticBatchTests.evaluator()
+    let over = StaticBatchShape(batch: 100, inputTokens: 2048, outputTokens: 2048, prefill: .whole)
+    let memory = try e.staticBatchMemory(over)
+    #expect(!memory.fits)
+    let limit = memory.maxSequences
+    #expect(limit >= 1 && limit > memory.blocksAvailable / memory.blocksPerSequence)
+    var at = over
+    at.batch = limit
+    #expect(try e.staticBatchMemory(at).fits)
+    at.batch = limit + 1
+    #expect(try !e.staticBatchMemory(at).fits)
+  }
+}

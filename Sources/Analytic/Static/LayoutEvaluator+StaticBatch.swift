@@ -8,30 +8,51 @@ extension LayoutEvaluator {
   /// allocates. With a whole-batch prefill the largest iteration is a micro-batch's
   /// ⌈B / m⌉ · L tokens, and the activation peak the memory model sets aside grows with it
   /// (never below the engine's `maxBatchedTokens`); chunked prefill keeps the engine's budget.
+  ///
+  /// `maxSequences` is the largest batch that fits with its own activation peak (found by
+  /// bisection: a larger batch needs more blocks and, prefilled whole, leaves fewer).
   public func staticBatchMemory(_ shape: StaticBatchShape) throws -> StaticBatchMemory {
     try check(promptTokens: shape.inputTokens, outputTokens: shape.outputTokens, batch: shape.batch)
-    let inFlight = min(layout.pp, shape.batch)
-    let perMicroBatch = (shape.batch + inFlight - 1) / inFlight
-    var activationTokens = config.maxBatchedTokens
-    var sized = memory
-    if shape.prefill == .whole, perMicroBatch * shape.inputTokens > config.maxBatchedTokens {
-      activationTokens = perMicroBatch * shape.inputTokens
-      guard Plausibility.maxBatchedTokens.contains(activationTokens) else {
-        throw CostModelError(
-          "a whole-batch prefill of \(activationTokens) tokens is outside \(Plausibility.maxBatchedTokens), "
-            + "the range of \(Plausibility.maxBatchedTokens.quantity); prefill in chunks instead")
-      }
-      var engine = config
-      engine.maxBatchedTokens = activationTokens
-      sized = try MemoryModel(cost: cost, pp: layout.pp, config: engine)
-    }
+    let (available, activationTokens) = try kvBlocksAvailable(shape)
     let block = config.blockSizeTokens
     let tokens = shape.tokensPerSequence
     let blocksPerSequence = tokens / block + (tokens % block == 0 ? 0 : 1)
+    var fitting = available / blocksPerSequence
+    if shape.prefill == .whole, fitting < shape.batch {
+      // Between `fitting` (fits: fewer sequences need no more activation) and
+      // min(batch, the count at the engine's own budget) − 1 … bisect on "fits".
+      var low = fitting
+      var high = min(shape.batch - 1, memory.kvBlocks / blocksPerSequence)
+      while low < high {
+        let middle = low + (high - low + 1) / 2
+        var trial = shape
+        trial.batch = middle
+        if middle * blocksPerSequence <= (try kvBlocksAvailable(trial)).blocks { low = middle } else { high = middle - 1 }
+      }
+      fitting = low
+    }
     return StaticBatchMemory(
       blocksPerSequence: blocksPerSequence, blocksNeeded: shape.batch * blocksPerSequence,
-      blocksAvailable: sized.kvBlocks, blockSizeTokens: block, maxSequences: sized.kvBlocks / blocksPerSequence,
-      activationTokens: activationTokens)
+      blocksAvailable: available, blockSizeTokens: block, maxSequences: fitting, activationTokens: activationTokens)
+  }
+
+  /// KV blocks every stage allocates next to the activation peak of `shape`'s largest
+  /// iteration, and that iteration's tokens.
+  func kvBlocksAvailable(_ shape: StaticBatchShape) throws -> (blocks: Int, activationTokens: Int) {
+    let inFlight = min(layout.pp, shape.batch)
+    let perMicroBatch = (shape.batch + inFlight - 1) / inFlight
+    guard shape.prefill == .whole, perMicroBatch * shape.inputTokens > config.maxBatchedTokens else {
+      return (memory.kvBlocks, config.maxBatchedTokens)
+    }
+    let activationTokens = perMicroBatch * shape.inputTokens
+    guard Plausibility.maxBatchedTokens.contains(activationTokens) else {
+      throw CostModelError(
+        "a whole-batch prefill of \(activationTokens) tokens is outside \(Plausibility.maxBatchedTokens), "
+          + "the range of \(Plausibility.maxBatchedTokens.quantity); prefill in chunks instead")
+    }
+    var engine = config
+    engine.maxBatchedTokens = activationTokens
+    return (try MemoryModel(cost: cost, pp: layout.pp, config: engine).kvBlocks, activationTokens)
   }
 
   /// Predicts `shape` on every replica (each DP replica runs its own batch of B): latencies

@@ -89,6 +89,7 @@ public struct StaticBatchCapacityError: Error, CustomStringConvertible, Sendable
   public var description: String {
     "\(shape.batch) sequences of \(shape.inputTokens) + \(shape.outputTokens) tokens need "
       + "\(memory.blocksNeeded) KV blocks of \(memory.blockSizeTokens) tokens, but the KV cache holds "
-      + "\(memory.blocksAvailable): at most \(memory.maxSequences) such sequences fit"
+      + "\(memory.blocksAvailable) next to a \(memory.activationTokens)-token pass: at most \(memory.maxSequences) "
+      + "such sequences fit"
   }
 }
