@@ -64,7 +64,8 @@ enum StaticBatchText {
     rows.append(["total tokens/s (one replica)", Units.threeSignificant(p.totalTokensPerSecond)])
     if evaluator.layout.dp > 1 {
       rows.append([
-        "output tokens/s (DP=\(evaluator.layout.dp), a batch each)", Units.threeSignificant(p.layoutOutputTokensPerSecond),
+        "output tokens/s (DP=\(evaluator.layout.dp), a batch each)",
+        Units.threeSignificant(p.layoutOutputTokensPerSecond),
       ])
     }
     out.append(TextTable.render(rows, rightAligned: [1], indent: "  "))

@@ -101,7 +101,7 @@ enum FlagCheck {
   /// Help of `--kv-dtype`, shared by every command that predicts.
   static let kvDTypeHelp = ArgumentHelp(
     "KV-cache precision: fp16, bf16 or fp8 (vLLM --kv-cache-dtype; default: the model's dtype). fp8 halves KV "
-    + "bytes per token and is a storage format, allowed on any GPU (vLLM stores fp8 KV on A100 too).")
+      + "bytes per token and is a storage format, allowed on any GPU (vLLM stores fp8 KV on A100 too).")
 
   static func router(_ text: String?) throws -> RouterPolicy? {
     guard let text else { return nil }

@@ -122,8 +122,9 @@ import Testing
     let perBlock = e.memory.stages[0].kvBytesPerToken * Double(e.config.blockSizeTokens)
     let expected = Int(((e.memory.stages[0].kvPoolBytes - extra) / perBlock).rounded(.down))
     #expect(memory.blocksAvailable == expected)
-    #expect(try e.staticBatchMemory(StaticBatchShape(batch: 64, inputTokens: 2048, outputTokens: 1, prefill: .chunked))
-      .blocksAvailable == e.memory.kvBlocks)
+    #expect(
+      try e.staticBatchMemory(StaticBatchShape(batch: 64, inputTokens: 2048, outputTokens: 1, prefill: .chunked))
+        .blocksAvailable == e.memory.kvBlocks)
   }
 
   @Test func fp8KVHalvesBytesPerTokenAndRaisesCapacity() throws {

@@ -27,7 +27,11 @@ extension LayoutEvaluator {
         let middle = low + (high - low + 1) / 2
         var trial = shape
         trial.batch = middle
-        if middle * blocksPerSequence <= (try kvBlocksAvailable(trial)).blocks { low = middle } else { high = middle - 1 }
+        if middle * blocksPerSequence <= (try kvBlocksAvailable(trial)).blocks {
+          low = middle
+        } else {
+          high = middle - 1
+        }
       }
       fitting = low
     }

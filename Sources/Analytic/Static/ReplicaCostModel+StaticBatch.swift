@@ -14,7 +14,8 @@ extension ReplicaCostModel {
   /// busiest stage must serve all m, so the last micro-batch finishes a round
   /// `serialSeconds + (m − 1) · maxStageSeconds` after it started; rounds before the last one
   /// repeat every `cycleSeconds(inFlight: m)` (chunked prefill has one round per chunk).
-  public func staticPrefill(_ shape: StaticBatchShape, chunkTokens: Int) -> (breakdown: TimeBreakdown, iterations: Int) {
+  public func staticPrefill(_ shape: StaticBatchShape, chunkTokens: Int) -> (breakdown: TimeBreakdown, iterations: Int)
+  {
     let batch = max(1, shape.batch)
     let inFlight = min(stageCount, batch)
     let perMicroBatch = (batch + inFlight - 1) / inFlight
