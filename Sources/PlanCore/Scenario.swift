@@ -25,6 +25,8 @@ public struct ScenarioScheduler: Sendable, Hashable, Codable {
   public var kvCacheBlocks: Int?
   /// Fraction of GPU memory the engine may use (default 0.90, docs/METRICS.md, "Memory fit").
   public var gpuMemoryUtilisation: Double?
+  /// Precision of the KV cache (vLLM `--kv-cache-dtype`): fp16, bf16 or fp8; nil = the model's.
+  public var kvCacheDType: DType?
 
   public init(
     maxNumSeqs: Int? = nil, maxNumBatchedTokens: Int? = nil, chunkedPrefill: Bool? = nil, blockSizeTokens: Int? = nil,
@@ -66,7 +68,7 @@ public struct ScenarioScheduler: Sendable, Hashable, Codable {
 /// router: round_robin           # round_robin | least_outstanding | least_kv_load
 /// scheduler: {max_num_seqs: 256, max_num_batched_tokens: 8192, chunked_prefill: false,
 ///             block_size: 16, waiting_queue_cap: 1000, queue_timeout: 30 s,
-///             kv_cache_blocks: 20000, gpu_memory_utilisation: 0.9}
+///             kv_cache_blocks: 20000, gpu_memory_utilisation: 0.9, kv_cache_dtype: fp8}
 /// ```
 ///
 /// Lengths (prompt, output) are whole tokens: a number (fixed), `"LO-HI"` (uniform on the
@@ -242,7 +244,7 @@ public struct Scenario: Sendable, Hashable, Codable {
         s,
         allowed: [
           "max_num_seqs", "max_num_batched_tokens", "chunked_prefill", "block_size", "waiting_queue_cap",
-          "queue_timeout", "kv_cache_blocks", "gpu_memory_utilisation",
+          "queue_timeout", "kv_cache_blocks", "gpu_memory_utilisation", "kv_cache_dtype",
         ])
       scheduler.maxNumSeqs = try s.optionalCount("max_num_seqs", Plausibility.maxNumSeqs)
       scheduler.maxNumBatchedTokens = try s.optionalCount("max_num_batched_tokens", Plausibility.maxBatchedTokens)
@@ -257,6 +259,12 @@ public struct Scenario: Sendable, Hashable, Codable {
           throw s.error("gpu_memory_utilisation", "must be in (0, 1], got \(fraction)")
         }
         scheduler.gpuMemoryUtilisation = fraction
+      }
+      if let text = try s.optionalString("kv_cache_dtype") {
+        guard let dtype = DType.kvCache(text) else {
+          throw s.error("kv_cache_dtype", "unknown KV-cache precision \"\(text)\" (allowed: \(DType.kvCacheNames))")
+        }
+        scheduler.kvCacheDType = dtype
       }
     }
 
@@ -507,5 +515,18 @@ extension LengthDistribution {
   public static func parse(_ text: String, option: String) throws -> LengthDistribution {
     let reader = FieldReader(file: "command line", object: [option: text])
     return try ScenarioField.length(reader, option)
+  }
+}
+
+extension DType {
+  /// The KV-cache precisions a scenario's `kv_cache_dtype` and `--kv-dtype` accept.
+  public static let kvCacheChoices: [DType] = [.fp16, .bf16, .fp8]
+  public static var kvCacheNames: String { kvCacheChoices.map(\.rawValue).joined(separator: ", ") }
+
+  /// `fp16`, `bf16` or `fp8` (case-insensitive); nil for anything else. fp8 is a storage format
+  /// here: vLLM stores the cache in fp8 on any GPU (A100 included) and converts on read.
+  public static func kvCache(_ text: String) -> DType? {
+    guard let dtype = DType(rawValue: text.lowercased()), kvCacheChoices.contains(dtype) else { return nil }
+    return dtype
   }
 }

@@ -29,7 +29,7 @@ public struct Deployment: Sendable {
     let comm = comm ?? CommModel(cluster: cluster, efficiency: gpu.efficiency)
     let evaluator = try LayoutEvaluator(
       model: model, gpu: gpu, cluster: cluster, layout: layout, placement: placement, config: engine, comm: comm)
-    let cost = try CostModel(model: model, gpu: gpu, tp: layout.tp)
+    let cost = try CostModel(model: model, gpu: gpu, tp: layout.tp, kvCacheDType: engine.kvCacheDType)
     self.timings = try placement.gpus.map {
       try ReplicaCostModel(cost: cost, cluster: cluster, stageGPUs: $0, comm: comm)
     }
@@ -47,11 +47,13 @@ public struct Deployment: Sendable {
   /// The engine settings a scenario's scheduler block implies (vLLM defaults elsewhere).
   public static func engineConfig(_ scheduler: ScenarioScheduler) -> EngineConfig {
     let defaults = EngineConfig()
-    return EngineConfig(
+    var config = EngineConfig(
       gpuMemoryUtilization: scheduler.gpuMemoryUtilisation ?? defaults.gpuMemoryUtilization,
       blockSizeTokens: scheduler.blockSizeTokens ?? defaults.blockSizeTokens,
       maxBatchedTokens: scheduler.maxNumBatchedTokens ?? defaults.maxBatchedTokens,
       maxSequences: scheduler.maxNumSeqs ?? defaults.maxSequences)
+    config.kvCacheDType = scheduler.kvCacheDType
+    return config
   }
 
   /// The simulator's scheduler: KV blocks from the memory model unless the scenario fixes them.

@@ -22,6 +22,7 @@ public enum LaunchCommandBuilder {
     ]
     let chunked = request.scenario.scheduler.chunkedPrefill ?? false
     if chunked { parts.append("--enable-chunked-prefill") }
+    if engine.kvCacheDType == .fp8 { parts.append("--kv-cache-dtype fp8") }
     var notes: [String] = []
     let gpuLists = candidate.placement.placement.gpus.map { replica in
       replica.joined().map(String.init).joined(separator: ",")

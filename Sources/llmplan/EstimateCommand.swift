@@ -22,20 +22,27 @@ struct EngineOptions: ParsableArguments {
   @Option(parsing: .unconditional, help: "Tokens per KV-cache block (vLLM block_size, default 16).")
   var blockSize: Int?
 
+  @Option(name: .customLong("kv-dtype"), help: FlagCheck.kvDTypeHelp)
+  var kvDType: String?
+
   func validate() throws {
     try FlagCheck.fraction(gpuMemoryUtilization, "--gpu-memory-utilization")
     try FlagCheck.atLeast(maxBatchedTokens, 1, "--max-batched-tokens")
     try FlagCheck.atLeast(maxNumSeqs, 1, "--max-num-seqs")
     try FlagCheck.atLeast(blockSize, 1, "--block-size")
+    _ = try FlagCheck.kvDType(kvDType)
   }
 
   var config: EngineConfig {
     let defaults = EngineConfig()
-    return EngineConfig(
+    var config = EngineConfig(
       gpuMemoryUtilization: gpuMemoryUtilization ?? defaults.gpuMemoryUtilization,
       blockSizeTokens: blockSize ?? defaults.blockSizeTokens,
       maxBatchedTokens: maxBatchedTokens ?? defaults.maxBatchedTokens, maxSequences: maxNumSeqs ?? defaults.maxSequences
     )
+    // Checked in `validate()`.
+    config.kvCacheDType = try? FlagCheck.kvDType(kvDType)
+    return config
   }
 
   /// Lays the flags given over a scenario's scheduler block.
@@ -44,6 +51,7 @@ struct EngineOptions: ParsableArguments {
     if let maxBatchedTokens { scheduler.maxNumBatchedTokens = maxBatchedTokens }
     if let maxNumSeqs { scheduler.maxNumSeqs = maxNumSeqs }
     if let blockSize { scheduler.blockSizeTokens = blockSize }
+    if let kv = try? FlagCheck.kvDType(kvDType) { scheduler.kvCacheDType = kv }
   }
 }
 
@@ -88,8 +96,24 @@ struct EstimateCommand: ParsableCommand {
   @Option(parsing: .unconditional, help: "Output tokens per request.")
   var output: Int
 
-  @Option(parsing: .unconditional, help: "Sequences decoding together for the TPOT figure.")
+  @Option(
+    parsing: .unconditional,
+    help: "Sequences decoding together for the TPOT figure (refused when the KV cache cannot hold them).")
   var batch: Int = 1
+
+  @Option(
+    parsing: .unconditional,
+    help: ArgumentHelp(
+      "Static batch: B prompts of --prompt tokens prefilled together, then decoded together for --output tokens.",
+      discussion: "The form of FasterTransformer, TensorRT-LLM and LMDeploy benchmark tables; prints the "
+        + "batch's prefill, per-token latency as the context grows, total latency and tokens/s per replica."))
+  var staticBatch: Int?
+
+  @Option(
+    help: ArgumentHelp(
+      "Static-batch prefill: whole (each PP micro-batch's prompts in one pass, as FasterTransformer and "
+        + "TensorRT-LLM's static benchmark) or chunked (--max-batched-tokens per iteration, as vLLM). Default whole."))
+  var staticPrefill: String?
 
   @OptionGroup var engine: EngineOptions
 
@@ -111,10 +135,27 @@ struct EstimateCommand: ParsableCommand {
     try FlagCheck.atLeast(output, 1, "--output")
     try FlagCheck.atLeast(batch, 1, "--batch")
     try FlagCheck.positive(rate, "--rate", unit: "requests per second", range: Plausibility.rate)
+    try FlagCheck.atLeast(staticBatch, 1, "--static-batch")
+    _ = try Self.prefillMode(staticPrefill)
+    if staticBatch == nil, staticPrefill != nil {
+      throw ValidationError("--static-prefill applies only with --static-batch")
+    }
+    if staticBatch != nil, rate != nil {
+      throw ValidationError("--static-batch and --rate cannot be combined (a static batch has no arrivals)")
+    }
+  }
+
+  static func prefillMode(_ text: String?) throws -> StaticPrefillMode {
+    guard let text else { return .whole }
+    guard let mode = StaticPrefillMode(rawValue: text.lowercased()) else {
+      throw ValidationError("--static-prefill must be whole or chunked, got \"\(text)\"")
+    }
+    return mode
   }
 
   func run() throws {
     try withUserFacingErrors {
+      if let staticBatch { return try runStatic(batch: staticBatch) }
       let (prediction, evaluator) = try makePrediction()
       var underLoad: LoadPrediction?
       if let rate {
@@ -132,6 +173,41 @@ struct EstimateCommand: ParsableCommand {
   }
 
   func makePrediction() throws -> (LayoutPrediction, LayoutEvaluator) {
+    let evaluator = try makeEvaluator()
+    // A batch the KV cache cannot hold would be preempted or queued by the engine: say so
+    // instead of predicting a TPOT nobody can measure. (Batch 1 that does not fit is reported
+    // in the memory section.)
+    let (tokens, overflow) = prompt.addingReportingOverflow(output)
+    let fit = overflow ? 0 : evaluator.memory.maxConcurrentSequences(tokensPerSequence: tokens)
+    if batch > 1, batch > fit {
+      throw UserFacingError(
+        message: "--batch \(batch): the KV cache holds at most \(fit) sequences of \(prompt) + \(output) tokens "
+          + "(\(evaluator.memory.maxKVTokens) tokens in \(evaluator.memory.kvBlocks) blocks of "
+          + "\(evaluator.memory.config.blockSizeTokens))")
+    }
+    return (try evaluator.predict(promptTokens: prompt, outputTokens: output, batch: batch), evaluator)
+  }
+
+  /// `--static-batch B`: the batch's end-to-end figures, or a one-line refusal when the B
+  /// sequences cannot all hold their tokens in the KV cache.
+  func runStatic(batch staticBatch: Int) throws {
+    let evaluator = try makeEvaluator()
+    let shape = StaticBatchShape(
+      batch: staticBatch, inputTokens: prompt, outputTokens: output, prefill: try Self.prefillMode(staticPrefill))
+    let prediction: StaticBatchPrediction
+    do { prediction = try evaluator.staticBatch(shape) } catch let error as StaticBatchCapacityError {
+      throw UserFacingError(message: "--static-batch \(staticBatch): \(error)")
+    } catch let error as CostModelError where shape.prefill == .chunked && staticBatch > evaluator.config.maxSequences {
+      throw UserFacingError(message: "--static-batch \(staticBatch): \(error) (raise --max-num-seqs)")
+    }
+    if json {
+      try JSONOutput.print(StaticBatchResult(evaluator: evaluator, prediction: prediction))
+    } else {
+      print(StaticBatchText.render(prediction, evaluator: evaluator))
+    }
+  }
+
+  func makeEvaluator() throws -> LayoutEvaluator {
     let catalog = try catalogOptions.load()
     let modelSpec = try catalog.model(model)
     try modelSpec.checkContextWindow(
@@ -144,9 +220,8 @@ struct EstimateCommand: ParsableCommand {
     let layout = try Layout.checked(tp: tp, pp: pp, dp: dp)
     let clusterSpec = clusterFromCatalog ?? Cluster.idealNodes(gpu: gpuSpec, gpuCount: max(1, layout.totalGPUs))
     try layout.validate(model: modelSpec, cluster: clusterSpec)
-    let evaluator = try LayoutEvaluator(
+    return try LayoutEvaluator(
       model: modelSpec, gpu: gpuSpec, cluster: clusterSpec, layout: layout, config: engine.config)
-    return (try evaluator.predict(promptTokens: prompt, outputTokens: output, batch: batch), evaluator)
   }
 }
 

@@ -57,6 +57,7 @@ struct PlanOptions: ParsableArguments {
   @Option(parsing: .unconditional, help: "KV-cache block size in tokens (vLLM block_size, default 16).")
   var blockSize: Int?
   @Flag(help: "Plan with chunked prefill.") var chunkedPrefill = false
+  @Option(name: .customLong("kv-dtype"), help: FlagCheck.kvDTypeHelp) var kvDType: String?
   @Option(
     parsing: .unconditional, help: "Relative analytic-vs-simulated gap flagged in the report (default 0.15).")
   var gapThreshold: Double?
@@ -83,6 +84,7 @@ struct PlanOptions: ParsableArguments {
     try FlagCheck.atLeast(maxNumSeqs, 1, "--max-num-seqs")
     try FlagCheck.atLeast(maxBatchedTokens, 1, "--max-batched-tokens")
     try FlagCheck.atLeast(blockSize, 1, "--block-size")
+    _ = try FlagCheck.kvDType(kvDType)
     try FlagCheck.positive(gapThreshold, "--gap-threshold")
     guard (prompt == nil) == (output == nil) else { throw ValidationError("give --prompt and --output together") }
     if !profile.isEmpty, prompt != nil { throw ValidationError("give either --profile or --prompt/--output, not both") }
@@ -136,6 +138,7 @@ struct PlanOptions: ParsableArguments {
     if let blockSize { s.scheduler.blockSizeTokens = blockSize }
     if let gpuMemoryUtilization { s.scheduler.gpuMemoryUtilisation = gpuMemoryUtilization }
     if chunkedPrefill { s.scheduler.chunkedPrefill = true }
+    if let kv = try FlagCheck.kvDType(kvDType) { s.scheduler.kvCacheDType = kv }
     return s
   }
 

@@ -89,6 +89,20 @@ enum FlagCheck {
     }
   }
 
+  /// `--kv-dtype fp16 | bf16 | fp8`: the KV cache's precision (vLLM `--kv-cache-dtype`).
+  static func kvDType(_ text: String?) throws -> DType? {
+    guard let text else { return nil }
+    guard let dtype = DType.kvCache(text) else {
+      throw ValidationError("--kv-dtype must be one of \(DType.kvCacheNames), got \"\(text)\"")
+    }
+    return dtype
+  }
+
+  /// Help of `--kv-dtype`, shared by every command that predicts.
+  static let kvDTypeHelp = ArgumentHelp(
+    "KV-cache precision: fp16, bf16 or fp8 (vLLM --kv-cache-dtype; default: the model's dtype). fp8 halves KV "
+      + "bytes per token and is a storage format, allowed on any GPU (vLLM stores fp8 KV on A100 too).")
+
   static func router(_ text: String?) throws -> RouterPolicy? {
     guard let text else { return nil }
     guard let policy = RouterPolicy(cliName: text) else {

@@ -14,7 +14,8 @@ public struct StageMemory: Sendable, Hashable, Codable {
   public var budgetBytes: Double
   /// What is left for the KV cache: budget − weights − activations − reserve (negative: over).
   public var kvPoolBytes: Double
-  /// KV bytes per token on this GPU: the stage's layers × 2 × KV heads per GPU × head dim × dtype bytes.
+  /// KV bytes per token on this GPU: the stage's layers × 2 × KV heads per GPU × head dim × bytes of
+  /// the KV cache's element (`EngineConfig.kvCacheDType`, else the model's dtype).
   public var kvBytesPerToken: Double
   /// Whole KV blocks the pool holds on its own.
   public var kvBlocks: Int
@@ -75,7 +76,9 @@ public struct MemoryModel: Sendable, Hashable {
 
   /// Convenience: the memory of `layout` for `model` on `gpu`.
   public init(model: ModelSpec, gpu: GPUSpec, layout: Layout, config: EngineConfig = EngineConfig()) throws {
-    try self.init(cost: CostModel(model: model, gpu: gpu, tp: layout.tp), pp: layout.pp, config: config)
+    try self.init(
+      cost: CostModel(model: model, gpu: gpu, tp: layout.tp, kvCacheDType: config.kvCacheDType), pp: layout.pp,
+      config: config)
   }
 
   /// Activation peak of one forward pass of `tokens` tokens on one GPU.

@@ -68,7 +68,7 @@ public struct LayoutEvaluator: Sendable {
     // shape is fixed by r·g mod S and needs no per-replica key.
     let blockNodeSize = isContiguous ? comm.symmetry?.consecutiveNodeSize : nil
     var blockIndex: [Int: Int] = [:]
-    let cost = try CostModel(model: model, gpu: gpu, tp: layout.tp)
+    let cost = try CostModel(model: model, gpu: gpu, tp: layout.tp, kvCacheDType: config.kvCacheDType)
     var distinct: [ReplicaCostModel] = []
     var counts: [Int] = []
     // On a node-symmetric cluster, replicas whose GPUs have the same canonical shape (all
