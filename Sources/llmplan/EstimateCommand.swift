@@ -93,6 +93,8 @@ struct EstimateCommand: ParsableCommand {
 
   @OptionGroup var engine: EngineOptions
 
+  @OptionGroup var engineProfile: EngineProfileOption
+
   @Option(
     parsing: .unconditional,
     help: "Arrival rate, requests/s: adds the under-load figures (queueing, success rate).")
@@ -145,7 +147,8 @@ struct EstimateCommand: ParsableCommand {
     let clusterSpec = clusterFromCatalog ?? Cluster.idealNodes(gpu: gpuSpec, gpuCount: max(1, layout.totalGPUs))
     try layout.validate(model: modelSpec, cluster: clusterSpec)
     let evaluator = try LayoutEvaluator(
-      model: modelSpec, gpu: gpuSpec, cluster: clusterSpec, layout: layout, config: engine.config)
+      model: modelSpec, gpu: gpuSpec, cluster: clusterSpec, layout: layout,
+      config: engine.config(profile: try engineProfile.profile(catalog: catalog)))
     return (try evaluator.predict(promptTokens: prompt, outputTokens: output, batch: batch), evaluator)
   }
 }
