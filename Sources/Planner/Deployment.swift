@@ -33,7 +33,7 @@ public struct Deployment: Sendable {
     self.timings = try placement.gpus.map {
       try ReplicaCostModel(
         cost: cost, cluster: cluster, stageGPUs: $0, comm: comm,
-        iterationOverhead: engine.iterationOverhead(stageGPUs: layout.tp), allReducePolicy: engine.allReduce,
+        iterationOverhead: engine.overheadLaw(stageGPUs: layout.tp), allReducePolicy: engine.allReduce,
         cudaGraphs: engine.cudaGraphs)
     }
     self.model = model

@@ -148,7 +148,7 @@ struct EstimateCommand: ParsableCommand {
     try layout.validate(model: modelSpec, cluster: clusterSpec)
     let evaluator = try LayoutEvaluator(
       model: modelSpec, gpu: gpuSpec, cluster: clusterSpec, layout: layout,
-      config: engine.config(profile: try engineProfile.profile(catalog: catalog)))
+      config: engine.engineConfig(profile: try engineProfile.profile(catalog: catalog)))
     return (try evaluator.predict(promptTokens: prompt, outputTokens: output, batch: batch), evaluator)
   }
 }

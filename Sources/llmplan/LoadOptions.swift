@@ -144,7 +144,7 @@ struct EngineProfileOption: ParsableArguments {
 extension EngineOptions {
   /// The engine settings: the profile's (or vLLM's defaults without one) with the flags given
   /// laid over its scheduler defaults.
-  func config(profile: EngineProfile?) -> EngineConfig {
+  func engineConfig(profile: EngineProfile?) -> EngineConfig {
     var scheduler = ScenarioScheduler()
     apply(to: &scheduler)
     return Deployment.engineConfig(scheduler, profile: profile)

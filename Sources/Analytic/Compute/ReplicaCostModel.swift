@@ -42,7 +42,7 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
   /// `comm` lets many replicas and layouts on one cluster share one collective memo (pass the
   /// same `CommModel` to every call of a search); by default a fresh one is made.
   /// `iterationOverhead` is the engine's host-overhead law for this replica's stage size
-  /// (`EngineConfig.iterationOverhead(stageGPUs:)`); nil falls back to the GPU file's flat value.
+  /// (`EngineConfig.overheadLaw(stageGPUs:)`); nil falls back to the GPU file's flat value.
   public init(
     cost: CostModel, cluster: Cluster, stageGPUs: [[Int]], comm: CommModel? = nil,
     iterationOverhead: IterationOverheadLaw? = nil, allReducePolicy: AllReducePolicy = .nccl, cudaGraphs: Bool = true
@@ -93,7 +93,7 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
     }
     try self.init(
       cost: CostModel(model: model, gpu: gpu, tp: layout.tp), cluster: cluster, stageGPUs: placement.gpus[replica],
-      iterationOverhead: engine.iterationOverhead(stageGPUs: layout.tp), allReducePolicy: engine.allReduce,
+      iterationOverhead: engine.overheadLaw(stageGPUs: layout.tp), allReducePolicy: engine.allReduce,
       cudaGraphs: engine.cudaGraphs)
   }
 

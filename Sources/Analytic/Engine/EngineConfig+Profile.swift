@@ -3,7 +3,7 @@ import PlanCore
 extension EngineConfig {
   /// The settings of engine profile `profile` (`Models/engines/`): its scheduler defaults,
   /// all-reduce policy, CUDA graphs and host-overhead law. Stage sizes are not known here,
-  /// so the law's multi-GPU term is applied by `iterationOverhead(stageGPUs:)`.
+  /// so the law's multi-GPU term is applied by `overheadLaw(stageGPUs:)`.
   public init(profile: EngineProfile) {
     self.init(
       gpuMemoryUtilization: profile.gpuMemoryUtilization, blockSizeTokens: profile.blockSize,
@@ -32,7 +32,7 @@ extension EngineConfig {
   /// The overhead law a replica whose stages have `stageGPUs` GPUs each books: the profile's,
   /// with its multi-GPU term added when a stage spans several GPUs; nil without a law (the
   /// cost model then uses the GPU file's flat `iteration_overhead`).
-  public func iterationOverhead(stageGPUs: Int) -> IterationOverheadLaw? {
+  public func overheadLaw(stageGPUs: Int) -> IterationOverheadLaw? {
     guard var law = iterationOverhead else { return nil }
     if stageGPUs > 1, let profile {
       law.fixedSeconds += profile.overheadMultiGPUFixedSeconds

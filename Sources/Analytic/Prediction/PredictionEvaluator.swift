@@ -88,7 +88,7 @@ public struct LayoutEvaluator: Sendable {
       }
       let replica = try ReplicaCostModel(
         cost: cost, cluster: cluster, stageGPUs: stages, comm: comm,
-        iterationOverhead: config.iterationOverhead(stageGPUs: layout.tp), allReducePolicy: config.allReduce,
+        iterationOverhead: config.overheadLaw(stageGPUs: layout.tp), allReducePolicy: config.allReduce,
         cudaGraphs: config.cudaGraphs)
       // Same curves and layers ⇒ same timing: compare without the GPU indices.
       let index: Int
