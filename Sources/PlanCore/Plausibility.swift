@@ -229,13 +229,15 @@ public enum Plausibility {
   /// Every continuous range of the table, for the docs test.
   public static let allRanges: [PlausibleRange] = [
     gpuMemory, memoryBandwidth, peakFLOPS, l2Cache, efficiency, waveQuantization, halfSaturationFLOPs,
-    halfSaturationBytes, overheadTime, residualQuantile, overheadPerItem, allReduceLimit, memoryUtilisation, linkBandwidth, linkLatency, publishedParameters, rate,
+    halfSaturationBytes, overheadTime, residualQuantile, overheadPerItem, allReduceLimit, memoryUtilisation,
+    linkBandwidth, linkLatency, publishedParameters, rate,
     arrivalCV, runTime, sloTime, profileWeight, lengthParameter, logNormalSigma,
   ]
 
   /// Every whole-number range of the table, for the docs test.
   public static let allCounts: [PlausibleCount] = [
-    smCount, customAllReduceGPUs, clusterGPUs, nodeGPUs, clusterSwitches, clusterLinks, hiddenSize, layers, heads, headDim,
+    smCount, customAllReduceGPUs, clusterGPUs, nodeGPUs, clusterSwitches, clusterLinks, hiddenSize, layers, heads,
+    headDim,
     intermediateSize, vocabulary, tokens, parallelDegree, gpuBudget, maxNumSeqs, maxBatchedTokens, blockSize,
     kvCacheBlocks, waitingQueueCap, traceRequests,
   ]

@@ -16,7 +16,9 @@ import Testing
     name: "test", family: .vllm, version: "test", overheadFixedSeconds: 1e-3, overheadPerSequenceSeconds: 2e-5,
     overheadPerTokenSeconds: 1e-6, overheadMultiGPUFixedSeconds: 2e-3, overheadMultiGPUPerSequenceSeconds: 1e-5)
 
-  func replica(tp: Int = 1, pp: Int = 1, profile: EngineProfile? = testProfile, model: ModelSpec = Fixtures.llama2_7b)
+  func replica(
+    tp: Int = 1, pp: Int = 1, profile: EngineProfile? = testProfile, model: ModelSpec = Fixtures.llama2_7b
+  )
     throws -> ReplicaCostModel
   {
     let engine = profile.map(EngineConfig.init(profile:)) ?? EngineConfig()
@@ -91,10 +93,12 @@ import Testing
     let v0 = try Self.catalog.engine("vllm-v0")
     let v1 = try Self.catalog.engine("vllm")
     let old = try LayoutEvaluator(
-      model: Fixtures.llama2_7b, gpu: Fixtures.a100_80gb, cluster: Fixtures.nvswitch8, layout: Layout(tp: 1, pp: 1, dp: 1),
+      model: Fixtures.llama2_7b, gpu: Fixtures.a100_80gb, cluster: Fixtures.nvswitch8,
+      layout: Layout(tp: 1, pp: 1, dp: 1),
       config: EngineConfig(profile: v0))
     let new = try LayoutEvaluator(
-      model: Fixtures.llama2_7b, gpu: Fixtures.a100_80gb, cluster: Fixtures.nvswitch8, layout: Layout(tp: 1, pp: 1, dp: 1),
+      model: Fixtures.llama2_7b, gpu: Fixtures.a100_80gb, cluster: Fixtures.nvswitch8,
+      layout: Layout(tp: 1, pp: 1, dp: 1),
       config: EngineConfig(profile: v1))
     let tpotOld = try old.evaluate(promptTokens: 500, outputTokens: 100, batch: 32).tpotSeconds
     let tpotNew = try new.evaluate(promptTokens: 500, outputTokens: 100, batch: 32).tpotSeconds

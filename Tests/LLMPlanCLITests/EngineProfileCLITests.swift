@@ -130,7 +130,8 @@ private let catalogRoot =
     let simulated = deployment.timings[0]
     let analytic = deployment.evaluator.replicas[0]
     #expect(simulated.iterationOverhead == analytic.iterationOverhead)
-    for batch in [BatchShape.decode(batch: 1, context: 300), .decode(batch: 100, context: 300), .prefill(tokens: 2000)] {
+    for batch in [BatchShape.decode(batch: 1, context: 300), .decode(batch: 100, context: 300), .prefill(tokens: 2000)]
+    {
       for stage in 0..<2 {
         #expect(simulated.stageSeconds(stage: stage, batch: batch) == analytic.stageSeconds(stage: stage, batch: batch))
       }

@@ -55,7 +55,8 @@ import Testing
     #expect(try Scenario.load(path).engine == "vllm-v0")
     let plain = try Fixtures.write("model: llama-2-7b\nworkload: {rate: 1, prompt: 10, output: 10}\n", name: "s.yaml")
     #expect(try Scenario.load(plain).engine == nil)
-    let empty = try Fixtures.write("model: llama-2-7b\nengine: \"\"\nworkload: {rate: 1, prompt: 10, output: 10}\n", name: "s.yaml")
+    let empty = try Fixtures.write(
+      "model: llama-2-7b\nengine: \"\"\nworkload: {rate: 1, prompt: 10, output: 10}\n", name: "s.yaml")
     #expect(throws: CatalogError.self) { try Scenario.load(empty) }
   }
 
