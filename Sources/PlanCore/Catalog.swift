@@ -1,6 +1,6 @@
 import Foundation
 
-/// The data files under `Models/` (`llm/`, `gpus/`, `clusters/`), loaded and validated.
+/// The data files under `Models/` (`llm/`, `gpus/`, `clusters/`, `engines/`), loaded and validated.
 ///
 /// Names resolve to `<root>/<kind>/<name>.json`; a value that is a path to an existing file
 /// (contains "/" or ends in ".json") is read from there instead, so users can point at their
@@ -46,6 +46,7 @@ public struct Catalog: Sendable {
     case model = "llm"
     case gpu = "gpus"
     case cluster = "clusters"
+    case engine = "engines"
   }
 
   /// Whether `resolve` reads `nameOrPath` as a file path (it contains "/" or ends in ".json")
@@ -97,7 +98,23 @@ public struct Catalog: Sendable {
     return try Cluster.load(from: DataFile.read(path), name: name)
   }
 
+  /// An engine profile (`engines/<name>.json`, or a path to one).
+  public func engine(_ nameOrPath: String) throws -> EngineProfile {
+    let (path, name) = try resolve(nameOrPath, kind: .engine)
+    return try EngineProfile.load(from: DataFile.read(path), name: name)
+  }
+
+  /// The profile `name` names, else the default profile (`EngineProfile.defaultName`); nil
+  /// when no name is given and the catalog has no default profile (an old or partial catalog).
+  public func engineProfile(named name: String?) throws -> EngineProfile? {
+    if let name { return try engine(name) }
+    let defaultPath = "\(root)/\(Kind.engine.rawValue)/\(EngineProfile.defaultName).json"
+    guard FileManager.default.fileExists(atPath: defaultPath) else { return nil }
+    return try engine(EngineProfile.defaultName)
+  }
+
   public func allModels() throws -> [ModelSpec] { try names(.model).map(model) }
   public func allGPUs() throws -> [GPUSpec] { try names(.gpu).map(gpu) }
   public func allClusters() throws -> [Cluster] { try names(.cluster).map(cluster) }
+  public func allEngines() throws -> [EngineProfile] { try names(.engine).map(engine) }
 }

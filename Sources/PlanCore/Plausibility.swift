@@ -137,6 +137,21 @@ public enum Plausibility {
   public static let residualQuantile = PlausibleRange(
     "a residual quantile", "-0.999", -0.999, "100", 100, written: .number)
 
+  // MARK: Engine files
+
+  /// Per-sequence, per-token and per-layer host times of an engine profile: 10 ms per
+  /// sequence is a hundred times the slowest measured (vLLM V0, about 0.1 ms per sequence).
+  public static let overheadPerItem = PlausibleRange(
+    "a per-sequence, per-token or per-layer host time", "0 s", 0, "10 ms", 0.01, written: .seconds)
+  /// Size limits of an engine's custom all-reduce (vLLM's default is 8 MiB).
+  public static let allReduceLimit = PlausibleRange(
+    "a custom all-reduce size limit", "0 B", 0, "1 GB", 1e9, written: .bytes)
+  /// Fraction of GPU memory an engine may use (`gpu_memory_utilization`).
+  public static let memoryUtilisation = PlausibleRange(
+    "a GPU memory utilisation", "0.01", 0.01, "1", 1, written: .number)
+  /// Largest group an engine's custom all-reduce serves (one NVLink domain).
+  public static let customAllReduceGPUs = PlausibleCount("a custom all-reduce group size", 2, 1024)
+
   // MARK: Cluster files
 
   /// Per direction, per link: 1 Mbit/s (old Ethernet) to 1 Pbit/s (beyond any optical link).
@@ -214,13 +229,15 @@ public enum Plausibility {
   /// Every continuous range of the table, for the docs test.
   public static let allRanges: [PlausibleRange] = [
     gpuMemory, memoryBandwidth, peakFLOPS, l2Cache, efficiency, waveQuantization, halfSaturationFLOPs,
-    halfSaturationBytes, overheadTime, residualQuantile, linkBandwidth, linkLatency, publishedParameters, rate,
+    halfSaturationBytes, overheadTime, residualQuantile, overheadPerItem, allReduceLimit, memoryUtilisation,
+    linkBandwidth, linkLatency, publishedParameters, rate,
     arrivalCV, runTime, sloTime, profileWeight, lengthParameter, logNormalSigma,
   ]
 
   /// Every whole-number range of the table, for the docs test.
   public static let allCounts: [PlausibleCount] = [
-    smCount, clusterGPUs, nodeGPUs, clusterSwitches, clusterLinks, hiddenSize, layers, heads, headDim,
+    smCount, customAllReduceGPUs, clusterGPUs, nodeGPUs, clusterSwitches, clusterLinks, hiddenSize, layers, heads,
+    headDim,
     intermediateSize, vocabulary, tokens, parallelDegree, gpuBudget, maxNumSeqs, maxBatchedTokens, blockSize,
     kvCacheBlocks, waitingQueueCap, traceRequests,
   ]

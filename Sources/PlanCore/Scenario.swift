@@ -66,6 +66,7 @@ public struct ScenarioScheduler: Sendable, Hashable, Codable {
 /// objective: min_gpus           # passed to the planner
 /// gpu_budget: 8
 /// router: round_robin           # round_robin | least_outstanding | least_kv_load
+/// engine: vllm                  # engine profile in Models/engines (default vllm) or a path
 /// scheduler: {max_num_seqs: 256, max_num_batched_tokens: 8192, chunked_prefill: false,
 ///             block_size: 16, waiting_queue_cap: 1000, queue_timeout: 30 s,
 ///             kv_cache_blocks: 20000, gpu_memory_utilisation: 0.9, kv_cache_dtype: fp8}
@@ -95,11 +96,13 @@ public struct Scenario: Sendable, Hashable, Codable {
   public var gpuBudget: Int?
   public var router: RouterPolicy
   public var scheduler: ScenarioScheduler
+  /// Serving-engine profile: a name in `Models/engines/` or a path; nil = the default (`vllm`).
+  public var engine: String?
 
   public init(
     name: String, model: String, gpu: String? = nil, cluster: String? = nil, layout: Layout? = nil, workload: Workload,
     tracePath: String? = nil, slo: SLO? = nil, objective: String? = nil, gpuBudget: Int? = nil,
-    router: RouterPolicy = .roundRobin, scheduler: ScenarioScheduler = ScenarioScheduler()
+    router: RouterPolicy = .roundRobin, scheduler: ScenarioScheduler = ScenarioScheduler(), engine: String? = nil
   ) {
     self.name = name
     self.model = model
@@ -113,6 +116,7 @@ public struct Scenario: Sendable, Hashable, Codable {
     self.gpuBudget = gpuBudget
     self.router = router
     self.scheduler = scheduler
+    self.engine = engine
   }
 
   /// Reads a scenario file (`.yaml`/`.yml` or `.json`). Errors name the file and field.
@@ -124,7 +128,7 @@ public struct Scenario: Sendable, Hashable, Codable {
 
   static let topLevelKeys: Set<String> = [
     "name", "model", "gpu", "cluster", "layout", "workload", "duration", "warmup", "drain", "seed", "slo", "objective",
-    "gpu_budget", "router", "scheduler",
+    "gpu_budget", "router", "scheduler", "engine",
   ]
 
   /// Builds a scenario from an already-read file; relative trace paths resolve against
@@ -271,7 +275,17 @@ public struct Scenario: Sendable, Hashable, Codable {
     return Scenario(
       name: name, model: model, gpu: gpu, cluster: cluster, layout: layout, workload: workload, tracePath: tracePath,
       slo: slo, objective: try reader.optionalString("objective"), gpuBudget: gpuBudget, router: router,
-      scheduler: scheduler)
+      scheduler: scheduler, engine: try engineName(reader))
+  }
+
+  /// The `engine:` field: a catalog name or a path (resolved, and its file validated, when the
+  /// scenario is resolved against the catalog).
+  static func engineName(_ reader: FieldReader) throws -> String? {
+    guard let name = try reader.optionalString("engine") else { return nil }
+    guard !name.trimmingCharacters(in: .whitespaces).isEmpty else {
+      throw reader.error("engine", "must name an engine profile (see `llmplan engines`)")
+    }
+    return name
   }
 }
 

@@ -31,7 +31,10 @@ public struct Deployment: Sendable {
       model: model, gpu: gpu, cluster: cluster, layout: layout, placement: placement, config: engine, comm: comm)
     let cost = try CostModel(model: model, gpu: gpu, tp: layout.tp, kvCacheDType: engine.kvCacheDType)
     self.timings = try placement.gpus.map {
-      try ReplicaCostModel(cost: cost, cluster: cluster, stageGPUs: $0, comm: comm)
+      try ReplicaCostModel(
+        cost: cost, cluster: cluster, stageGPUs: $0, comm: comm,
+        iterationOverhead: engine.overheadLaw(stageGPUs: layout.tp), allReducePolicy: engine.allReduce,
+        cudaGraphs: engine.cudaGraphs)
     }
     self.model = model
     self.gpu = gpu
@@ -44,14 +47,16 @@ public struct Deployment: Sendable {
 
   public var memory: MemoryModel { evaluator.memory }
 
-  /// The engine settings a scenario's scheduler block implies (vLLM defaults elsewhere).
-  public static func engineConfig(_ scheduler: ScenarioScheduler) -> EngineConfig {
-    let defaults = EngineConfig()
+  /// The engine settings a scenario's scheduler block implies, laid over the engine profile's
+  /// defaults (vLLM's when there is no profile).
+  public static func engineConfig(_ scheduler: ScenarioScheduler, profile: EngineProfile? = nil) -> EngineConfig {
+    let defaults = profile.map(EngineConfig.init(profile:)) ?? EngineConfig()
     var config = EngineConfig(
       gpuMemoryUtilization: scheduler.gpuMemoryUtilisation ?? defaults.gpuMemoryUtilization,
       blockSizeTokens: scheduler.blockSizeTokens ?? defaults.blockSizeTokens,
       maxBatchedTokens: scheduler.maxNumBatchedTokens ?? defaults.maxBatchedTokens,
       maxSequences: scheduler.maxNumSeqs ?? defaults.maxSequences)
+    if let profile { config.apply(profile) }
     config.kvCacheDType = scheduler.kvCacheDType
     return config
   }
@@ -90,6 +95,9 @@ public struct ResolvedScenario: Sendable {
   public let cluster: Cluster
   /// Files read, for the report's provenance table (path → SHA-256 hex).
   public let inputFiles: [String]
+  /// The serving-engine profile: the scenario's `engine`, else the catalog's default (`vllm`);
+  /// nil only when the scenario names none and the catalog has no default profile.
+  public let engineProfile: EngineProfile?
 
   /// Resolves model, GPU and cluster. Without a cluster, an ideal cluster of 8-GPU NVSwitch
   /// nodes with enough GPUs for `scenario.gpuBudget` (or the layout) is used.
@@ -112,6 +120,9 @@ public struct ResolvedScenario: Sendable {
     let wanted = max(scenario.gpuBudget ?? 0, scenario.layout?.totalGPUs ?? 0, 1)
     cluster = clusterSpec ?? Cluster.idealNodes(gpu: gpu, gpuCount: wanted)
     if let trace = scenario.tracePath { files.append(trace) }
+    let engine = try catalog.engineProfile(named: scenario.engine)
+    if let engine { files.append(try catalog.resolve(scenario.engine ?? engine.name, kind: .engine).path) }
+    engineProfile = engine
     inputFiles = files
   }
 }

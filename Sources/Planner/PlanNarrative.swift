@@ -215,6 +215,7 @@ public enum PlanNarrative {
           + "best of each layout family.",
         source: "Ranking in Sources/Planner/Ranking.swift"),
     ]
+    list.insert(engineAssumption(engine), at: 1)
     if request.model.parameterCount > 0 {
       list.insert(
         Assumption(
@@ -226,5 +227,35 @@ public enum PlanNarrative {
           source: "The model's config.json (Models/llm/\(request.model.name).json in the catalog)"), at: 0)
     }
     return list
+  }
+
+  /// The serving engine: its profile, version, host-overhead law, all-reduce and CUDA graphs.
+  static func engineAssumption(_ engine: EngineConfig) -> Assumption {
+    let s = Units.formatSeconds
+    guard let profile = engine.profile else {
+      return Assumption(
+        topic: "engine",
+        statement: "No engine profile: host time per iteration is the GPU file's flat iteration_overhead; NCCL "
+          + "all-reduce; CUDA graphs.",
+        source: "The GPU file's efficiency.iteration_overhead")
+    }
+    var law = "\(s(profile.overheadFixedSeconds))"
+    if profile.overheadPerSequenceSeconds > 0 { law += " + \(s(profile.overheadPerSequenceSeconds)) per sequence" }
+    if profile.overheadPerTokenSeconds > 0 { law += " + \(s(profile.overheadPerTokenSeconds)) per token" }
+    if profile.overheadMultiGPUFixedSeconds > 0 || profile.overheadMultiGPUPerSequenceSeconds > 0 {
+      law +=
+        " (+ \(s(profile.overheadMultiGPUFixedSeconds)) + \(s(profile.overheadMultiGPUPerSequenceSeconds)) per "
+        + "sequence with TP > 1)"
+    }
+    let allReduce =
+      engine.allReduce.customEnabled
+      ? "the engine's custom all-reduce inside an NVLink node (up to \(engine.allReduce.customMaxGPUs) GPUs and "
+        + "\(Units.formatBytes(engine.allReduce.customMaxBytes))), NCCL otherwise" : "NCCL all-reduce"
+    return Assumption(
+      topic: "engine",
+      statement: "\(profile.displayName) (profile \(profile.name), \(profile.version)): host time per iteration "
+        + "outside kernels \(law), booked once per iteration; \(allReduce); "
+        + (engine.cudaGraphs ? "decode replays CUDA graphs." : "no CUDA graphs (host launch time per layer)."),
+      source: "Models/engines/\(profile.name).json: \(profile.source)")
   }
 }

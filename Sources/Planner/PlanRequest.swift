@@ -35,7 +35,7 @@ public struct PlanRequest: Sendable {
 
   /// Builds the request a scenario asks for; arguments that are not nil override it.
   ///
-  /// - Engine: the scenario's scheduler settings on vLLM defaults (`Deployment.engineConfig`).
+  /// - Engine: the scenario's scheduler settings over its engine profile (`Deployment.engineConfig`).
   /// - Objective: the argument, else the scenario's, else `goodput-per-gpu`.
   /// - GPU budget: the argument, else the scenario's, else every GPU of the named cluster,
   ///   else `defaultGPUBudget` (the built-in ideal cluster is then sized to it).
@@ -58,7 +58,7 @@ public struct PlanRequest: Sendable {
     gpu = resolved.gpu
     cluster = resolved.cluster
     inputFiles = resolved.inputFiles
-    self.engine = engine ?? Deployment.engineConfig(scenario.scheduler)
+    self.engine = engine ?? Deployment.engineConfig(scenario.scheduler, profile: resolved.engineProfile)
     if let objective {
       self.objective = objective
     } else if let written = scenario.objective {

@@ -33,18 +33,6 @@ struct EngineOptions: ParsableArguments {
     _ = try FlagCheck.kvDType(kvDType)
   }
 
-  var config: EngineConfig {
-    let defaults = EngineConfig()
-    var config = EngineConfig(
-      gpuMemoryUtilization: gpuMemoryUtilization ?? defaults.gpuMemoryUtilization,
-      blockSizeTokens: blockSize ?? defaults.blockSizeTokens,
-      maxBatchedTokens: maxBatchedTokens ?? defaults.maxBatchedTokens, maxSequences: maxNumSeqs ?? defaults.maxSequences
-    )
-    // Checked in `validate()`.
-    config.kvCacheDType = try? FlagCheck.kvDType(kvDType)
-    return config
-  }
-
   /// Lays the flags given over a scenario's scheduler block.
   func apply(to scheduler: inout ScenarioScheduler) {
     if let gpuMemoryUtilization { scheduler.gpuMemoryUtilisation = gpuMemoryUtilization }
@@ -116,6 +104,8 @@ struct EstimateCommand: ParsableCommand {
   var staticPrefill: String?
 
   @OptionGroup var engine: EngineOptions
+
+  @OptionGroup var engineProfile: EngineProfileOption
 
   @Option(
     parsing: .unconditional,
@@ -221,7 +211,8 @@ struct EstimateCommand: ParsableCommand {
     let clusterSpec = clusterFromCatalog ?? Cluster.idealNodes(gpu: gpuSpec, gpuCount: max(1, layout.totalGPUs))
     try layout.validate(model: modelSpec, cluster: clusterSpec)
     return try LayoutEvaluator(
-      model: modelSpec, gpu: gpuSpec, cluster: clusterSpec, layout: layout, config: engine.config)
+      model: modelSpec, gpu: gpuSpec, cluster: clusterSpec, layout: layout,
+      config: engine.engineConfig(profile: try engineProfile.profile(catalog: catalog)))
   }
 }
 

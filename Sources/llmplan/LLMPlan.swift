@@ -23,6 +23,7 @@ struct LLMPlan: ParsableCommand {
       ModelsCommand.self,
       GPUsCommand.self,
       ClustersCommand.self,
+      EnginesCommand.self,
       EstimateCommand.self,
       OpsCommand.self,
       BenchCommand.self,
@@ -55,7 +56,7 @@ struct LLMPlan: ParsableCommand {
 
 /// Options every command that reads the catalog shares.
 struct CatalogOptions: ParsableArguments {
-  @Option(name: .long, help: "Directory holding llm/, gpus/ and clusters/ (default: ./Models).")
+  @Option(name: .long, help: "Directory holding llm/, gpus/, clusters/ and engines/ (default: ./Models).")
   var catalog: String?
 
   func load() throws -> Catalog { try Catalog.locate(explicit: catalog) }

@@ -120,3 +120,33 @@ enum LoadText {
     return lines.joined(separator: "\n")
   }
 }
+
+/// `--engine NAME`: the serving-engine profile (`Models/engines/`, listed by `llmplan engines`)
+/// a command predicts for. Unset: a scenario's `engine:`, else the default profile (`vllm`).
+struct EngineProfileOption: ParsableArguments {
+  @Option(
+    name: .customLong("engine"),
+    help: "Serving-engine profile: a name from `llmplan engines` or a path to an engine file (default: vllm).")
+  var engine: String?
+
+  /// The profile to use: the flag's, else `scenarioEngine`, else the catalog's default (nil
+  /// only when the catalog has no engine profiles at all).
+  func profile(catalog: Catalog, scenarioEngine: String? = nil) throws -> EngineProfile? {
+    try catalog.engineProfile(named: engine ?? scenarioEngine)
+  }
+
+  /// Lays the flag over a scenario's `engine:`.
+  func apply(to scenario: inout Scenario) {
+    if let engine { scenario.engine = engine }
+  }
+}
+
+extension EngineOptions {
+  /// The engine settings: the profile's (or vLLM's defaults without one) with the flags given
+  /// laid over its scheduler defaults.
+  func engineConfig(profile: EngineProfile?) -> EngineConfig {
+    var scheduler = ScenarioScheduler()
+    apply(to: &scheduler)
+    return Deployment.engineConfig(scheduler, profile: profile)
+  }
+}

@@ -9,6 +9,7 @@ import Reporting
 /// scenario, or flags; flags given alongside a scenario override its fields.
 struct PlanOptions: ParsableArguments {
   @OptionGroup var catalogOptions: CatalogOptions
+  @OptionGroup var engineProfile: EngineProfileOption
 
   @Option(
     help: "Scenario file (YAML or JSON; see Reports/examples/). Without it and without --model: the built-in scenario.")
@@ -138,6 +139,7 @@ struct PlanOptions: ParsableArguments {
     if let blockSize { s.scheduler.blockSizeTokens = blockSize }
     if let gpuMemoryUtilization { s.scheduler.gpuMemoryUtilisation = gpuMemoryUtilization }
     if chunkedPrefill { s.scheduler.chunkedPrefill = true }
+    engineProfile.apply(to: &s)
     if let kv = try FlagCheck.kvDType(kvDType) { s.scheduler.kvCacheDType = kv }
     return s
   }

@@ -50,6 +50,7 @@ struct SimulateCommand: ParsableCommand {
   @Option(parsing: .unconditional, help: "Random seed (default 1, or the scenario's).") var seed: UInt64?
   @Flag(help: "Chunked prefill (decodes first, prompts fill the token budget).") var chunkedPrefill = false
   @OptionGroup var engine: EngineOptions
+  @OptionGroup var engineProfile: EngineProfileOption
   @OptionGroup var load: LoadOptions
   @Flag(help: "Print JSON instead of text.") var json = false
 
@@ -85,7 +86,7 @@ struct SimulateCommand: ParsableCommand {
       }
       let deployment = try Deployment(
         model: resolved.model, gpu: resolved.gpu, cluster: resolved.cluster, layout: layout,
-        engine: Deployment.engineConfig(scenario.scheduler))
+        engine: Deployment.engineConfig(scenario.scheduler, profile: resolved.engineProfile))
       let bar = ProgressBar(label: "simulating")
       let result = try deployment.simulate(
         workload: scenario.workload, router: scenario.router, slo: scenario.slo, scheduler: scenario.scheduler,
@@ -159,6 +160,7 @@ struct SimulateCommand: ParsableCommand {
     }
     if chunkedPrefill { s.scheduler.chunkedPrefill = true }
     engine.apply(to: &s.scheduler)
+    engineProfile.apply(to: &s)
     if let queueCapacity = load.queueCapacity { s.scheduler.waitingQueueCap = queueCapacity }
     if load.setsSLO { s.slo = try load.slo(base: s.slo) }
     s.router = try load.routerPolicy(base: s.router)
@@ -209,7 +211,7 @@ struct SimulateCommand: ParsableCommand {
     return Scenario(
       name: "command-line", model: model, gpu: gpu, cluster: cluster,
       layout: try Layout.checked(tp: tp ?? 1, pp: pp ?? 1, dp: dp ?? 1), workload: workload, tracePath: trace,
-      slo: try load.slo(), router: try load.routerPolicy(), scheduler: scheduler)
+      slo: try load.slo(), router: try load.routerPolicy(), scheduler: scheduler, engine: engineProfile.engine)
   }
 }
 

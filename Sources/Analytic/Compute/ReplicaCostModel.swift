@@ -6,7 +6,11 @@ import PlanCore
 /// its tensor-parallel collectives (two all-reduces per layer, Megatron-style, plus one after
 /// the vocabulary-parallel embedding on the first stage and the logits gather on the last), the
 /// embedding (first stage), the final norm and LM head (last stage), and the engine's
-/// per-iteration overhead, booked once per iteration on the first stage. Between stages the
+/// per-iteration host overhead, booked once per iteration on the first stage: the engine
+/// profile's law `fixed + perSequence · sequences + perToken · tokens` (`Models/engines/`),
+/// or, without one, the GPU file's flat `iteration_overhead`. Without CUDA graphs each stage
+/// also waits for its kernels to be launched one by one: it takes at least its layers' launch
+/// time (the overhead law's `eagerLaunchSecondsPerLayer`), the excess booked as overhead. Between stages the
 /// hidden states travel as in vLLM's pipeline: each TP rank sends 1/TP of them to its peer
 /// rank of the next stage, which all-gathers them.
 ///
@@ -18,8 +22,13 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
   public let stageLayers: [Int]
   /// `stageGPUs[stage][rank]`: the cluster GPU of each TP rank of each stage.
   public let stageGPUs: [[Int]]
-  /// Per-iteration engine overhead, seconds (from the GPU's efficiency profile).
-  public let iterationOverheadSeconds: Double
+  /// Host time per iteration outside kernels, booked on stage 0 (the engine profile's law,
+  /// multi-GPU term included; or the GPU file's flat `iteration_overhead` when none is given).
+  public let iterationOverhead: IterationOverheadLaw
+  /// How the engine runs TP all-reduces (costed by the collectives model).
+  public let allReducePolicy: AllReducePolicy
+  /// Whether decode replays CUDA graphs; without them stages pay host launch time per layer.
+  public let cudaGraphs: Bool
   let allReduceCurves: [CollectiveCostCurve]
   let logitsGatherCurve: CollectiveCostCurve
   /// Per stage boundary: the slowest of the TP peer-to-peer sends, then the receiving stage's all-gather.
@@ -32,7 +41,12 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
   ///   does not have or cannot connect.
   /// `comm` lets many replicas and layouts on one cluster share one collective memo (pass the
   /// same `CommModel` to every call of a search); by default a fresh one is made.
-  public init(cost: CostModel, cluster: Cluster, stageGPUs: [[Int]], comm: CommModel? = nil) throws {
+  /// `iterationOverhead` is the engine's host-overhead law for this replica's stage size
+  /// (`EngineConfig.overheadLaw(stageGPUs:)`); nil falls back to the GPU file's flat value.
+  public init(
+    cost: CostModel, cluster: Cluster, stageGPUs: [[Int]], comm: CommModel? = nil,
+    iterationOverhead: IterationOverheadLaw? = nil, allReducePolicy: AllReducePolicy = .nccl, cudaGraphs: Bool = true
+  ) throws {
     let stages = stageGPUs.count
     guard stages >= 1 else { throw CostModelError("a replica needs at least one pipeline stage") }
     guard stages <= cost.model.numLayers else {
@@ -45,7 +59,10 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
     self.cost = cost
     self.stageGPUs = stageGPUs
     stageLayers = ReplicaCostModel.partitionLayers(cost.model.numLayers, stages: stages)
-    iterationOverheadSeconds = cost.gpu.efficiency.iterationOverheadSeconds
+    self.iterationOverhead =
+      iterationOverhead ?? IterationOverheadLaw(fixedSeconds: cost.gpu.efficiency.iterationOverheadSeconds)
+    self.allReducePolicy = allReducePolicy
+    self.cudaGraphs = cudaGraphs
     allReduceCurves = try stageGPUs.map { try comm.curve(.allReduce, gpus: $0) }
     logitsGatherCurve = try comm.curve(.allGather, gpus: stageGPUs[stages - 1])
     var sends: [CollectiveCostCurve] = []
@@ -66,7 +83,8 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
 
   /// Replica `replica` of `layout` placed by `placement` (contiguous by default).
   public init(
-    model: ModelSpec, gpu: GPUSpec, cluster: Cluster, layout: Layout, placement: Placement? = nil, replica: Int = 0
+    model: ModelSpec, gpu: GPUSpec, cluster: Cluster, layout: Layout, placement: Placement? = nil, replica: Int = 0,
+    engine: EngineConfig = EngineConfig()
   ) throws {
     let placement = placement ?? Placement.contiguous(layout)
     try layout.validate(model: model, cluster: cluster, placement: placement)
@@ -74,7 +92,9 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
       throw CostModelError("replica \(replica) does not exist in \(layout)")
     }
     try self.init(
-      cost: CostModel(model: model, gpu: gpu, tp: layout.tp), cluster: cluster, stageGPUs: placement.gpus[replica])
+      cost: CostModel(model: model, gpu: gpu, tp: layout.tp), cluster: cluster, stageGPUs: placement.gpus[replica],
+      iterationOverhead: engine.overheadLaw(stageGPUs: layout.tp), allReducePolicy: engine.allReduce,
+      cudaGraphs: engine.cudaGraphs)
   }
 
   /// Layers per stage, as balanced as the layer count allows. Following vLLM's default
@@ -121,7 +141,7 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
       result.computeBoundSeconds += embedding.computeBoundSeconds
       result.memoryBoundSeconds += embedding.memoryBoundSeconds
       result.communicationSeconds += allReduce
-      result.overheadSeconds = iterationOverheadSeconds
+      result.overheadSeconds = overheadSeconds(batch)
     }
     if stage == stageLayers.count - 1 {
       let head = cost.cost(.lmHead, batch: batch)
@@ -129,7 +149,20 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
       result.memoryBoundSeconds += head.memoryBoundSeconds
       result.communicationSeconds += logitsGatherCurve.seconds(bytes: cost.logitsBytes(batch: batch))
     }
+    if !cudaGraphs, iterationOverhead.eagerLaunchSecondsPerLayer > 0 {
+      // Kernels launched one by one: the GPU cannot run ahead of the host's launches, so the
+      // stage lasts at least its layers' launch time; the excess over the kernels is overhead.
+      let kernels = result.computeBoundSeconds + result.memoryBoundSeconds + result.communicationSeconds
+      result.overheadSeconds += max(0, layers * iterationOverhead.eagerLaunchSecondsPerLayer - kernels)
+    }
     return result
+  }
+
+  /// Host overhead of one iteration over `batch` (booked once, on stage 0).
+  @inline(__always)
+  public func overheadSeconds(_ batch: BatchShape) -> Double {
+    iterationOverhead.seconds(
+      sequences: batch.prefillSequences + batch.decodeSequences, tokens: batch.totalTokens)
   }
 
   /// `batch` through every stage and transfer: its lone latency, the busiest stage, and the

@@ -27,6 +27,9 @@ public struct EngineConfig: Sendable, Hashable, Codable {
   public var cudaGraphs: Bool = true
   /// Precision of the KV cache (vLLM `--kv-cache-dtype`); nil = the model's dtype.
   public var kvCacheDType: DType?
+  /// The engine profile these settings came from (`Models/engines/`), for reports and the
+  /// launch command; nil = no profile (the flat law of the GPU file, vLLM's flags).
+  public var profile: EngineProfile?
 
   public init(
     gpuMemoryUtilization: Double = 0.90, blockSizeTokens: Int = 16, maxBatchedTokens: Int = 8192,
@@ -88,11 +91,18 @@ public struct IterationOverheadLaw: Sendable, Hashable, Codable {
   public var fixedSeconds: Double
   public var perSequenceSeconds: Double
   public var perTokenSeconds: Double
+  /// Host time to launch one decoder layer's kernels one at a time, used only when the engine
+  /// runs without CUDA graphs (a stage then takes at least its layers' launch time); 0 = none.
+  public var eagerLaunchSecondsPerLayer: Double = 0
 
-  public init(fixedSeconds: Double, perSequenceSeconds: Double = 0, perTokenSeconds: Double = 0) {
+  public init(
+    fixedSeconds: Double, perSequenceSeconds: Double = 0, perTokenSeconds: Double = 0,
+    eagerLaunchSecondsPerLayer: Double = 0
+  ) {
     self.fixedSeconds = fixedSeconds
     self.perSequenceSeconds = perSequenceSeconds
     self.perTokenSeconds = perTokenSeconds
+    self.eagerLaunchSecondsPerLayer = eagerLaunchSecondsPerLayer
   }
 
   /// The overhead of one iteration over `sequences` sequences carrying `tokens` new tokens.

@@ -86,7 +86,10 @@ public struct LayoutEvaluator: Sendable {
         counts[index] += 1
         continue
       }
-      let replica = try ReplicaCostModel(cost: cost, cluster: cluster, stageGPUs: stages, comm: comm)
+      let replica = try ReplicaCostModel(
+        cost: cost, cluster: cluster, stageGPUs: stages, comm: comm,
+        iterationOverhead: config.overheadLaw(stageGPUs: layout.tp), allReducePolicy: config.allReduce,
+        cudaGraphs: config.cudaGraphs)
       // Same curves and layers ⇒ same timing: compare without the GPU indices.
       let index: Int
       if let found = distinct.firstIndex(where: { $0.hasSameTiming(as: replica) }) {
@@ -216,6 +219,8 @@ extension ReplicaCostModel {
     stageLayers == other.stageLayers && allReduceCurves == other.allReduceCurves
       && logitsGatherCurve == other.logitsGatherCurve && sendCurves == other.sendCurves
       && receiveGatherCurves == other.receiveGatherCurves && cost == other.cost
+      && iterationOverhead == other.iterationOverhead && allReducePolicy == other.allReducePolicy
+      && cudaGraphs == other.cudaGraphs
   }
 
   /// TTFT of a lone request on an idle replica: its prompt prefilled in chunks of at most
