@@ -134,6 +134,7 @@ enum AccuracyText {
     switch row.kind {
     case .operator: return "operator"
     case .collective, .collectiveGroup: return "collective"
+    case .kernel: return "kernel"
     }
   }
 
