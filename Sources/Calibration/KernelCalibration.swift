@@ -47,20 +47,26 @@ struct KernelCalibration {
 
   /// Relative least squares with IRLS towards least absolute relative error (the median is what
   /// is reported): 20 rounds of weights 1 / max(|r|, 0.001).
-  static func irls(design: [[Double]], measured: [Double]) throws -> [Double]? {
+  /// Coefficients in `frozen` are held at their values (a physical limit), the others fitted.
+  static func irls(design: [[Double]], measured: [Double], frozen: [Int: Double] = [:]) throws -> [Double]? {
     let columns = design.first?.count ?? 0
+    let active = (0..<columns).filter { frozen[$0] == nil }
+    let fixed = design.map { row in frozen.reduce(0) { $0 + row[$1.key] * $1.value } }
     var weights = [Double](repeating: 1, count: measured.count)
     var solution: [Double]?
     for _ in 0..<20 {
       guard
         let outcome = try RelativeLeastSquares.solve(
-          design: design, fixed: [Double](repeating: 0, count: measured.count), measured: measured, weights: weights,
-          active: Array(0..<columns)), outcome.coefficients.count == columns
+          design: design, fixed: fixed, measured: measured, weights: weights, active: active),
+        outcome.coefficients.count == active.count
       else { return nil }
-      solution = outcome.coefficients
+      var theta = [Double](repeating: 0, count: columns)
+      for (index, value) in frozen { theta[index] = value }
+      for (position, column) in active.enumerated() { theta[column] = outcome.coefficients[position] }
+      solution = theta
       for i in measured.indices {
         var predicted = 0.0
-        for j in 0..<columns { predicted += design[i][j] * outcome.coefficients[j] }
+        for j in 0..<columns { predicted += design[i][j] * theta[j] }
         weights[i] = 1 / max(abs(predicted / measured[i] - 1), 1e-3)
       }
     }
@@ -93,9 +99,17 @@ struct KernelCalibration {
           "attention \(phase.rawValue): \(points.count) points do not determine all \(names.count) coefficients (need both KV dtypes and more than \(2 * names.count) points); law kept")
         continue
       }
-      guard let theta = try Self.irls(design: design, measured: measured) else {
+      guard var theta = try Self.irls(design: design, measured: measured) else {
         notes.append("attention \(phase.rawValue): the least-squares system is rank-deficient; law kept")
         continue
+      }
+      // Decode streams the cache: a memory cost under 1 would beat the datasheet bandwidth.
+      // Hold it at 1 (the physical limit) and refit the rest.
+      if phase == .decode, theta[4] < 1, let held = try Self.irls(design: design, measured: measured, frozen: [4: 1]) {
+        notes.append(
+          "attention decode: memory cost fitted \(String(format: "%.3f", theta[4])) < 1 (above the datasheet bandwidth); held at 1 and the rest refitted"
+        )
+        theta = held
       }
       let errors = zip(design, measured).map { row, t in zip(row, theta).reduce(0) { $0 + $1.0 * $1.1 } / t - 1 }
       var refusal: String?
