@@ -103,19 +103,32 @@ struct KernelCalibration {
         notes.append("attention \(phase.rawValue): the least-squares system is rank-deficient; law kept")
         continue
       }
-      // Decode streams the cache: a memory cost under 1 would beat the datasheet bandwidth.
-      // Hold it at 1 (the physical limit) and refit the rest.
-      if phase == .decode, theta[4] < 1, let held = try Self.irls(design: design, measured: measured, frozen: [4: 1]) {
-        notes.append(
-          "attention decode: memory cost fitted \(String(format: "%.3f", theta[4])) < 1 (above the datasheet bandwidth); held at 1 and the rest refitted"
-        )
-        theta = held
+      // Physical limits: no cost is negative, and decode (which streams the cache) cannot beat
+      // the datasheet bandwidth (memory cost ≥ 1). A fit outside them is refitted with the
+      // offending coefficients held at their limits (the physical alternative), one round per
+      // coefficient at most.
+      var frozen: [Int: Double] = [:]
+      for _ in 0..<names.count {
+        var changed = false
+        for index in theta.indices where frozen[index] == nil {
+          let limit = phase == .decode && index == 4 ? 1.0 : 0.0
+          if theta[index] < limit {
+            frozen[index] = limit
+            notes.append(
+              "attention \(phase.rawValue): \(names[index]) fitted \(String(format: "%.4g", theta[index])), below its limit \(limit); held at \(limit) and the rest refitted"
+            )
+            changed = true
+          }
+        }
+        guard changed else { break }
+        guard let refit = try Self.irls(design: design, measured: measured, frozen: frozen) else { break }
+        theta = refit
       }
       let errors = zip(design, measured).map { row, t in zip(row, theta).reduce(0) { $0 + $1.0 * $1.1 } / t - 1 }
       var refusal: String?
       if let index = theta.indices.first(where: { theta[$0] < 0 }) {
         refusal = "attention \(phase.rawValue): \(names[index]) fitted negative (\(theta[index])): not physical"
-      } else if phase == .decode, theta[4] < 1 {
+      } else if phase == .decode, theta[4] < 1 - 1e-12 {
         refusal =
           "attention decode: memory cost \(theta[4]) < 1 implies more than the \(Units.formatBytesPerSecond(gpu.memoryBandwidthBytesPerSecond)) datasheet bandwidth"
       }
@@ -149,8 +162,8 @@ struct KernelCalibration {
     return Result(fits: fits, profile: profile, notes: notes)
   }
 
-  /// Fits compute max and half-saturation of the fp8 GEMM law on the compute-bound fp8 points
-  /// (under the GPU's current law), wave quantisation held at the profile's.
+  /// Fits the compute max of the fp8 GEMM law on the compute-bound fp8 points (under the GPU's
+  /// current law); wave quantisation and the half-saturation time constant are held at the profile's.
   func fitFP8GEMM(_ kernels: [KernelMeasurement]) throws -> (fit: KernelLawFit, law: OperatorEfficiency)? {
     guard let peak = gpu.peakFLOPS(.fp8), peak > 0 else { return nil }
     var probe = gpu
@@ -179,7 +192,13 @@ struct KernelCalibration {
       design.append([effective / peak, 1 / peak])
       measured.append(m.seconds - fixed)
     }
-    guard design.count > 8, let theta = try Self.irls(design: design, measured: measured) else { return nil }
+    // The half-saturation is held as the profile's time constant (half-saturation FLOPs per
+    // FLOP/s achieved): the compute-bound points are large GEMMs that pin the plateau (compute
+    // max) but not the ramp, and a free ramp there would be extrapolated to every small GEMM.
+    let prior = probe.efficiency.gemmLaw(.fp8)!
+    let heldRamp = prior.computeHalfSaturationFLOPs / prior.computeMax
+    guard design.count > 8, let theta = try Self.irls(design: design, measured: measured, frozen: [1: heldRamp])
+    else { return nil }
     // theta[0] = 1 / compute max; theta[1] = half-saturation FLOPs / compute max.
     let computeMax = 1 / theta[0]
     let half = theta[1] * computeMax
@@ -193,7 +212,7 @@ struct KernelCalibration {
     return (
       KernelLawFit(
         name: "gemm fp8 (compute-bound points)", points: design.count,
-        parameters: [("compute max", computeMax), ("compute half-saturation (FLOP)", half)], refusal: refusal,
+        parameters: [("compute max", computeMax), ("compute half-saturation (FLOP, held as time)", half)], refusal: refusal,
         relativeErrors: errors),
       OperatorEfficiency(computeMax: computeMax, computeHalfSaturationFLOPs: half, waveQuantization: beta)
     )

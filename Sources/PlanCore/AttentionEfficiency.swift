@@ -90,7 +90,8 @@ public struct AttentionEfficiency: Sendable, Hashable, Codable {
   /// FlashAttention-3 tables, Models/measurements/h100-sxm-vllm; see Models/gpus/h100-80gb-sxm.json),
   /// applied to this GPU's own peak, bandwidth and SM count.
   public static let datasheetDefault = AttentionEfficiency(
-    prefill: [11.6e-6, 0.79, 1.08, 0.41, 2.6, 0.30], decode: [8.6e-6, 0.73e-6, 1.9e-6, 1.4e-6, 0.99, 1.27, 0.47],
+    prefill: [11.52e-6, 0.8296, 1.094, 0.4139, 2.54, 0.2691],
+    decode: [8.26e-6, 1.103e-6, 1.846e-6, 1.57e-6, 1.05, 1.072, 0.3951],
     fittedOnThisGPU: false,
     source:
       "datasheet-derived: the H100 SXM fit's costs (fractions of peak, time constants) on this GPU's own peak, bandwidth and SMs"
@@ -110,11 +111,11 @@ extension AttentionEfficiency {
   /// Reads an `attention` block of an `efficiency` section:
   ///
   /// ```json
-  /// "attention": { "prefill": { "floor": "11.6 us", "matmul_cost": 0.79, "matmul_cost_fp8_kv": 1.08,
-  ///                             "softmax_cost": 0.41, "memory_cost": 2.6, "kv_reread_cost": 0.3 },
-  ///                "decode": { "floor": "8.6 us", "floor_per_128_head_dim": "0.73 us", "wave": "1.9 us",
-  ///                            "wave_per_128_head_dim": "1.4 us", "memory_cost": 0.99,
-  ///                            "occupancy_cost": 1.27, "fp8_byte_surcharge": 0.47 },
+  /// "attention": { "prefill": { "floor": "11.5 us", "matmul_cost": 0.83, "matmul_cost_fp8_kv": 1.09,
+  ///                             "softmax_cost": 0.41, "memory_cost": 2.54, "kv_reread_cost": 0.27 },
+  ///                "decode": { "floor": "8.3 us", "floor_per_128_head_dim": "1.1 us", "wave": "1.8 us",
+  ///                            "wave_per_128_head_dim": "1.6 us", "memory_cost": 1.05,
+  ///                            "occupancy_cost": 1.07, "fp8_byte_surcharge": 0.40 },
   ///                "fitted_on_this_gpu": true, "source": "…" }
   /// ```
   public static func load(from reader: FieldReader) throws -> AttentionEfficiency {

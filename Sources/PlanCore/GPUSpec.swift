@@ -212,11 +212,11 @@ extension GPUSpec {
 
 extension EfficiencyProfile {
   /// The fields of an `efficiency` block.
-  static let keys: Set<String> = [
+  static let keys: Set<String> = Set<String>([
     "compute_max", "compute_half_saturation_flops", "memory_max", "memory_half_saturation", "kernel_launch",
     "collective_bandwidth_max", "collective_half_saturation", "collective_step_latency", "iteration_overhead",
     "wave_quantization", "l2_byte_cost", "operators", "uncertainty", "source", "note",
-  ].union(kernelLawKeys)
+  ]).union(kernelLawKeys)
 
   /// Reads the `efficiency` block; every value must lie in its plausible range (`Plausibility`).
   public static func load(from reader: FieldReader) throws -> EfficiencyProfile {

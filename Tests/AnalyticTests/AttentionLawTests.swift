@@ -76,12 +76,15 @@ import Testing
     // lasts as long as the last block (all 2048 keys), not total work / SMs.
     let call = Self.prefill(batch: 1, tokens: 2048)
     let features = AttentionLaw.prefillFeatures(call, Self.h100)
-    let longest = 4 * 128 * 128 * 2048.0
-    #expect(abs(features[1] - 132 * longest / Self.h100.peakFLOPSPerSecond) < 1e-15)
+    let longest: Double = 4 * 128 * 128 * 2048
+    #expect(abs(features[1] / (132 * longest / Self.h100.peakFLOPSPerSecond) - 1) < 1e-12)
     // With many sequences the padded total governs: 4 · d · 128² · B(B+1)/2 per head and sequence.
     let big = Self.prefill(batch: 64, tokens: 2048)
-    let padded = 4 * 128 * 128 * 128 * (16.0 * 17 / 2) * 8 * 64
-    #expect(abs(AttentionLaw.prefillFeatures(big, Self.h100)[1] - padded / Self.h100.peakFLOPSPerSecond) < 1e-12)
+    let blockPairs: Double = 16 * 17 / 2  // B(B+1)/2 for B = 2048 / 128 = 16 query blocks
+    let perHead: Double = 4 * 128 * 128 * 128 * blockPairs
+    let padded: Double = perHead * 8 * 64
+    let feature = AttentionLaw.prefillFeatures(big, Self.h100)[1]
+    #expect(abs(feature / (padded / Self.h100.peakFLOPSPerSecond) - 1) < 1e-12)
   }
 
   @Test func prefillIsNotTimedByTheGEMMLaw() throws {

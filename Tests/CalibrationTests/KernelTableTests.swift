@@ -18,8 +18,8 @@ import Testing
 
   @Test func readsEveryRowOfTheSubsetsAsABareKernel() throws {
     let set = try Self.load()
-    // Row counts of the vendored files (README table): 1,904 + 2,574 + 888.
-    #expect(set.kernels.count == 1904 + 2574 + 888)
+    // Row counts of the vendored files (README table): 2,346 + 2,902 + 888.
+    #expect(set.kernels.count == 2346 + 2902 + 888)
     #expect(set.operators.isEmpty && set.collectives.isEmpty)
     let regimes = Set(set.kernels.map(\.regime))
     #expect(
