@@ -47,7 +47,8 @@ public enum AIConfiguratorKernels {
           result.noteSkipped("gemm fp8_block", reason: Reason.fp8Block)
           continue
         default:
-          throw table.error(row, "gemm_dtype", "unknown GEMM dtype \"\(dtypeText)\" (known: bfloat16, float16, fp8, fp8_block)")
+          throw table.error(
+            row, "gemm_dtype", "unknown GEMM dtype \"\(dtypeText)\" (known: bfloat16, float16, fp8, fp8_block)")
         }
         let shape = GEMMShape(
           m: try table.positiveInt(row, "m"), n: try table.positiveInt(row, "n"), k: try table.positiveInt(row, "k"),
@@ -70,7 +71,8 @@ public enum AIConfiguratorKernels {
         case "bfloat16", "float16": kvBytes = 2
         case "fp8": kvBytes = 1
         default:
-          throw table.error(row, "kv_cache_dtype", "unknown KV-cache dtype \"\(kvText)\" (known: bfloat16, float16, fp8)")
+          throw table.error(
+            row, "kv_cache_dtype", "unknown KV-cache dtype \"\(kvText)\" (known: bfloat16, float16, fp8)")
         }
         let batch = try table.positiveInt(row, "batch_size")
         let isl = try table.positiveInt(row, "isl")
@@ -95,9 +97,13 @@ public enum AIConfiguratorKernels {
             kvHeads: kvHeads, headDim: headDim, queryElementBytes: 2, kvElementBytes: kvBytes)
           regime = batch <= Self.smallDecodeBatch ? "decode small batch" : "decode large batch"
         }
-        result.kernels.append(KernelMeasurement(work: .attention(call), regime: regime, seconds: seconds, origin: origin))
+        result.kernels.append(
+          KernelMeasurement(work: .attention(call), regime: regime, seconds: seconds, origin: origin))
       default:
-        result.noteSkipped(op, reason: "no bare-kernel counterpart in the cost model (gemm, context_attention, generation_attention are read)")
+        result.noteSkipped(
+          op,
+          reason:
+            "no bare-kernel counterpart in the cost model (gemm, context_attention, generation_attention are read)")
       }
     }
     return result

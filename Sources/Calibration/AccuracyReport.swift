@@ -140,7 +140,9 @@ public struct AccuracyReport: Sendable, Codable {
     }
     let defaults = fallback ?? PredictionUncertainty.uncalibratedDefault
     var byName: [String: ResidualQuantiles] = [:]
-    for row in rows where row.kind == .operator || row.kind == .collective { byName[row.name] = quantiles(row.statistics) }
+    for row in rows where row.kind == .operator || row.kind == .collective {
+      byName[row.name] = quantiles(row.statistics)
+    }
     return PredictionUncertainty(
       calibrated: calibrated, compute: operatorsOverall.flatMap(quantiles) ?? defaults.compute,
       communication: collectivesOverall.flatMap(quantiles) ?? defaults.communication, byName: byName, source: source)

@@ -96,7 +96,8 @@ struct KernelCalibration {
       let active = (0..<names.count).filter { j in design.contains { $0[j] != 0 } }
       guard points.count > 2 * names.count, active.count == names.count else {
         notes.append(
-          "attention \(phase.rawValue): \(points.count) points do not determine all \(names.count) coefficients (need both KV dtypes and more than \(2 * names.count) points); law kept")
+          "attention \(phase.rawValue): \(points.count) points do not determine all \(names.count) coefficients (need both KV dtypes and more than \(2 * names.count) points); law kept"
+        )
         continue
       }
       guard var theta = try Self.irls(design: design, measured: measured) else {
@@ -156,7 +157,9 @@ struct KernelCalibration {
         profile.gemmDTypes["fp8"] = fit.law
         profile.fittedLaws.insert("gemm_fp8")
       }
-    } else if kernels.contains(where: { if case .gemm(let s) = $0.work { return s.dtype == .fp8 } else { return false } }) {
+    } else if kernels.contains(where: {
+      if case .gemm(let s) = $0.work { return s.dtype == .fp8 } else { return false }
+    }) {
       notes.append("gemm fp8: \(gpu.name) lists no fp8 peak, or too few compute-bound fp8 points; no fp8 law fitted")
     }
     return Result(fits: fits, profile: profile, notes: notes)
@@ -212,7 +215,8 @@ struct KernelCalibration {
     return (
       KernelLawFit(
         name: "gemm fp8 (compute-bound points)", points: design.count,
-        parameters: [("compute max", computeMax), ("compute half-saturation (FLOP, held as time)", half)], refusal: refusal,
+        parameters: [("compute max", computeMax), ("compute half-saturation (FLOP, held as time)", half)],
+        refusal: refusal,
         relativeErrors: errors),
       OperatorEfficiency(computeMax: computeMax, computeHalfSaturationFLOPs: half, waveQuantization: beta)
     )

@@ -67,7 +67,8 @@ extension EfficiencyProfile {
     if let items = try reader.optionalArray("fitted_on_this_gpu") {
       let names = items.compactMap { $0 as? String }
       guard names.count == items.count else {
-        throw reader.error("fitted_on_this_gpu", "must be a list of law names (\(Self.lawNames.joined(separator: ", ")))")
+        throw reader.error(
+          "fitted_on_this_gpu", "must be a list of law names (\(Self.lawNames.joined(separator: ", ")))")
       }
       for name in names where !Self.lawNames.contains(name) {
         throw reader.error(

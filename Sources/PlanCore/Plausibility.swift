@@ -217,7 +217,8 @@ public enum Plausibility {
   /// Every continuous range of the table, for the docs test.
   public static let allRanges: [PlausibleRange] = [
     gpuMemory, memoryBandwidth, peakFLOPS, l2Cache, efficiency, waveQuantization, halfSaturationFLOPs,
-    halfSaturationBytes, attentionCost, overheadTime, residualQuantile, linkBandwidth, linkLatency, publishedParameters, rate,
+    halfSaturationBytes, attentionCost, overheadTime, residualQuantile, linkBandwidth, linkLatency, publishedParameters,
+    rate,
     arrivalCV, runTime, sloTime, profileWeight, lengthParameter, logNormalSigma,
   ]
 

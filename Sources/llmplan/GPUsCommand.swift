@@ -75,7 +75,8 @@ struct GPUFacts: Encodable, Equatable {
     } else {
       laws["operators"] = fitted("operators")
     }
-    laws["attention"] = e.attention?.fittedOnThisGPU == true || e.fittedLaws.contains("attention") ? "fitted" : "datasheet-derived"
+    laws["attention"] =
+      e.attention?.fittedOnThisGPU == true || e.fittedLaws.contains("attention") ? "fitted" : "datasheet-derived"
     if gpu.peakFLOPS(.fp8) == nil {
       laws["gemm_fp8"] = "none (no fp8 peak: fp8 GEMMs refused)"
     } else {
@@ -104,7 +105,8 @@ struct GPUFacts: Encodable, Equatable {
       ])
     }
     var text = table.rendered
-    text += "\nLaws not listed under FITTED ON THIS GPU are datasheet-derived (or absent): `llmplan gpus --json` gives each law's provenance."
+    text +=
+      "\nLaws not listed under FITTED ON THIS GPU are datasheet-derived (or absent): `llmplan gpus --json` gives each law's provenance."
     return text
   }
 

@@ -11,7 +11,9 @@ import Testing
     peakFLOPSPerSecond: 989.4e12, bandwidthBytesPerSecond: 3.35e12, streamingMultiprocessors: 132)
   static let law = AttentionEfficiency.datasheetDefault
 
-  static func prefill(batch: Int = 1, tokens: Double, heads: Int = 8, kvHeads: Int = 1, headDim: Int = 128)
+  static func prefill(
+    batch: Int = 1, tokens: Double, heads: Int = 8, kvHeads: Int = 1, headDim: Int = 128
+  )
     -> AttentionCall
   {
     AttentionCall(
@@ -19,7 +21,9 @@ import Testing
       headDim: headDim)
   }
 
-  static func decode(batch: Int, context: Double, kvHeads: Int = 1, headDim: Int = 128, kvBytes: Double = 2)
+  static func decode(
+    batch: Int, context: Double, kvHeads: Int = 1, headDim: Int = 128, kvBytes: Double = 2
+  )
     -> AttentionCall
   {
     AttentionCall(

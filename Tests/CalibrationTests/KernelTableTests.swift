@@ -46,9 +46,11 @@ import Testing
   }
 
   @Test func blockScaledFP8AndUnknownDTypesAreHandled() throws {
-    let header = "\"framework\",\"version\",\"device\",\"op_name\",\"kernel_source\",\"gemm_dtype\",\"m\",\"n\",\"k\",\"latency\""
+    let header =
+      "\"framework\",\"version\",\"device\",\"op_name\",\"kernel_source\",\"gemm_dtype\",\"m\",\"n\",\"k\",\"latency\""
     let block = try MeasurementReader().read(
-      text: header + "\n\"VLLM\",\"0.24.0\",\"H100\",\"gemm\",\"DeepGemm\",\"fp8_block\",1,128,128,0.06\n", file: "g.csv")
+      text: header + "\n\"VLLM\",\"0.24.0\",\"H100\",\"gemm\",\"DeepGemm\",\"fp8_block\",1,128,128,0.06\n",
+      file: "g.csv")
     #expect(block.kernels.isEmpty)
     #expect(block.skipped.first?.reason.contains("block-scaled") == true)
     #expect(throws: MeasurementFileError.self) {

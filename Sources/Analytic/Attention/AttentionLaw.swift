@@ -58,7 +58,9 @@ public enum AttentionLaw {
 
   /// The part of a prefill call's time spent on the matrix products and softmax (compute), and
   /// the part on bytes, for booking the call to its bound.
-  public static func prefillSplit(_ call: AttentionCall, law: AttentionEfficiency, hardware: AttentionHardware)
+  public static func prefillSplit(
+    _ call: AttentionCall, law: AttentionEfficiency, hardware: AttentionHardware
+  )
     -> (compute: Double, memory: Double, floor: Double)
   {
     let f = prefillFeatures(call, hardware)

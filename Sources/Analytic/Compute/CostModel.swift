@@ -171,7 +171,8 @@ public struct CostModel: Sendable, Hashable {
       efficiency: operatorEfficiency[cost.kind.slot], peak: peakFLOPSPerSecond, bandwidth: bandwidth,
       streamingMultiprocessors: streamingMultiprocessors, l2ResidentBytes: l2ResidentBytes,
       kernelFloorSeconds: kernelFloorSeconds)
-    bookTimed(&cost, flops: flops, bytes: bytes, kernels: kernels, seconds: time.seconds, computeBound: time.computeBound)
+    bookTimed(
+      &cost, flops: flops, bytes: bytes, kernels: kernels, seconds: time.seconds, computeBound: time.computeBound)
   }
 
   /// Books a kernel whose time is already known (the attention law's).

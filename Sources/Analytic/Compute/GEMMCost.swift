@@ -54,11 +54,12 @@ extension CostModel {
     ).seconds
     if shape.dtype == .fp8 {
       let quantise = Double(shape.m) * Double(shape.k) * 3
-      seconds += kernelTime(
-        flops: 0, bytes: quantise, kernels: 1, kind: .streaming, outputRows: 0, outputColumns: 0,
-        efficiency: gpu.efficiency, peak: peak, bandwidth: gpu.memoryBandwidthBytesPerSecond,
-        streamingMultiprocessors: sms, l2ResidentBytes: l2, kernelFloorSeconds: gpu.efficiency.kernelFloorSeconds
-      ).seconds
+      seconds +=
+        kernelTime(
+          flops: 0, bytes: quantise, kernels: 1, kind: .streaming, outputRows: 0, outputColumns: 0,
+          efficiency: gpu.efficiency, peak: peak, bandwidth: gpu.memoryBandwidthBytesPerSecond,
+          streamingMultiprocessors: sms, l2ResidentBytes: l2, kernelFloorSeconds: gpu.efficiency.kernelFloorSeconds
+        ).seconds
     }
     return seconds
   }
