@@ -22,7 +22,11 @@ struct CalibrateCommand: ParsableCommand {
       (prefill or decode: then tokens counts decoding sequences), model (else --model). \
       Collectives: all_reduce, all_gather, send_recv with bytes per GPU, gpus and gpus_per_node \
       (default: all on one node). The Vidur profiler's operator (mlp.csv) and collective \
-      (all_reduce.csv, send_recv.csv) files are read as they are.
+      (all_reduce.csv, send_recv.csv) files are read as they are, and so are NVIDIA \
+      AIConfigurator's kernel tables (gemm, context_attention, generation_attention; latency in \
+      ms): their attention rows fit the attention law (prefill and decode, linear in its \
+      coefficients, iteratively reweighted relative least squares) and their per-tensor fp8 GEMM \
+      rows the fp8 GEMM law's compute max (GPUs without an fp8 peak refuse them).
 
       The fit: every kernel's time is max(compute, memory) + launch with compute = (FLOPs + \
       half_c) / (peak · max_c) and memory = (bytes + half_m) / (bandwidth · max_m); in 1/max and \
