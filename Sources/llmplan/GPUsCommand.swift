@@ -104,10 +104,9 @@ struct GPUFacts: Encodable, Equatable {
         fittedSummary(gpu.laws),
       ])
     }
-    var text = table.rendered
-    text +=
-      "\nLaws not listed under FITTED ON THIS GPU are datasheet-derived (or absent): `llmplan gpus --json` gives each law's provenance."
-    return text
+    // Laws not under FITTED ON THIS GPU are datasheet-derived (or absent); --json gives each
+    // law's provenance (`laws`).
+    return table.rendered
   }
 
   /// "gemm, attention, gemm_fp8", or "none".
