@@ -169,8 +169,11 @@ struct KernelCalibration {
   /// current law); wave quantisation and the half-saturation time constant are held at the profile's.
   func fitFP8GEMM(_ kernels: [KernelMeasurement]) throws -> (fit: KernelLawFit, law: OperatorEfficiency)? {
     guard let peak = gpu.peakFLOPS(.fp8), peak > 0 else { return nil }
+    // Points are chosen, and the fixed parts costed, under the datasheet-derived fp8 law (the
+    // profile's own fractions at the fp8 peak), not under an fp8 law the file may already hold:
+    // the fit then does not depend on its own previous result.
     var probe = gpu
-    if probe.efficiency.gemmDTypes["fp8"] == nil { probe.efficiency.gemmDTypes["fp8"] = OperatorEfficiency() }
+    probe.efficiency.gemmDTypes["fp8"] = nil
     let beta = probe.efficiency.gemmLaw(.fp8)!.waveQuantization
     let sms = Double(gpu.streamingMultiprocessors ?? 0)
     var design: [[Double]] = []

@@ -15,9 +15,10 @@ import Foundation
 ///   + effective FLOPs / peak × (`prefillMatmulCost` (or `…FP8KV`) + `prefillSoftmaxCost` × 128 / head dim)
 ///   + (Q, K, V, O bytes) / bandwidth × `prefillMemoryCost`
 ///   + (K, V bytes re-read by every query block) / bandwidth × `prefillKVRereadCost`,
-/// where effective FLOPs = max(padded causal FLOPs, SMs × FLOPs of the longest tile): the
-/// last tiles of a causal prompt are the longest, and one SM runs each (a longest-first
-/// schedule ends no earlier than its longest job).
+/// where effective FLOPs = max(tile FLOPs, SMs × FLOPs of the longest tile): tile FLOPs count
+/// keys in whole 128-key blocks up to the diagonal and rows in whole 128-row blocks except the
+/// last, partial one; the last tiles of a causal prompt are the longest, and one SM runs each (a
+/// longest-first schedule ends no earlier than its longest job).
 ///
 /// Decode seconds = `decodeFloorSeconds` + `decodeFloorSecondsPer128HeadDim` × head dim / 128
 ///   + waves × (`decodeWaveSeconds` + `decodeWaveSecondsPer128HeadDim` × head dim / 128)
@@ -90,7 +91,7 @@ public struct AttentionEfficiency: Sendable, Hashable, Codable {
   /// FlashAttention-3 tables, Models/measurements/h100-sxm-vllm; see Models/gpus/h100-80gb-sxm.json),
   /// applied to this GPU's own peak, bandwidth and SM count.
   public static let datasheetDefault = AttentionEfficiency(
-    prefill: [11.52e-6, 0.8296, 1.094, 0.4139, 2.54, 0.2691],
+    prefill: [12.82e-6, 0.8717, 1.139, 0.4182, 2.534, 0.2216],
     decode: [8.26e-6, 1.103e-6, 1.846e-6, 1.57e-6, 1.05, 1.072, 0.3951],
     fittedOnThisGPU: false,
     source:
@@ -111,8 +112,8 @@ extension AttentionEfficiency {
   /// Reads an `attention` block of an `efficiency` section:
   ///
   /// ```json
-  /// "attention": { "prefill": { "floor": "11.5 us", "matmul_cost": 0.83, "matmul_cost_fp8_kv": 1.09,
-  ///                             "softmax_cost": 0.41, "memory_cost": 2.54, "kv_reread_cost": 0.27 },
+  /// "attention": { "prefill": { "floor": "12.8 us", "matmul_cost": 0.87, "matmul_cost_fp8_kv": 1.14,
+  ///                             "softmax_cost": 0.42, "memory_cost": 2.53, "kv_reread_cost": 0.22 },
   ///                "decode": { "floor": "8.3 us", "floor_per_128_head_dim": "1.1 us", "wave": "1.8 us",
   ///                            "wave_per_128_head_dim": "1.6 us", "memory_cost": 1.05,
   ///                            "occupancy_cost": 1.07, "fp8_byte_surcharge": 0.40 },

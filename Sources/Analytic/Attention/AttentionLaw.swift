@@ -23,8 +23,13 @@ public enum AttentionLaw {
     // Keys each query block scores, summed over the blocks of one sequence and head: block i
     // (from 0) sees the cache and i + 1 key blocks of the chunk (the diagonal block in full).
     let keysOverBlocks = blocks * cached + tileKeys * blocks * (blocks + 1) / 2
-    let paddedFLOPs = 4 * d * tileRows * keysOverBlocks * h * b
-    let longestTileFLOPs = 4 * d * tileRows * (cached + tileKeys * blocks)
+    // (row, key) pairs the tiles compute: full blocks of 128 rows; the last block counts its real
+    // rows only (its masked rows are predicated off), which matters for prompts under 128 tokens.
+    let lastRows = call.queryTokens - tileRows * (blocks - 1)
+    let lastKeys = cached + tileKeys * blocks
+    let paddedPairs = tileRows * (keysOverBlocks - lastKeys) + lastRows * lastKeys
+    let paddedFLOPs = 4 * d * paddedPairs * h * b
+    let longestTileFLOPs = 4 * d * min(call.queryTokens, tileRows) * lastKeys
     let effective = max(paddedFLOPs, hw.streamingMultiprocessors * longestTileFLOPs)
     let computeUnits = effective / hw.peakFLOPSPerSecond
     let bytes = call.queryOutputBytes + call.kvBytes
