@@ -48,8 +48,20 @@ public struct Calibrator: Sendable {
 
     // Only points the model can time on this hardware take part.
     var operators: [OperatorMeasurement] = []
+    var layerAttention = 0
     for m in measurements.operators {
+      // Attention has its own law (AttentionEfficiency), fitted on bare attention calls
+      // (kernel tables); the per-operator compute/memory law would not change its time.
+      if m.operatorName == "attention" {
+        layerAttention += 1
+        continue
+      }
       if (try? operatorTiming.seconds(m, gpu)) != nil { operators.append(m) }
+    }
+    if layerAttention > 0 {
+      notes.append(
+        "\(layerAttention) layer-level attention timings are scored but not fitted: attention has its own law, fitted from bare attention calls (AIConfigurator context_attention / generation_attention tables)"
+      )
     }
     var collectives: [CollectiveMeasurement] = []
     for m in measurements.collectives {
