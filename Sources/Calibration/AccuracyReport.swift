@@ -3,7 +3,11 @@ import PlanCore
 
 /// One line of an accuracy report: how well the model times one operator type or collective.
 public struct AccuracyRow: Sendable, Codable, Hashable {
-  public enum Kind: String, Sendable, Codable { case `operator`, collective, collectiveGroup = "collective_group" }
+  public enum Kind: String, Sendable, Codable {
+    case `operator`, collective, collectiveGroup = "collective_group"
+    /// A regime of bare kernel calls ("prefill long", "gemm fp8"): `KernelMeasurement.regime`.
+    case kernel
+  }
   public var kind: Kind
   /// Operator name of the cost model, collective name, or collective group label.
   public var name: String
@@ -93,6 +97,22 @@ public struct AccuracyReport: Sendable, Codable {
         rows.append(AccuracyRow(kind: .collectiveGroup, name: name, measuredNames: [], statistics: stats))
       }
     }
+    var kernelPairs: [String: ([Double], [Double])] = [:]
+    for m in measurements.kernels {
+      do {
+        let predicted = try KernelTiming.seconds(m, gpu: gpu)
+        kernelPairs[m.regime, default: ([], [])].0.append(predicted)
+        kernelPairs[m.regime]!.1.append(m.seconds)
+      } catch {
+        noteUntimed(m.regime, "\(error)")
+      }
+    }
+    for name in kernelPairs.keys.sorted() {
+      let pair = kernelPairs[name]!
+      if let stats = ErrorStatistics(predicted: pair.0, measured: pair.1) {
+        rows.append(AccuracyRow(kind: .kernel, name: name, measuredNames: [], statistics: stats))
+      }
+    }
     let untimedList = untimed.keys.sorted().map { key in
       UntimedMeasurements(name: String(key.split(separator: "|")[0]), count: untimed[key]!.1, reason: untimed[key]!.0)
     }
@@ -120,7 +140,9 @@ public struct AccuracyReport: Sendable, Codable {
     }
     let defaults = fallback ?? PredictionUncertainty.uncalibratedDefault
     var byName: [String: ResidualQuantiles] = [:]
-    for row in rows where row.kind != .collectiveGroup { byName[row.name] = quantiles(row.statistics) }
+    for row in rows where row.kind == .operator || row.kind == .collective {
+      byName[row.name] = quantiles(row.statistics)
+    }
     return PredictionUncertainty(
       calibrated: calibrated, compute: operatorsOverall.flatMap(quantiles) ?? defaults.compute,
       communication: collectivesOverall.flatMap(quantiles) ?? defaults.communication, byName: byName, source: source)

@@ -10,6 +10,8 @@ public struct CalibrationResult: Sendable {
   public var operatorLaws: [OperatorLawFit]
   public var launchSeconds: Double?
   public var collectiveLaw: CollectiveLawFit?
+  /// Kernel laws fitted on bare-kernel timings (attention prefill and decode, fp8 GEMM).
+  public var kernelLaws: [KernelLawFit] = []
   public var before: AccuracyReport
   public var after: AccuracyReport
   /// Parameter sets that were not physical and are therefore not written, with the reason.
@@ -46,8 +48,20 @@ public struct Calibrator: Sendable {
 
     // Only points the model can time on this hardware take part.
     var operators: [OperatorMeasurement] = []
+    var layerAttention = 0
     for m in measurements.operators {
+      // Attention has its own law (AttentionEfficiency), fitted on bare attention calls
+      // (kernel tables); the per-operator compute/memory law would not change its time.
+      if m.operatorName == "attention" {
+        layerAttention += 1
+        continue
+      }
       if (try? operatorTiming.seconds(m, gpu)) != nil { operators.append(m) }
+    }
+    if layerAttention > 0 {
+      notes.append(
+        "\(layerAttention) layer-level attention timings are scored but not fitted: attention has its own law, fitted from bare attention calls (AIConfigurator context_attention / generation_attention tables)"
+      )
     }
     var collectives: [CollectiveMeasurement] = []
     for m in measurements.collectives {
@@ -63,7 +77,7 @@ public struct Calibrator: Sendable {
       notes.append("\(measurements.collectives.count - collectives.count) collective timings left out: \(reason)")
     }
 
-    guard !operators.isEmpty || !collectives.isEmpty else {
+    guard !operators.isEmpty || !collectives.isEmpty || !measurements.kernels.isEmpty else {
       // Nothing would be fitted: writing the prior back marked "calibrated" (with the error band
       // of zero points) would claim a calibration that never happened.
       throw TimingError(
@@ -82,8 +96,10 @@ public struct Calibrator: Sendable {
       notes.append(result.launchNote)
       refusals += ([result.pooled] + result.perOperator).compactMap(\.refusal)
       let iterationOverhead = profile.iterationOverheadSeconds
+      let kept = profile
       profile = result.profile
       profile.iterationOverheadSeconds = iterationOverhead
+      profile.fittedLaws = kept.fittedLaws.union(["gemm", "operators"])
       notes.append(
         "iteration overhead kept at \(Units.formatSeconds(iterationOverhead)): operator and collective timings do not determine it"
       )
@@ -104,6 +120,7 @@ public struct Calibrator: Sendable {
         }
       } else {
         profile = fit.law.applied(to: profile)
+        profile.fittedLaws.insert("collectives")
       }
     }
     for fit in laws where fit.refusal != nil {
@@ -115,10 +132,23 @@ public struct Calibrator: Sendable {
         notes.append("\(fit.name): refused; it keeps \(gpu.name)'s own law")
       }
     }
+    var kernelLaws: [KernelLawFit] = []
+    if !measurements.kernels.isEmpty {
+      var kernelGPU = gpu
+      kernelGPU.efficiency = profile
+      let result = try KernelCalibration(gpu: kernelGPU).run(measurements.kernels)
+      kernelLaws = result.fits
+      notes += result.notes
+      refusals += result.fits.compactMap(\.refusal)
+      let fitted = result.profile
+      profile.attention = fitted.attention
+      profile.gemmDTypes = fitted.gemmDTypes
+      profile.fittedLaws.formUnion(fitted.fittedLaws)
+    }
     let operatorCount = operators.count
     let collectiveCount = collectives.count
     profile.source =
-      "\(Self.sourcePrefix) from \(operatorCount) operator and \(collectiveCount) collective timings (\(sourceNote)); "
+      "\(Self.sourcePrefix) from \(operatorCount) operator, \(collectiveCount) collective and \(measurements.kernels.count) kernel timings (\(sourceNote)); "
       + "prior: \(gpu.efficiency.source)"
 
     var calibrated = gpu
@@ -132,8 +162,10 @@ public struct Calibrator: Sendable {
       source:
         "residual quantiles (measured / predicted - 1) of the calibrated model on its \(operatorCount + collectiveCount) calibration timings",
       fallback: gpu.efficiency.uncertainty)
-    return CalibrationResult(
+    var result = CalibrationResult(
       gpu: gpu, calibratedGPU: calibrated, pooledLaw: pooled, operatorLaws: laws, launchSeconds: launch,
       collectiveLaw: collectiveFit, before: before, after: after, refusals: refusals, notes: notes)
+    result.kernelLaws = kernelLaws
+    return result
   }
 }

@@ -110,6 +110,8 @@ public struct CollectiveMeasurement: Sendable, Hashable {
 public struct MeasurementSet: Sendable {
   public var operators: [OperatorMeasurement] = []
   public var collectives: [CollectiveMeasurement] = []
+  /// Bare kernel calls (GEMMs, attention), see `KernelMeasurement`.
+  public var kernels: [KernelMeasurement] = []
   /// Measured quantities the model has no counterpart for, with a count and the reason
   /// (e.g. `attn_rope`: the cost model books rotary inside `attention`).
   public var skipped: [SkippedMeasurements] = []
@@ -123,11 +125,12 @@ public struct MeasurementSet: Sendable {
     self.skipped = skipped
   }
 
-  public var isEmpty: Bool { operators.isEmpty && collectives.isEmpty }
+  public var isEmpty: Bool { operators.isEmpty && collectives.isEmpty && kernels.isEmpty }
 
   public mutating func append(_ other: MeasurementSet) {
     operators += other.operators
     collectives += other.collectives
+    kernels += other.kernels
     for entry in other.skipped { noteSkipped(entry.name, count: entry.count, reason: entry.reason) }
   }
 
@@ -176,6 +179,9 @@ public struct MeasurementSet: Sendable {
         }
       }
     }
+    let kernelHalves = interleavedKernelHalves()
+    fit.kernels = kernelHalves.fit
+    holdout.kernels = kernelHalves.holdout
     return (fit, holdout)
   }
 }
@@ -185,4 +191,68 @@ public struct SkippedMeasurements: Sendable, Hashable, Codable {
   public var name: String
   public var count: Int
   public var reason: String
+}
+
+// MARK: Bare kernels
+
+/// The work of one bare kernel call a measurement timed (not a whole-layer operator).
+public enum KernelWork: Sendable, Hashable {
+  /// One GEMM m × n × k in its input dtype.
+  case gemm(GEMMShape)
+  /// One attention call (prefill or decode) with the heads on the GPU.
+  case attention(AttentionCall)
+}
+
+/// One measured bare-kernel time (AIConfigurator's gemm and attention tables).
+public struct KernelMeasurement: Sendable, Hashable {
+  public var work: KernelWork
+  /// The regime it belongs to, for per-regime accuracy: "prefill short" (< 512 tokens per
+  /// sequence), "prefill long", "decode small batch" (≤ 8 sequences), "decode large batch",
+  /// "gemm bf16", "gemm fp8".
+  public var regime: String
+  public var seconds: Double
+  public var origin: MeasurementOrigin
+
+  public init(work: KernelWork, regime: String, seconds: Double, origin: MeasurementOrigin) {
+    self.work = work
+    self.regime = regime
+    self.seconds = seconds
+    self.origin = origin
+  }
+
+  /// The size that orders a group for the interleaved split: FLOPs, or bytes for decode.
+  var size: Double {
+    switch work {
+    case .gemm(let shape): return shape.flops
+    case .attention(let call): return call.phase == .prefill ? call.flops : call.kvBytes
+    }
+  }
+
+  /// The group a point is split within: regime and shape family (heads, head dim, KV dtype; GEMM n × k).
+  var splitGroup: String {
+    switch work {
+    case .gemm(let shape): return "\(regime)|\(shape.n)|\(shape.k)"
+    case .attention(let c): return "\(regime)|\(c.queryHeads)|\(c.kvHeads)|\(c.headDim)|\(c.kvElementBytes)"
+    }
+  }
+}
+
+extension MeasurementSet {
+  /// Splits `kernels` like `interleavedHalves` splits operators: per group, sorted by size,
+  /// alternate points to the fit and the held-out half.
+  func interleavedKernelHalves() -> (fit: [KernelMeasurement], holdout: [KernelMeasurement]) {
+    var fit: [KernelMeasurement] = []
+    var holdout: [KernelMeasurement] = []
+    let groups = Dictionary(grouping: kernels.indices) { kernels[$0].splitGroup }
+    for key in groups.keys.sorted() {
+      let sorted = groups[key]!.sorted { a, b in
+        let (sa, sb) = (kernels[a].size, kernels[b].size)
+        return sa != sb ? sa < sb : a < b
+      }
+      for (position, index) in sorted.enumerated() {
+        if position % 2 == 0 { fit.append(kernels[index]) } else { holdout.append(kernels[index]) }
+      }
+    }
+    return (fit, holdout)
+  }
 }

@@ -40,6 +40,7 @@ public struct MeasurementReader: Sendable {
   }
 
   func read(table: CSVTable) throws -> MeasurementSet {
+    if AIConfiguratorKernels.matches(table) { return try AIConfiguratorKernels.read(table) }
     if SimpleFormat.matches(table) {
       return try SimpleFormat.read(table, defaultModel: defaultModel, resolveModel: resolveModel)
     }

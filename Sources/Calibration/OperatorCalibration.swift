@@ -42,10 +42,10 @@ struct OperatorCalibration {
   let gpu: GPUSpec
   let timing: OperatorTiming
 
-  /// GEMM-like operators whose pooled law becomes the profile's global law (the operators
-  /// without an entry of their own, attention and the LM head, are GEMM-like too).
+  /// GEMM-like operators whose pooled law becomes the profile's global law (the LM head, without
+  /// an entry of its own, is a GEMM too). Attention is not: it has its own law.
   static let matrixOperators: Set<String> = [
-    "qkv_proj", "out_proj", "mlp_up_proj", "mlp_down_proj", "lm_head", "attention",
+    "qkv_proj", "out_proj", "mlp_up_proj", "mlp_down_proj", "lm_head",
   ]
 
   struct Result {

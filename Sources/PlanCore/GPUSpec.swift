@@ -49,6 +49,18 @@ public struct EfficiencyProfile: Sendable, Hashable, Codable {
   /// times `κ · min(bytes, L2/2) + max(0, bytes − L2/2)` bytes. κ = 1 (the default) ignores L2.
   /// Needs the GPU's `l2_cache`.
   public var l2ByteCost: Double = 1
+  // Kernel laws (Sources/PlanCore/KernelLaws.swift, AttentionEfficiency.swift).
+  /// The attention kernels' own law; nil: `AttentionEfficiency.datasheetDefault`.
+  public var attention: AttentionEfficiency? = nil
+  /// Per-dtype overrides of the GEMM compute law, keyed by dtype name ("fp8"); see `gemmLaw`.
+  public var gemmDTypes: [String: OperatorEfficiency] = [:]
+  /// The shortest time a tensor-core kernel (a GEMM, an attention call) takes on this GPU,
+  /// seconds (0: none): its roofline time plus launch is raised to it.
+  public var kernelFloorSeconds: Double = 0
+  /// The memory system the per-operator fractions (`operators`) were fitted on; nil: unknown.
+  public var operatorsFittedOn: MemoryKind? = nil
+  /// The laws fitted on this GPU's own measurements (`lawNames`); the others are datasheet-derived.
+  public var fittedLaws: Set<String> = []
 
   public init(
     computeMax: Double, computeHalfSaturationFLOPs: Double, memoryMax: Double,
@@ -105,6 +117,8 @@ public struct GPUSpec: Sendable, Hashable, Codable {
   public var l2CacheBytes: Double? = nil
   /// Streaming multiprocessors, if given; used with `waveQuantization`.
   public var streamingMultiprocessors: Int? = nil
+  /// The memory system (`memory_kind`), if given; see `EfficiencyProfile.operatorFractionsApply`.
+  public var memoryKind: MemoryKind? = nil
 
   public init(
     name: String, displayName: String, peakFLOPSPerSecond: [DType: Double], memoryBytes: Double,
@@ -176,6 +190,14 @@ extension GPUSpec {
       source: try reader.string("source"))
     gpu.l2CacheBytes = l2
     gpu.streamingMultiprocessors = sms
+    if let text = try reader.optionalString("memory_kind") {
+      guard let kind = MemoryKind(text: text) else {
+        throw reader.error(
+          "memory_kind",
+          "unknown memory kind \"\(text)\" (known: \(MemoryKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+      }
+      gpu.memoryKind = kind
+    }
     return gpu
   }
 }
@@ -184,17 +206,17 @@ extension GPUSpec {
   /// The fields a GPU file may have; any other is an error naming the nearest of these.
   static let topLevelKeys: Set<String> = [
     "name", "display_name", "peak_dense", "memory", "memory_bandwidth", "intra_node_link", "l2_cache", "sm_count",
-    "efficiency", "source", "note",
+    "efficiency", "source", "note", "memory_kind",
   ]
 }
 
 extension EfficiencyProfile {
   /// The fields of an `efficiency` block.
-  static let keys: Set<String> = [
+  static let keys: Set<String> = Set<String>([
     "compute_max", "compute_half_saturation_flops", "memory_max", "memory_half_saturation", "kernel_launch",
     "collective_bandwidth_max", "collective_half_saturation", "collective_step_latency", "iteration_overhead",
     "wave_quantization", "l2_byte_cost", "operators", "uncertainty", "source", "note",
-  ]
+  ]).union(kernelLawKeys)
 
   /// Reads the `efficiency` block; every value must lie in its plausible range (`Plausibility`).
   public static func load(from reader: FieldReader) throws -> EfficiencyProfile {
@@ -217,6 +239,7 @@ extension EfficiencyProfile {
     }
     if let value = try reader.optionalQuantity("l2_byte_cost", Plausibility.efficiency) { profile.l2ByteCost = value }
     try profile.loadOperatorsAndUncertainty(from: reader)
+    try profile.loadKernelLaws(from: reader)
     return profile
   }
 
@@ -239,6 +262,7 @@ extension EfficiencyProfile {
     if waveQuantization != 0 { object["wave_quantization"] = waveQuantization }
     if l2ByteCost != 1 { object["l2_byte_cost"] = l2ByteCost }
     object.merge(operatorsAndUncertaintyObject) { current, _ in current }
+    object.merge(kernelLawsObject) { current, _ in current }
     return object
   }
 }

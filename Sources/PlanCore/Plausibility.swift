@@ -130,6 +130,9 @@ public enum Plausibility {
     "a half-saturation size in FLOPs", "0 FLOP", 0, "1 PFLOP", 1e15, written: .flops)
   public static let halfSaturationBytes = PlausibleRange(
     "a half-saturation size in bytes", "0 B", 0, "1 TB", 1e12, written: .bytes)
+  /// The attention law's costs (`AttentionEfficiency`): reciprocal efficiencies and weights, 0
+  /// (the term plays no part) to 100 (a hundredth of the datasheet rate).
+  public static let attentionCost = PlausibleRange("an attention-law cost", "0", 0, "100", 100, written: .number)
   /// Kernel launch, collective step and iteration overhead.
   public static let overheadTime = PlausibleRange("a fixed overhead", "0 s", 0, "1 s", 1, written: .seconds)
   /// Residual quantiles of `measured / predicted − 1`: above −1 (a time cannot vanish), and a
@@ -229,8 +232,8 @@ public enum Plausibility {
   /// Every continuous range of the table, for the docs test.
   public static let allRanges: [PlausibleRange] = [
     gpuMemory, memoryBandwidth, peakFLOPS, l2Cache, efficiency, waveQuantization, halfSaturationFLOPs,
-    halfSaturationBytes, overheadTime, residualQuantile, overheadPerItem, allReduceLimit, memoryUtilisation,
-    linkBandwidth, linkLatency, publishedParameters, rate,
+    halfSaturationBytes, attentionCost, overheadTime, residualQuantile, overheadPerItem, allReduceLimit,
+    memoryUtilisation, linkBandwidth, linkLatency, publishedParameters, rate,
     arrivalCV, runTime, sloTime, profileWeight, lengthParameter, logNormalSigma,
   ]
 

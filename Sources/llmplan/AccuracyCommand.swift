@@ -13,8 +13,9 @@ struct AccuracyCommand: ParsableCommand {
       Reads timings (LLMPlan's CSV format or the Vidur profiler's files, see `llmplan calibrate \
       --help`), times each one with the analytic cost model (operators) and the collective model \
       on --cluster (collectives) using the GPU's current efficiency profile, and prints, per \
-      operator type and per collective, the median and 90th percentile of |predicted / measured \
-      − 1| and the median signed error (bias: + means the model is too slow). Use it to see how \
+      operator type, per collective and per kernel regime (AIConfigurator tables: prefill short \
+      and long, decode small and large batch, gemm bf16 and fp8), the median and 90th percentile \
+      of |predicted / measured − 1| and the median signed error (bias: + means the model is too slow). Use it to see how \
       well LLMPlan knows your hardware before and after `llmplan calibrate`.
       """)
 
@@ -71,7 +72,7 @@ struct MeasurementOptions: ParsableArguments {
   @Option(
     parsing: .upToNextOption,
     help:
-      "Measurement CSV files: LLMPlan's format (kind,name,tokens,tp,bytes,gpus,gpus_per_node,seconds) or Vidur profiler files."
+      "Measurement CSV files: LLMPlan's format (kind,name,tokens,tp,bytes,gpus,gpus_per_node,seconds), Vidur profiler files, or AIConfigurator kernel tables (gemm, context_attention, generation_attention)."
   )
   var measurements: [String]
 
@@ -134,6 +135,7 @@ enum AccuracyText {
     switch row.kind {
     case .operator: return "operator"
     case .collective, .collectiveGroup: return "collective"
+    case .kernel: return "kernel"
     }
   }
 

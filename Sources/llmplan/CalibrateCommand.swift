@@ -22,7 +22,11 @@ struct CalibrateCommand: ParsableCommand {
       (prefill or decode: then tokens counts decoding sequences), model (else --model). \
       Collectives: all_reduce, all_gather, send_recv with bytes per GPU, gpus and gpus_per_node \
       (default: all on one node). The Vidur profiler's operator (mlp.csv) and collective \
-      (all_reduce.csv, send_recv.csv) files are read as they are.
+      (all_reduce.csv, send_recv.csv) files are read as they are, and so are NVIDIA \
+      AIConfigurator's kernel tables (gemm, context_attention, generation_attention; latency in \
+      ms): their attention rows fit the attention law (prefill and decode, linear in its \
+      coefficients, iteratively reweighted relative least squares) and their per-tensor fp8 GEMM \
+      rows the fp8 GEMM law's compute max (GPUs without an fp8 peak refuse them).
 
       The fit: every kernel's time is max(compute, memory) + launch with compute = (FLOPs + \
       half_c) / (peak · max_c) and memory = (bytes + half_m) / (bandwidth · max_m); in 1/max and \
@@ -202,7 +206,15 @@ struct CalibrationOutput: Encodable {
     var standardErrors: [Double?]
     var refusal: String?
   }
+  struct KernelLaw: Encodable {
+    var name: String
+    var points: Int
+    var parameters: [String: Double]
+    var refusal: String?
+    var fitMedianAbsoluteRelativeError: Double?
+  }
   var gpu: String
+  var kernelLaws: [KernelLaw]
   var kernelLaunchSeconds: Double?
   var pooled: Law?
   var operators: [Law]
@@ -229,6 +241,13 @@ struct CalibrationOutput: Encodable {
           ? nil : quantile(fit.relativeErrors.map(abs), 0.5))
     }
     gpu = result.gpu.name
+    kernelLaws = result.kernelLaws.map { fit in
+      KernelLaw(
+        name: fit.name, points: fit.points,
+        parameters: Dictionary(fit.parameters.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
+        refusal: fit.refusal,
+        fitMedianAbsoluteRelativeError: fit.relativeErrors.isEmpty ? nil : quantile(fit.relativeErrors.map(abs), 0.5))
+    }
     kernelLaunchSeconds = result.launchSeconds
     pooled = result.pooledLaw.map(law)
     operators = result.operatorLaws.map(law)
@@ -262,8 +281,9 @@ enum CalibrationText {
   ) -> String {
     var lines: [String] = []
     let operatorPoints = result.operatorLaws.reduce(0) { $0 + $1.points }
+    let kernelPoints = result.kernelLaws.reduce(0) { $0 + $1.points }
     lines.append(
-      "Calibrating \(result.gpu.name) from \(operatorPoints) operator and \(result.collectiveLaw?.points ?? 0) collective timings"
+      "Calibrating \(result.gpu.name) from \(operatorPoints) operator, \(kernelPoints) kernel-law and \(result.collectiveLaw?.points ?? 0) collective timings"
         + (cluster.map { " on \($0.name)" } ?? "") + ".")
     if result.pooledLaw != nil {
       lines.append("")
@@ -312,6 +332,19 @@ enum CalibrationText {
       }
       lines.append(TextTable.render(rows, rightAligned: [1, 8], indent: "  "))
       if let launch = result.launchSeconds { lines.append("  kernel launch: \(Units.formatSeconds(launch))") }
+    }
+    if !result.kernelLaws.isEmpty {
+      lines.append("")
+      lines.append("Kernel laws (iteratively reweighted relative least squares, LAPACK dgelsd):")
+      var rows = [["law", "points", "parameters", "fit median |err|", "status"]]
+      for fit in result.kernelLaws {
+        let parameters = fit.parameters.map { "\($0.name) \(String(format: "%.4g", $0.value))" }.joined(separator: ", ")
+        rows.append([
+          fit.name, "\(fit.points)", parameters, AccuracyText.medianText(fit.relativeErrors),
+          fit.refusal == nil ? "ok" : "REFUSED",
+        ])
+      }
+      lines.append(TextTable.render(rows, rightAligned: [1, 3], indent: "  "))
     }
     if let fit = result.collectiveLaw {
       lines.append("")

@@ -55,6 +55,12 @@ public struct CostModel: Sendable, Hashable {
   /// `efficiency` with each operator's overrides applied (`EfficiencyProfile.operators`, set by
   /// calibration), indexed by `OperatorKind.slot`, so the hot path reads an array.
   let operatorEfficiency: [EfficiencyProfile]
+  /// The attention kernels' law (the GPU's, else `AttentionEfficiency.datasheetDefault`) and the
+  /// datasheet figures it scales with.
+  let attentionLaw: AttentionEfficiency
+  let attentionHardware: AttentionHardware
+  /// The shortest time of a tensor-core kernel (`EfficiencyProfile.kernelFloorSeconds`).
+  let kernelFloorSeconds: Double
 
   /// - Throws: `CostModelError` when TP does not divide the heads, the GPU has no peak rate for
   ///   the model's dtype, or the efficiency profile has a non-positive fraction.
@@ -107,14 +113,22 @@ public struct CostModel: Sendable, Hashable {
       )
     }
     var perOperator = [EfficiencyProfile](repeating: e, count: OperatorKind.allCases.count)
+    // Per-operator memory fractions fitted on one memory family (HBM) are not carried to
+    // another (GDDR): those operators then use the profile's own law.
+    let fractionsApply = e.operatorFractionsApply(to: gpu.memoryKind)
     for kind in OperatorKind.allCases {
-      let resolved = e.forOperator(kind.rawValue)
+      let resolved = fractionsApply ? e.forOperator(kind.rawValue) : e.forOperator("")
       guard resolved.computeMax > 0, resolved.memoryMax > 0, resolved.computeHalfSaturationFLOPs >= 0,
         resolved.memoryHalfSaturationBytes >= 0
       else { throw CostModelError("GPU \(gpu.name) has an invalid efficiency override for \(kind.rawValue)") }
       perOperator[kind.slot] = resolved
     }
     operatorEfficiency = perOperator
+    attentionLaw = e.attention ?? .datasheetDefault
+    attentionHardware = AttentionHardware(
+      peakFLOPSPerSecond: peak, bandwidthBytesPerSecond: gpu.memoryBandwidthBytesPerSecond,
+      streamingMultiprocessors: Double(gpu.streamingMultiprocessors ?? 0))
+    kernelFloorSeconds = e.kernelFloorSeconds
   }
 
   // MARK: Roofline
@@ -152,7 +166,39 @@ public struct CostModel: Sendable, Hashable {
     _ cost: inout OperatorCost, flops: Double, bytes: Double, kernels: Int, kind: KernelClass,
     outputRows: Double = 0, outputColumns: Double = 0
   ) {
-    let efficiency = operatorEfficiency[cost.kind.slot]
+    let time = Self.kernelTime(
+      flops: flops, bytes: bytes, kernels: kernels, kind: kind, outputRows: outputRows, outputColumns: outputColumns,
+      efficiency: operatorEfficiency[cost.kind.slot], peak: peakFLOPSPerSecond, bandwidth: bandwidth,
+      streamingMultiprocessors: streamingMultiprocessors, l2ResidentBytes: l2ResidentBytes,
+      kernelFloorSeconds: kernelFloorSeconds)
+    bookTimed(
+      &cost, flops: flops, bytes: bytes, kernels: kernels, seconds: time.seconds, computeBound: time.computeBound)
+  }
+
+  /// Books a kernel whose time is already known (the attention law's).
+  @inline(__always)
+  func bookTimed(
+    _ cost: inout OperatorCost, flops: Double, bytes: Double, kernels: Int, seconds: Double, computeBound: Bool
+  ) {
+    if computeBound {
+      cost.computeBoundSeconds += seconds
+    } else {
+      cost.memoryBoundSeconds += seconds
+    }
+    cost.flops += flops
+    cost.bytes += bytes
+    cost.kernels += kernels
+  }
+
+  /// Seconds of one kernel (or `kernels` kernels with these totals) under `efficiency`:
+  /// `max(compute, memory) + kernels × launch`; a tensor-core (matrix) kernel is raised to
+  /// `kernelFloorSeconds` (streaming kernels' fixed cost is their launch and ramp, fitted apart).
+  @inline(__always)
+  static func kernelTime(
+    flops: Double, bytes: Double, kernels: Int, kind: KernelClass, outputRows: Double, outputColumns: Double,
+    efficiency: EfficiencyProfile, peak peakFLOPSPerSecond: Double, bandwidth: Double,
+    streamingMultiprocessors: Double, l2ResidentBytes: Double, kernelFloorSeconds: Double
+  ) -> (seconds: Double, computeBound: Bool) {
     let computeSeconds: Double
     if flops <= 0 {
       computeSeconds = 0
@@ -188,15 +234,10 @@ public struct CostModel: Sendable, Hashable {
     } else {
       memorySeconds = bytes / (bandwidth * efficiency.memoryEfficiency(bytes: bytes))
     }
-    let seconds = max(computeSeconds, memorySeconds) + Double(kernels) * efficiency.kernelLaunchSeconds
-    if computeSeconds > memorySeconds {
-      cost.computeBoundSeconds += seconds
-    } else {
-      cost.memoryBoundSeconds += seconds
-    }
-    cost.flops += flops
-    cost.bytes += bytes
-    cost.kernels += kernels
+    let count = Double(kernels)
+    let floor = kind == .matrix ? count * kernelFloorSeconds : 0
+    let seconds = max(max(computeSeconds, memorySeconds) + count * efficiency.kernelLaunchSeconds, floor)
+    return (seconds, computeSeconds > memorySeconds)
   }
 
   // MARK: Weights per GPU
