@@ -224,6 +224,19 @@ struct RecommendCommand: ParsableCommand {
   var noMaxRateSearch = false
   @Flag(help: "Print the report as JSON on stdout instead of the summary (writes Markdown only with --report).")
   var json = false
+  @Option(
+    help: ArgumentHelp(
+      "Report format: markdown or html (default: from the --report extension, .md or .html, else markdown).",
+      discussion: "html: one self-contained file (inline CSS and SVG charts, no network access); default path "
+        + "Reports/<scenario>.html. A --format that contradicts the --report extension is refused."))
+  var format: String?
+
+  /// The report's format from `--format` and the `--report` extension.
+  func reportFormat() throws -> ReportFormat {
+    do { return try ReportFormat.resolve(format: format, reportPath: report) } catch {
+      throw ValidationError("\(error)")
+    }
+  }
 
   func validate() throws {
     try FlagCheck.atLeast(topK, 1, "--top-k")
@@ -231,15 +244,16 @@ struct RecommendCommand: ParsableCommand {
       do { _ = try PlanObjective.parse(objective) } catch { throw ValidationError("--objective: \(error)") }
     }
     if noReport, report != nil { throw ValidationError("give --report PATH or --no-report, not both") }
+    _ = try reportFormat()
   }
 
-  /// The Markdown report's path, or nil when none is written: `--report`, else (unless
-  /// `--no-report` or `--json`) `Reports/<scenario>.md`.
+  /// The report's path, or nil when none is written: `--report`, else (unless `--no-report`
+  /// or `--json`) `Reports/<scenario>.md` (`.html` with `--format html`).
   func reportPath(scenarioName: String) throws -> String? {
     if noReport { return nil }
     if let report { return report }
     if json { return nil }
-    return try ReportFile.defaultPath(scenarioName: scenarioName)
+    return try ReportFile.defaultPath(scenarioName: scenarioName, fileExtension: try reportFormat().fileExtension)
   }
 
   /// The exit status a plan earns: 0 when a layout meets the SLO in simulation, `noFeasibleLayout`
@@ -273,7 +287,8 @@ struct RecommendCommand: ParsableCommand {
         plan: plan, inputFiles: options.inputFiles(request),
         baseDirectory: FileManager.default.currentDirectoryPath, command: typedCommand())
       if let path {
-        try ReportFile.write(PlanMarkdown.render(planReport), to: path, force: force)
+        let text = try reportFormat() == .html ? PlanHTML.render(planReport) : PlanMarkdown.render(planReport)
+        try ReportFile.write(text, to: path, force: force)
       }
       status = Self.exitStatus(plan)
       if json {
