@@ -124,9 +124,9 @@ enum HeadlessBrowser {
   @Test(.enabled(if: HeadlessBrowser.shouldRun, "no headless Chromium (see the printed reason)"))
   func defaultReportRendersInHeadlessChromium() throws {
     guard HeadlessBrowser.path != nil else {
+      let tried = HeadlessBrowser.candidates.joined(separator: ", ")
       Issue.record(
-        "LLMPLAN_REQUIRE_BROWSER=1 but no headless Chromium on PATH (tried "
-          + HeadlessBrowser.candidates.joined(separator: ", ") + "): apt-get install chromium-headless-shell")
+        "LLMPLAN_REQUIRE_BROWSER=1 but no headless Chromium on PATH (tried \(tried)): apt-get install chromium-headless-shell")
       return
     }
     let report = try HTMLFixtures.defaultReport.get()

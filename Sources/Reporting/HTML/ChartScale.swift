@@ -13,6 +13,14 @@ public struct ChartAxis: Sendable, Hashable {
   public var domain: ClosedRange<Double>
   public var ticks: [Double]
 
+  /// An axis as given (`covering` and `fixed` choose the domain and ticks for you).
+  public init(label: String, scale: ChartScale, domain: ClosedRange<Double>, ticks: [Double]) {
+    self.label = label
+    self.scale = scale
+    self.domain = domain
+    self.ticks = ticks
+  }
+
   /// An axis covering every finite value of `values` with 1-2-5 × 10ᵏ ticks. A linear axis
   /// starts at zero when `includeZero` (quantities people compare as bars or rates); a log
   /// axis ignores values ≤ 0 (they cannot be placed) and needs at least one positive value.

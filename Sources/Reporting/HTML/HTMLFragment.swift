@@ -32,9 +32,14 @@ public struct HTMLFragment: Sendable, Hashable {
 
   /// `<tag a="v">children</tag>`; attribute values are escaped, attributes keep their order.
   public static func element(
-    _ tag: String, _ attributes: KeyValuePairs<String, String> = [:], _ children: [HTMLFragment] = []
+    _ tag: String, _ attributes: KeyValuePairs<String, String>, _ children: [HTMLFragment]
   ) -> HTMLFragment {
     element(tag, attributes: Array(attributes).map { ($0.key, $0.value) }, children)
+  }
+
+  /// `<tag>children</tag>`.
+  public static func element(_ tag: String, _ children: [HTMLFragment]) -> HTMLFragment {
+    element(tag, attributes: [], children)
   }
 
   public static func element(_ tag: String, attributes: [(String, String)], _ children: [HTMLFragment])
