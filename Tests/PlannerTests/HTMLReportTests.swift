@@ -12,9 +12,14 @@ import Testing
 enum HTMLFixtures {
   static let small = Result { try SmallPlan.report() }
 
-  /// The built-in scenario's report, as `llmplan recommend --format html` writes it.
+  /// The built-in question's report, as `llmplan recommend --format html --no-max-rate-search`
+  /// writes it, with a shorter simulated window (30 s after 10 s of warm-up instead of 120 s
+  /// after 60 s) so a debug build plans it in seconds: the same sections, tables and charts.
   static let defaultReport = Result {
-    let request = try PlanRequest(scenario: Scenario.defaultPlanning, catalog: Fixtures.catalog)
+    var scenario = Scenario.defaultPlanning
+    scenario.workload.durationSeconds = 40
+    scenario.workload.warmupSeconds = 10
+    let request = try PlanRequest(scenario: scenario, catalog: Fixtures.catalog, searchSimulatedMaxRate: false)
     return try PlanReport(
       plan: try Planner(request).plan(), inputFiles: request.inputFiles, baseDirectory: Fixtures.repositoryRoot,
       command: "llmplan recommend --format html")

@@ -70,8 +70,10 @@ enum HTMLStyle {
     dl.facts dd { margin: 0; }
     nav.contents ul { list-style: none; padding: 0; margin: 0.5em 0 1em; display: flex; flex-wrap: wrap; gap: 4px 18px; }
     nav.contents a { color: #0b5cad; text-decoration: none; }
-    .table-wrap { overflow-x: auto; margin: 0.6em 0 1em; border: 1px solid #e3e3e3; border-radius: 4px; }
-    table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
+    .table-wrap { overflow-x: auto; width: fit-content; max-width: 100%; margin: 0.6em 0 1em;
+      border: 1px solid #e3e3e3; border-radius: 4px; }
+    table { border-collapse: collapse; font-size: 0.9em; }
+    td:last-child:not(.num) { min-width: 14em; }
     caption { text-align: left; font-weight: 600; padding: 6px 8px; }
     th, td { padding: 5px 8px; border-bottom: 1px solid #ececec; vertical-align: top; text-align: left; }
     thead th { background: #f4f6f8; border-bottom: 2px solid #d0d7de; white-space: nowrap; }
@@ -81,8 +83,8 @@ enum HTMLStyle {
     tr.fails { color: #6b6b6b; }
     .flag { color: #b34700; font-weight: 600; }
     figure.chart-figure { margin: 1em 0 1.6em; }
-    figure.chart-figure svg { display: block; max-width: 100%; height: auto; }
-    figcaption { font-size: 0.9em; color: #444444; max-width: 720px; }
+    figure.chart-figure svg { display: block; width: 100%; max-width: 880px; height: auto; }
+    figcaption { font-size: 0.9em; color: #444444; max-width: 880px; }
     svg text { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; fill: #222222; }
     svg .tick { font-size: 11px; fill: #555555; }
     svg .axis-label { font-size: 12px; }
@@ -97,8 +99,10 @@ enum HTMLStyle {
       nav.contents { display: none; }
       h2, h3 { break-after: avoid; page-break-after: avoid; }
       section { break-before: auto; }
-      .table-wrap { overflow: visible; border: none; }
-      table { font-size: 8.5pt; table-layout: auto; }
+      .table-wrap { overflow: visible; border: none; width: auto; }
+      table { font-size: 8.5pt; table-layout: auto; width: 100%; }
+      td:last-child:not(.num) { min-width: 8em; }
+      figure.chart-figure svg { max-width: 16cm; }
       thead { display: table-header-group; }
       tr, figure, .callout, pre { break-inside: avoid; page-break-inside: avoid; }
       thead th, tbody th, .num { white-space: normal; }

@@ -42,13 +42,14 @@ enum PlanCharts {
         .init(.horizontal, at: 100 * q.slo.successRateFloor, label: "SLO floor \(Format.percent(q.slo.successRateFloor))"),
         target,
       ], gapLabel: unstableLabel)
-    let ttftValues = curves.flatMap { $0.points.compactMap(\.ttftP90Seconds) } + [q.slo.ttftSeconds]
+    // The SLO with some room above it, so its line never sits on the plot's edge.
+    let ttftValues = curves.flatMap { $0.points.compactMap(\.ttftP90Seconds) } + [1.5 * q.slo.ttftSeconds]
     let ttft = SVGChart(
       id: idPrefix + "chart-ttft", title: "TTFT p90 against request rate (analytic)",
       description:
         "Lines: the analytic TTFT p90 under load of the top \(curves.count) layouts on a logarithmic axis; the "
-        + "dashed horizontal line is the TTFT objective. Where a layout is unstable there is no TTFT, and a cross marks "
-        + "the rate at the top of the plot.",
+        + "dashed horizontal line is the TTFT objective. Where a layout is unstable there is no TTFT, and a cross above "
+        + "the plot marks the rate.",
       x: .numeric(rateAxis), y: .covering(ttftValues, label: "TTFT p90 (s, log scale)", scale: .log),
       series: curves.enumerated().map { index, curve in
         SVGChart.Series(

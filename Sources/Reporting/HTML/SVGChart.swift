@@ -3,8 +3,8 @@
 /// `<title>`/`<desc>`. Pure data in, the same bytes out: coordinates print with one decimal.
 ///
 /// A point whose y is nil (no value: an unstable layout has no steady-state TTFT) is never
-/// averaged over or drawn as a number: the line breaks there and a "×" marks the gap at the top
-/// of the plot (at the base for bars), with the chart's `gapLabel` in the legend.
+/// averaged over or drawn as a number: the line breaks there and a "×" marks the gap just above
+/// the plot (at the base for bars), with the chart's `gapLabel` in the legend.
 public struct SVGChart: Sendable {
   public enum XAxis: Sendable {
     case numeric(ChartAxis)
@@ -103,14 +103,24 @@ public struct SVGChart: Sendable {
   static let marginLeft = 70.0
   static let marginRight = 24.0
   static let marginTop = 14.0
+  /// Height of one row of "×" marks above the plot (one row per line or scatter series with gaps).
+  static let gapRow = 11.0
   /// Tick labels and the x-axis label under the plot.
   static let axisBand = 48.0
   static let legendRow = 20.0
 
   public var plotLeft: Double { Self.marginLeft }
   public var plotRight: Double { width - Self.marginRight }
-  public var plotTop: Double { Self.marginTop }
-  public var plotBottom: Double { Self.marginTop + plotHeight }
+  public var plotTop: Double { Self.marginTop + Double(gapRows.count) * Self.gapRow }
+  public var plotBottom: Double { plotTop + plotHeight }
+
+  /// The line and scatter series with missing values, in order: each gets its own row of
+  /// "×" marks above the plot, so that marks at the same rate do not hide each other.
+  var gapRows: [Int] {
+    series.indices.filter { index in
+      series[index].kind != .bars && series[index].points.contains { $0.y.map { !$0.isFinite } ?? true }
+    }
+  }
 
   /// The horizontal position of `x` (a category index on a categorical axis: its centre).
   public func px(_ value: Double) -> Double? {
@@ -323,20 +333,22 @@ public struct SVGChart: Sendable {
           "<line x1=\"\(Self.f(xx))\" y1=\"\(Self.f(plotTop))\" x2=\"\(Self.f(xx))\" y2=\"\(Self.f(plotBottom))\" "
             + "stroke=\"\(Self.referenceColor)\" stroke-dasharray=\"3 3\"/>")
         out.append(
-          "<text x=\"\(Self.f(xx + 4))\" y=\"\(Self.f(plotTop + 12))\" class=\"ref\">"
+          "<text x=\"\(Self.f(xx + 4))\" y=\"\(Self.f(plotBottom - 6))\" class=\"ref\">"
             + "\(HTMLFragment.escape(line.label))</text>")
       }
     }
     return out
   }
 
-  /// "×" at the top of the plot (the base for bars) where a point has no value.
+  /// "×" just above the plot (on the base for bars) where a point has no value, clear of the data.
   func gaps() -> [String] {
     var out: [String] = []
-    for s in series {
+    let rows = gapRows
+    for (index, s) in series.enumerated() {
       for point in s.points where point.y.map({ !$0.isFinite }) ?? true {
         guard let xx = px(point.x) else { continue }
-        let yy = s.kind == .bars ? plotBottom - 6 : plotTop + 6
+        let row = Double(rows.firstIndex(of: index) ?? 0)
+        let yy = s.kind == .bars ? plotBottom - 6 : plotTop - 6 - row * Self.gapRow
         let note = HTMLFragment.escape("\(s.name): \(point.note ?? gapLabel)")
         out.append(gapMark(x: xx, y: yy, color: color(s), note: note))
       }

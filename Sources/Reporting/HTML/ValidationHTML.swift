@@ -119,7 +119,7 @@ public enum ValidationHTML {
       ], gapLabel: "no value (analytic: unstable)")
     let ttftValues =
       l.points.compactMap(\.analytic.ttftP90Seconds) + l.points.compactMap { simulated($0, .ttftP90) }
-      + [q.slo.ttftSeconds]
+      + [1.5 * q.slo.ttftSeconds]
     let ttft = SVGChart(
       id: "chart-\(index + 1)-ttft", title: "\(l.layout): TTFT p90 against request rate",
       description: "Lines: analytic and simulated TTFT p90 on a logarithmic axis; dashed horizontal: the TTFT objective.",
