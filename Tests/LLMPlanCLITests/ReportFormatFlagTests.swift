@@ -5,7 +5,9 @@ import Testing
 /// format or contradicts the `--report` extension (usage error, exit 64, one clear line).
 @Suite struct ReportFormatFlagTests {
   @Test func contradictoryOrUnknownFormatsAreUsageErrors() throws {
-    let mismatch = try CLIRunner.run(["recommend", "--catalog", CLIRunner.catalog, "--format", "html", "--report", "plan.md"])
+    let mismatch = try CLIRunner.run([
+      "recommend", "--catalog", CLIRunner.catalog, "--format", "html", "--report", "plan.md",
+    ])
     #expect(mismatch.status == 64)
     #expect(mismatch.errorLine.contains("--format html contradicts --report plan.md"), "\(mismatch.stderr)")
     let unknown = try CLIRunner.run(["validate", "--catalog", CLIRunner.catalog, "--format", "pdf"])

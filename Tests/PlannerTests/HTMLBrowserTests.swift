@@ -126,7 +126,8 @@ enum HeadlessBrowser {
     guard HeadlessBrowser.path != nil else {
       let tried = HeadlessBrowser.candidates.joined(separator: ", ")
       Issue.record(
-        "LLMPLAN_REQUIRE_BROWSER=1 but no headless Chromium on PATH (tried \(tried)): apt-get install chromium-headless-shell")
+        "LLMPLAN_REQUIRE_BROWSER=1 but no headless Chromium on PATH (tried \(tried)): apt-get install chromium-headless-shell"
+      )
       return
     }
     let report = try HTMLFixtures.defaultReport.get()
@@ -159,7 +160,9 @@ enum HeadlessBrowser {
     let marker = "<pre id=\"llmplan-probe\">"
     let probeText = try #require(
       dump.stdout.range(of: marker).flatMap { start in
-        dump.stdout[start.upperBound...].range(of: "</pre>").map { String(dump.stdout[start.upperBound..<$0.lowerBound]) }
+        dump.stdout[start.upperBound...].range(of: "</pre>").map {
+          String(dump.stdout[start.upperBound..<$0.lowerBound])
+        }
       }, "the probe did not run: \(dump.stdout.prefix(500))")
     let json = probeText.replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&amp;", with: "&")
       .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
@@ -167,10 +170,13 @@ enum HeadlessBrowser {
     #expect(result.errors.isEmpty, "script errors: \(result.errors)")
     // A long document: many tables and four charts, far taller than one 900-pixel window.
     #expect(result.scrollHeight > 3 * 900, "page height \(result.scrollHeight)")
-    let expected = ["chart-memory", "chart-success", "chart-ttft"] + (report.plan.tensorParallelScaling.count >= 2 ? ["chart-tp"] : [])
+    let expected =
+      ["chart-memory", "chart-success", "chart-ttft"]
+      + (report.plan.tensorParallelScaling.count >= 2 ? ["chart-tp"] : [])
     #expect(Set(result.charts.map(\.id)).isSuperset(of: expected), "charts: \(result.charts.map(\.id))")
     for chart in result.charts {
-      #expect(chart.bboxWidth > 300 && chart.bboxHeight > 200, "\(chart.id): bbox \(chart.bboxWidth)×\(chart.bboxHeight)")
+      #expect(
+        chart.bboxWidth > 300 && chart.bboxHeight > 200, "\(chart.id): bbox \(chart.bboxWidth)×\(chart.bboxHeight)")
       #expect(chart.width > 300 && chart.height > 200, "\(chart.id): laid out \(chart.width)×\(chart.height)")
       #expect(chart.marks >= 1 && chart.dataWidth > 0, "\(chart.id): no line, marker or bar drawn")
     }

@@ -1,8 +1,9 @@
 import Foundation
 import PlanCore
+import Testing
+
 @testable import Planner
 @testable import Reporting
-import Testing
 
 #if canImport(FoundationXML)
   import FoundationXML
@@ -53,7 +54,8 @@ enum HTMLFixtures {
         let h = index / 2 + 1
         return GrowthPoint(
           rateRequestsPerSecond: rate, gpus: [a, h, nil], dollarsPerHour: [1.8 * Double(a), 3 * Double(h), nil],
-          layouts: ["TP1·PP1·DP\(a)", "TP1·PP1·DP\(h)", nil], cheapestGPU: 1.8 * Double(a) < 3 * Double(h) ? "a100-80gb-sxm" : "h100-80gb-sxm")
+          layouts: ["TP1·PP1·DP\(a)", "TP1·PP1·DP\(h)", nil],
+          cheapestGPU: 1.8 * Double(a) < 3 * Double(h) ? "a100-80gb-sxm" : "h100-80gb-sxm")
       }, crossovers: ["from 20 req/s H100 80GB is cheaper than A100 80GB"])
     let pareto = [
       ParetoPoint(
@@ -93,7 +95,9 @@ enum HTMLFixtures {
     report.plan.question.scenario = hostile
     report.plan.question.modelDisplayName = hostile
     report.command = "llmplan recommend --scenario '\(hostile)'"
-    report.inputs = [InputDigest(path: "<img src=x onerror=alert(1)>.yaml", bytes: 1, sha256: String(repeating: "0", count: 64))]
+    report.inputs = [
+      InputDigest(path: "<img src=x onerror=alert(1)>.yaml", bytes: 1, sha256: String(repeating: "0", count: 64))
+    ]
     report.plan.assumptions.append(Assumption(topic: hostile, statement: "`\(hostile)`", source: hostile))
     let html = PlanHTML.render(report)
     #expect(!html.lowercased().contains("<script"))
@@ -116,7 +120,9 @@ enum HTMLFixtures {
     #expect(HTMLFixtures.xmlError(html) == nil, "\(HTMLFixtures.xmlError(html) ?? "")")
     let ids = HTMLFixtures.ids(html)
     #expect(Set(ids).count == ids.count, "duplicate ids")
-    for section in ["question", "recommendation", "layouts", "memory", "shortlist", "gap", "charts", "launch", "assumptions"] {
+    for section in [
+      "question", "recommendation", "layouts", "memory", "shortlist", "gap", "charts", "launch", "assumptions",
+    ] {
       #expect(ids.contains(section), "section \(section) missing")
     }
     for chart in ["chart-success", "chart-ttft", "chart-memory"] { #expect(ids.contains(chart), "\(chart) missing") }
@@ -160,6 +166,28 @@ enum HTMLFixtures {
     #expect(html.contains("cannot meet the SLO at this rate"))
     #expect(html.contains("from 20 req/s H100 80GB is cheaper than A100 80GB"))
     HTMLChartTests.expectNoBadNumbers(html)
+  }
+
+  @Test func validationReportDrawsAnalyticAgainstSimulatedPerLayout() throws {
+    // One layout at a comfortable and at an overloaded rate. At 200 req/s of ~400-token prompts
+    // the prefill alone needs 2 × 6.7e9 parameters × 80 000 tokens/s ≈ 1.1 PFLOP/s, over three
+    // times an A100's 312 TFLOP/s dense BF16 peak: no steady state, so the analytic side has a gap.
+    let request = try PlanRequest(scenario: SmallPlan.scenario, catalog: Fixtures.catalog)
+    let result = try Validator(request).validate(
+      layouts: [try Layout.checked(tp: 1, pp: 1, dp: 1)], rates: [2, 200], replications: 1)
+    let report = try ValidationReport(
+      validation: result, inputFiles: request.inputFiles, baseDirectory: Fixtures.repositoryRoot,
+      command: "llmplan validate --format html")
+    let html = ValidationHTML.render(report)
+    #expect(html.hasPrefix(ReportFile.marker + "\n"))
+    #expect(HTMLFixtures.xmlError(html) == nil, "\(HTMLFixtures.xmlError(html) ?? "")")
+    let ids = HTMLFixtures.ids(html)
+    #expect(Set(ids).count == ids.count, "duplicate ids")
+    #expect(ids.contains("chart-1-success") && ids.contains("chart-1-ttft") && ids.contains("summary"))
+    #expect(result.layouts.first?.points.last?.analytic.stable == false)
+    #expect(html.contains("class=\"gap\""), "the unstable rate is not marked")
+    HTMLChartTests.expectNoBadNumbers(html)
+    #expect(ValidationHTML.render(report) == html)
   }
 
   @Test func formatComesFromTheFlagOrTheExtensionAndAMismatchIsRefused() throws {

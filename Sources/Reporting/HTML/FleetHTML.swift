@@ -46,7 +46,8 @@ public enum FleetHTML {
     var text = "\(o.gpuDisplayName)"
     if let layout = o.layout, let gpus = o.gpus { text += ": \(layout) on \(gpus) GPU\(gpus == 1 ? "" : "s")" }
     if let cost = o.cost {
-      text += ", \(dollars(cost.dollarsPerHour))/hour, \(dollars(cost.dollarsPerMillionOutputTokens)) per million "
+      text +=
+        ", \(dollars(cost.dollarsPerHour))/hour, \(dollars(cost.dollarsPerMillionOutputTokens)) per million "
         + "output tokens"
     }
     if let objective = fleet.plans.first?.question.objective { text += " (objective `\(objective.rawValue)`)" }
@@ -83,11 +84,9 @@ public enum FleetHTML {
     var table = HTMLTable(
       [
         "GPU", "layout", "GPUs", "capacity", "headroom", "TTFT p90", "TPOT p90", "SLO", "price/GPU-hour", "$/hour",
-        "$/M output tokens", "$/M requests", "cluster", "note",
+        "$/M output tokens", "$/M requests", "note",
       ],
-      alignments: [
-        .left, .left, .right, .right, .right, .right, .right, .left, .right, .right, .right, .right, .left, .left,
-      ])
+      alignments: [.left, .left, .right, .right, .right, .right, .right, .left, .right, .right, .right, .right, .left])
     for o in fleet.comparison {
       table.append(
         [
@@ -95,8 +94,7 @@ public enum FleetHTML {
           Cell.rate(o.capacityRequestsPerSecond), o.headroom.map { Cell.gap($0) } ?? Cell.missing,
           Cell.time(o.ttftP90Seconds), Cell.time(o.tpotP90Seconds), o.meetsSLO ? "meets" : "✗ fails",
           o.price.map { dollars($0.dollarsPerGPUHour) } ?? "no price", dollars(o.cost?.dollarsPerHour),
-          dollars(o.cost?.dollarsPerMillionOutputTokens), dollars(o.cost?.dollarsPerMillionRequests),
-          "\(o.cluster): \(o.clusterNote)", o.why ?? "",
+          dollars(o.cost?.dollarsPerMillionOutputTokens), dollars(o.cost?.dollarsPerMillionRequests), o.why ?? "",
         ], className: o.gpu == fleet.recommendedGPU ? "chosen" : (o.meetsSLO ? nil : "fails"))
     }
     return HTMLDocument.section(
@@ -108,6 +106,8 @@ public enum FleetHTML {
             + "(capacity / rate − 1). Costs are at the target rate: $/hour = GPUs × price per GPU-hour; $ per million "
             + "output tokens (or requests) = $/hour ÷ output tokens (requests) per hour × 10⁶."),
         table.rendered,
+        HTMLDocument.paragraph("Clusters:"),
+        HTMLDocument.list(fleet.comparison.map { "\($0.gpuDisplayName): `\($0.cluster)`, \($0.clusterNote)" }),
       ])
   }
 
@@ -130,7 +130,8 @@ public enum FleetHTML {
           points: fleet.comparison.enumerated().map { index, o in
             SVGChart.Point(
               x: Double(index), y: o.cost?.dollarsPerMillionOutputTokens,
-              note: o.cost == nil ? (o.why ?? "no cost") : "\(o.gpuDisplayName): \(dollars(o.cost?.dollarsPerMillionOutputTokens))")
+              note: o.cost == nil
+                ? (o.why ?? "no cost") : "\(o.gpuDisplayName): \(dollars(o.cost?.dollarsPerMillionOutputTokens))")
           }, color: 0)
       ], gapLabel: "no layout meets the SLO, or no price")
     var prices = HTMLTable(["GPU", "price/GPU-hour", "source", "as of"], alignments: [.left, .right, .left, .left])
@@ -178,7 +179,8 @@ public enum FleetHTML {
     if costSeries.contains(where: { $0.points.contains { $0.y != nil } }) {
       let costChart = SVGChart(
         id: "chart-growth-cost", title: "Cost per hour against request rate",
-        description: "Lines: for each GPU type, the dollars per hour of its cheapest layout meeting the SLO at each rate.",
+        description:
+          "Lines: for each GPU type, the dollars per hour of its cheapest layout meeting the SLO at each rate.",
         x: .numeric(rateAxis),
         y: .covering(costSeries.flatMap { $0.points.compactMap(\.y) }, label: "$ per hour"), series: costSeries,
         gapLabel: gapLabel)
@@ -212,7 +214,8 @@ public enum FleetHTML {
     }
     func label(_ p: ParetoPoint) -> String {
       "\(displayName(p.gpu, fleet)) \(p.layout), max_num_seqs \(p.maxSequences)"
-        + (p.precision.map { ", \($0)" } ?? "") + ": \(Units.threeSignificant(p.outputTokensPerSecondPerGPU)) tok/s per "
+        + (p.precision.map { ", \($0)" } ?? "")
+        + ": \(Units.threeSignificant(p.outputTokensPerSecondPerGPU)) tok/s per "
         + "GPU, \(Units.threeSignificant(p.outputTokensPerSecondPerUser)) tok/s per user"
     }
     func point(_ p: ParetoPoint) -> SVGChart.Point {
@@ -230,7 +233,8 @@ public enum FleetHTML {
     }
     if !frontier.isEmpty {
       series.append(
-        SVGChart.Series(name: "Pareto frontier", kind: .line, points: frontier.map(point), color: 6, marker: SVGChart.Marker.none))
+        SVGChart.Series(
+          name: "Pareto frontier", kind: .line, points: frontier.map(point), color: 6, marker: SVGChart.Marker.none))
     }
     let recommended = points.filter(\.recommended)
     if !recommended.isEmpty {

@@ -40,7 +40,8 @@ enum HTMLDocument {
   static func contents(_ entries: [(id: String, title: String)]) -> HTMLFragment {
     .element(
       "nav", ["class": "contents", "aria-label": "Contents"],
-      [.element("ul", [.lines(entries.map { .element("li", [.element("a", ["href": "#" + $0.id], text: $0.title)]) })])])
+      [.element("ul", [.lines(entries.map { .element("li", [.element("a", ["href": "#" + $0.id], text: $0.title)]) })])]
+    )
   }
 }
 

@@ -42,7 +42,9 @@ public struct HTMLFragment: Sendable, Hashable {
     element(tag, attributes: [], children)
   }
 
-  public static func element(_ tag: String, attributes: [(String, String)], _ children: [HTMLFragment])
+  public static func element(
+    _ tag: String, attributes: [(String, String)], _ children: [HTMLFragment]
+  )
     -> HTMLFragment
   {
     HTMLFragment(
@@ -50,7 +52,9 @@ public struct HTMLFragment: Sendable, Hashable {
   }
 
   /// An element with text content.
-  public static func element(_ tag: String, _ attributes: KeyValuePairs<String, String> = [:], text: String)
+  public static func element(
+    _ tag: String, _ attributes: KeyValuePairs<String, String> = [:], text: String
+  )
     -> HTMLFragment
   {
     element(tag, attributes, [HTMLFragment(text: text)])

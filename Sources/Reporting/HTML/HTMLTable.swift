@@ -37,7 +37,8 @@ struct HTMLTable {
     var parts: [HTMLFragment] = []
     if let caption { parts.append(.element("caption", text: caption)) }
     let head = headers.indices.map { column in
-      HTMLFragment.element("th", attributes: cellAttributes(column) + [("scope", "col")], [HTMLFragment(text: headers[column])])
+      HTMLFragment.element(
+        "th", attributes: cellAttributes(column) + [("scope", "col")], [HTMLFragment(text: headers[column])])
     }
     parts.append(.element("thead", [.element("tr", head)]))
     let body = rows.map { row -> HTMLFragment in

@@ -19,7 +19,8 @@ enum PlanCharts {
     let q = plan.question
     let rates = curves.flatMap { $0.points.map(\.rateRequestsPerSecond) } + [q.rateRequestsPerSecond]
     let rateAxis = ChartAxis.covering(rates, label: "request rate (req/s)")
-    let target = SVGChart.ReferenceLine(.vertical, at: q.rateRequestsPerSecond, label: "target \(Format.rate(q.rateRequestsPerSecond))")
+    let target = SVGChart.ReferenceLine(
+      .vertical, at: q.rateRequestsPerSecond, label: "target \(Format.rate(q.rateRequestsPerSecond))")
     func note(_ layout: Layout, _ p: LoadFigures, _ value: String) -> String {
       "\(layout) at \(Format.rate(p.rateRequestsPerSecond)): " + (p.stable ? value : "unstable (rate above capacity)")
     }
@@ -39,7 +40,8 @@ enum PlanCharts {
           }, color: index)
       },
       referenceLines: [
-        .init(.horizontal, at: 100 * q.slo.successRateFloor, label: "SLO floor \(Format.percent(q.slo.successRateFloor))"),
+        .init(
+          .horizontal, at: 100 * q.slo.successRateFloor, label: "SLO floor \(Format.percent(q.slo.successRateFloor))"),
         target,
       ], gapLabel: unstableLabel)
     // The SLO with some room above it, so its line never sits on the plot's edge.
@@ -59,7 +61,9 @@ enum PlanCharts {
               x: p.rateRequestsPerSecond, y: p.ttftP90Seconds, note: note(curve.layout, p, Cell.time(p.ttftP90Seconds)))
           }, color: index)
       },
-      referenceLines: [.init(.horizontal, at: q.slo.ttftSeconds, label: "SLO \(Units.formatSeconds(q.slo.ttftSeconds))"), target],
+      referenceLines: [
+        .init(.horizontal, at: q.slo.ttftSeconds, label: "SLO \(Units.formatSeconds(q.slo.ttftSeconds))"), target,
+      ],
       gapLabel: unstableLabel)
     return [
       .element("h3", text: "Success rate against request rate"),
@@ -106,12 +110,15 @@ enum PlanCharts {
     }
     return [
       .element("h3", text: "TTFT against tensor parallelism"),
-      chart.figure(caption: "TP splits each GEMM but adds two all-reduces per layer, so TTFT falls less than linearly."),
+      chart.figure(
+        caption: "TP splits each GEMM but adds two all-reduces per layer, so TTFT falls less than linearly."),
       table.rendered,
     ]
   }
 
-  static func memory(_ c: AnalyticCandidate, gpuMemoryBytes: Double, layout: Layout, idPrefix: String = "")
+  static func memory(
+    _ c: AnalyticCandidate, gpuMemoryBytes: Double, layout: Layout, idPrefix: String = ""
+  )
     -> HTMLFragment
   {
     let stages = c.memory.stages
@@ -134,7 +141,8 @@ enum PlanCharts {
           name: part.0, kind: .bars,
           points: stages.enumerated().map { position, stage in
             SVGChart.Point(
-              x: Double(position), y: part.1(stage) / gb, note: "stage \(stage.stage) \(part.0): \(Cell.bytes(part.1(stage)))")
+              x: Double(position), y: part.1(stage) / gb,
+              note: "stage \(stage.stage) \(part.0): \(Cell.bytes(part.1(stage)))")
           }, color: index)
       },
       referenceLines: [

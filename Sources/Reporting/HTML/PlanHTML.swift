@@ -144,7 +144,8 @@ public enum PlanHTML {
           "\(c.rank)", c.layout.description, "\(c.gpus)", c.placement.summary, c.fits ? "yes" : "no",
           Cell.bytes(c.memory.weightBytesPerGPU), c.fits ? Cell.bytes(c.memory.kvCacheBytesPerGPU) : Cell.missing,
           ttft,
-          c.load?.stable == true ? Cell.time(c.load?.tpotMeanSeconds, relativeTo: c.tpotBatch1BandSeconds) : Cell.missing,
+          c.load?.stable == true
+            ? Cell.time(c.load?.tpotMeanSeconds, relativeTo: c.tpotBatch1BandSeconds) : Cell.missing,
           Cell.rate(c.maxSustainableRequestsPerSecond), Cell.number(c.goodputPerGPURequestsPerSecond),
           PlanMarkdown.verdict(c),
         ], className: chosen ? "chosen" : (c.meetsSLO ? nil : "fails"))
@@ -199,7 +200,9 @@ public enum PlanHTML {
         "sim #", "layout", "analytic #", "GPUs", "why simulated", "success", "TTFT p50", "TTFT p90", "TPOT p90",
         "goodput/GPU", "max rate (sim)", "preemptions", "verdict",
       ],
-      alignments: [.right, .left, .right, .right, .left, .right, .right, .right, .right, .right, .right, .right, .left],
+      alignments: [
+        .right, .left, .right, .right, .left, .right, .right, .right, .right, .right, .right, .right, .left,
+      ],
       keyColumns: 2)
     for c in plan.shortlist {
       let why: String

@@ -275,7 +275,9 @@ public struct SVGChart: Sendable {
     return out
   }
 
-  func color(_ s: Series) -> String { Self.palette[((s.color % Self.palette.count) + Self.palette.count) % Self.palette.count] }
+  func color(_ s: Series) -> String {
+    Self.palette[((s.color % Self.palette.count) + Self.palette.count) % Self.palette.count]
+  }
 
   func lines() -> [String] {
     var out: [String] = []
@@ -402,6 +404,9 @@ public struct SVGChart: Sendable {
   public func figure(caption: String) -> HTMLFragment {
     .element(
       "figure", ["class": "chart-figure"],
-      [HTMLFragment(raw: svg), .element("figcaption", [HTMLFragment.element("strong", text: title), HTMLFragment(text: " " + caption)])])
+      [
+        HTMLFragment(raw: svg),
+        .element("figcaption", [HTMLFragment.element("strong", text: title), HTMLFragment(text: " " + caption)]),
+      ])
   }
 }

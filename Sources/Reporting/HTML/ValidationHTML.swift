@@ -43,7 +43,9 @@ public enum ValidationHTML {
       ])
     }
     var summaryParts = [summary.rendered]
-    if !v.skipped.isEmpty { summaryParts.append(HTMLDocument.paragraph("Skipped: " + v.skipped.joined(separator: "; ") + ".")) }
+    if !v.skipped.isEmpty {
+      summaryParts.append(HTMLDocument.paragraph("Skipped: " + v.skipped.joined(separator: "; ") + "."))
+    }
     body.append(HTMLDocument.section("summary", "Summary", summaryParts))
     for (index, l) in v.layouts.enumerated() { body.append(layoutSection(l, index: index, question: q)) }
     body.append(
@@ -111,18 +113,21 @@ public enum ValidationHTML {
           color: 0),
         .init(
           name: "simulated", kind: .line,
-          points: l.points.map { p in .init(x: p.rateRequestsPerSecond, y: simulated(p, .successRate).map { 100 * $0 }) },
+          points: l.points.map { p in .init(x: p.rateRequestsPerSecond, y: simulated(p, .successRate).map { 100 * $0 })
+          },
           color: 1, dashed: true),
       ],
       referenceLines: [
-        .init(.horizontal, at: 100 * q.slo.successRateFloor, label: "SLO floor \(Format.percent(q.slo.successRateFloor))")
+        .init(
+          .horizontal, at: 100 * q.slo.successRateFloor, label: "SLO floor \(Format.percent(q.slo.successRateFloor))")
       ], gapLabel: "no value (analytic: unstable)")
     let ttftValues =
       l.points.compactMap(\.analytic.ttftP90Seconds) + l.points.compactMap { simulated($0, .ttftP90) }
       + [1.5 * q.slo.ttftSeconds]
     let ttft = SVGChart(
       id: "chart-\(index + 1)-ttft", title: "\(l.layout): TTFT p90 against request rate",
-      description: "Lines: analytic and simulated TTFT p90 on a logarithmic axis; dashed horizontal: the TTFT objective.",
+      description:
+        "Lines: analytic and simulated TTFT p90 on a logarithmic axis; dashed horizontal: the TTFT objective.",
       x: .numeric(rateAxis), y: .covering(ttftValues, label: "TTFT p90 (s, log scale)", scale: .log),
       series: [
         .init(
@@ -133,7 +138,9 @@ public enum ValidationHTML {
           points: l.points.map { p in .init(x: p.rateRequestsPerSecond, y: simulated(p, .ttftP90)) }, color: 1,
           dashed: true),
       ],
-      referenceLines: [.init(.horizontal, at: q.slo.ttftSeconds, label: "SLO \(Units.formatSeconds(q.slo.ttftSeconds))")],
+      referenceLines: [
+        .init(.horizontal, at: q.slo.ttftSeconds, label: "SLO \(Units.formatSeconds(q.slo.ttftSeconds))")
+      ],
       gapLabel: "no value (analytic: unstable)")
     return [
       success.figure(caption: "× marks a rate where a side has no value (the analytic model is unstable there)."),
