@@ -193,8 +193,8 @@ struct RecommendCommand: ParsableCommand {
     discussion: """
       With no arguments, answers the built-in scenario (Llama-2-13B on an 8 × A100-40GB node, a \
       mix of chat, summarisation and long generation at 6 req/s, TTFT p90 ≤ 2 s, TPOT p90 ≤ 100 ms, \
-      95 % success) and writes its report to Reports/<scenario>.md (with --json only when --report \
-      is given). Every layout within the GPU \
+      95 % success) and writes its report to Reports/<scenario>.md, or .html with --format html \
+      (with --json only when --report is given). Every layout within the GPU \
       budget is placed on the topology and scored by the analytic model (memory fit, then the \
       objective under the SLO); the top --top-k plus the best layout of each family (replicas, \
       TP, PP, TP+PP) are simulated and ranked again; the report shows both views side by side. \
@@ -216,9 +216,10 @@ struct RecommendCommand: ParsableCommand {
   @Option(parsing: .unconditional, help: "Layouts simulated from the top of the analytic ranking.")
   var topK: Int = PlanRequest.defaultTopK
   @Option(
-    help: "Markdown report path (default: Reports/<scenario>.md; with --json, no report unless --report is given).")
+    help:
+      "Report path (default: Reports/<scenario>.md or .html; with --json, no report unless --report is given).")
   var report: String?
-  @Flag(help: "Do not write the Markdown report.") var noReport = false
+  @Flag(help: "Do not write the report.") var noReport = false
   @Flag(help: "Overwrite the report file even if llmplan did not write it.") var force = false
   @Flag(help: "Skip the search for each shortlisted layout's simulated maximum rate (faster).")
   var noMaxRateSearch = false

@@ -101,13 +101,14 @@ enum HTMLStyle {
       h2, h3 { break-after: avoid; page-break-after: avoid; }
       section { break-before: auto; }
       .table-wrap { overflow: visible; border: none; width: auto; }
-      table { font-size: 8.5pt; table-layout: auto; width: 100%; }
+      table { font-size: 8pt; table-layout: auto; width: 100%; }
       td:last-child:not(.num) { min-width: 8em; }
       figure.chart-figure svg { max-width: 16cm; }
       thead { display: table-header-group; }
       tr, figure, .callout, pre { break-inside: avoid; page-break-inside: avoid; }
       thead th, tbody th, .num { white-space: normal; }
-      th, td { padding: 3px 4px; overflow-wrap: anywhere; }
+      th, td { padding: 3px 4px; overflow-wrap: break-word; }
+      thead th { overflow-wrap: anywhere; }
       pre { white-space: pre-wrap; }
       a { color: inherit; text-decoration: none; }
     }
