@@ -83,7 +83,7 @@ enum HeadlessBrowser {
 @Suite(.serialized) struct HTMLBrowserTests {
   /// Appended to a copy of the report: records page height, each chart's geometry and shape
   /// count, and any script error, into a `<pre id="llmplan-probe">` the DOM dump carries out.
-  static let probe = """
+  static let probeScript = """
     <script>
     (function () {
       var charts = [].map.call(document.querySelectorAll('svg.chart'), function (svg) {
@@ -136,50 +136,21 @@ enum HeadlessBrowser {
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let reportPath = directory + "/default.html"
     try Data(html.utf8).write(to: URL(fileURLWithPath: reportPath))
-
-    // The probed copy: its CSP additionally allows inline scripts (still no network).
-    let csp = HTMLFragment.escape("default-src 'none'; ")
-    #expect(html.contains(csp))
-    var probed = html.replacingOccurrences(
-      of: csp, with: csp + HTMLFragment.escape("script-src 'unsafe-inline'; "))
-    probed = probed.replacingOccurrences(of: "<title>", with: Self.errorTrap + "\n<title>")
-    probed = probed.replacingOccurrences(of: "</body>", with: Self.probe + "\n</body>")
-    let probedPath = directory + "/probed.html"
-    try Data(probed.utf8).write(to: URL(fileURLWithPath: probedPath))
-
     let clock = ContinuousClock()
     let start = clock.now
-    let dump = try HeadlessBrowser.run(
-      ["--enable-logging=stderr", "--v=0", "--window-size=1280,900", "--dump-dom", "file://" + probedPath],
-      profile: directory + "/profile-dom")
-    #expect(dump.status == 0, "chromium exited \(dump.status): \(dump.stderr.suffix(2000))")
-    // Console messages (errors, CSP violations, failed loads) are logged as "…:CONSOLE…" lines.
-    let console = dump.stderr.split(separator: "\n").filter { $0.contains(":CONSOLE") }
-    #expect(console.isEmpty, "console messages: \(console.joined(separator: "\n"))")
-
-    let marker = "<pre id=\"llmplan-probe\">"
-    let probeText = try #require(
-      dump.stdout.range(of: marker).flatMap { start in
-        dump.stdout[start.upperBound...].range(of: "</pre>").map {
-          String(dump.stdout[start.upperBound..<$0.lowerBound])
-        }
-      }, "the probe did not run: \(dump.stdout.prefix(500))")
-    let json = probeText.replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&amp;", with: "&")
-      .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-    let result = try JSONDecoder().decode(Probe.self, from: Data(json.utf8))
-    #expect(result.errors.isEmpty, "script errors: \(result.errors)")
+    let result = try Self.probe(html, name: "default", directory: directory)
     // A long document: many tables and four charts, far taller than one 900-pixel window.
     #expect(result.scrollHeight > 3 * 900, "page height \(result.scrollHeight)")
-    let expected =
+    Self.expectCharts(
+      result,
       ["chart-memory", "chart-success", "chart-ttft"]
-      + (report.plan.tensorParallelScaling.count >= 2 ? ["chart-tp"] : [])
-    #expect(Set(result.charts.map(\.id)).isSuperset(of: expected), "charts: \(result.charts.map(\.id))")
-    for chart in result.charts {
-      #expect(
-        chart.bboxWidth > 300 && chart.bboxHeight > 200, "\(chart.id): bbox \(chart.bboxWidth)×\(chart.bboxHeight)")
-      #expect(chart.width > 300 && chart.height > 200, "\(chart.id): laid out \(chart.width)×\(chart.height)")
-      #expect(chart.marks >= 1 && chart.dataWidth > 0, "\(chart.id): no line, marker or bar drawn")
-    }
+        + (report.plan.tensorParallelScaling.count >= 2 ? ["chart-tp"] : []))
+
+    // The fleet report of the hand-built FleetPlan fixture around the same plan: its four charts draw too.
+    let fleet = try Self.probe(
+      FleetHTML.render(HTMLFixtures.fleet(from: report.plan), command: "llmplan recommend", inputs: report.inputs),
+      name: "fleet", directory: directory)
+    Self.expectCharts(fleet, ["chart-cost", "chart-growth-gpus", "chart-growth-cost", "chart-pareto"])
 
     // The unmodified report as a picture of the window.
     let png = directory + "/default.png"
@@ -189,5 +160,54 @@ enum HeadlessBrowser {
     let size = HeadlessBrowser.pngSize(try Data(contentsOf: URL(fileURLWithPath: png)))
     #expect(size?.width == 1280 && size?.height == 900, "PNG size \(String(describing: size))")
     print("HTMLBrowserTests: \(HeadlessBrowser.path!) rendered \(html.utf8.count) bytes in \(clock.now - start)")
+  }
+  /// Loads a probed copy of `html` (its CSP additionally allows inline scripts, still no
+  /// network) with `--dump-dom`, checks the console stayed silent, and returns the probe.
+  static func probe(_ html: String, name: String, directory: String) throws -> Probe {
+    let csp = HTMLFragment.escape("default-src 'none'; ")
+    #expect(html.contains(csp))
+    var probed = html.replacingOccurrences(of: csp, with: csp + HTMLFragment.escape("script-src 'unsafe-inline'; "))
+    probed = probed.replacingOccurrences(of: "<title>", with: Self.errorTrap + "\n<title>")
+    probed = probed.replacingOccurrences(of: "</body>", with: Self.probeScript + "\n</body>")
+    let probedPath = directory + "/\(name)-probed.html"
+    try Data(probed.utf8).write(to: URL(fileURLWithPath: probedPath))
+    let dump = try HeadlessBrowser.run(
+      ["--enable-logging=stderr", "--v=0", "--window-size=1280,900", "--dump-dom", "file://" + probedPath],
+      profile: directory + "/profile-\(name)")
+    #expect(dump.status == 0, "\(name): chromium exited \(dump.status): \(dump.stderr.suffix(2000))")
+    // Console messages (errors, CSP violations, failed loads) are logged as "…:CONSOLE…" lines.
+    let console = dump.stderr.split(separator: "\n").filter { $0.contains(":CONSOLE") }
+    #expect(console.isEmpty, "\(name): console messages: \(console.joined(separator: "\n"))")
+    let marker = "<pre id=\"llmplan-probe\">"
+    let probeText = try #require(
+      dump.stdout.range(of: marker).flatMap { start in
+        dump.stdout[start.upperBound...].range(of: "</pre>").map {
+          String(dump.stdout[start.upperBound..<$0.lowerBound])
+        }
+      }, "\(name): the probe did not run: \(dump.stdout.prefix(500))")
+    let json = probeText.replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&amp;", with: "&")
+      .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+    let result = try JSONDecoder().decode(Probe.self, from: Data(json.utf8))
+    #expect(result.errors.isEmpty, "\(name): script errors: \(result.errors)")
+    return result
+  }
+
+  /// The `expected` charts are in the rendered DOM, laid out at a readable size, with at
+  /// least one line, marker or bar drawn inside their data group.
+  static func expectCharts(_ result: Probe, _ expected: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(
+      Set(result.charts.map(\.id)).isSuperset(of: expected), "charts: \(result.charts.map(\.id))",
+      sourceLocation: sourceLocation)
+    for chart in result.charts {
+      #expect(
+        chart.bboxWidth > 300 && chart.bboxHeight > 200, "\(chart.id): bbox \(chart.bboxWidth)×\(chart.bboxHeight)",
+        sourceLocation: sourceLocation)
+      #expect(
+        chart.width > 300 && chart.height > 200, "\(chart.id): laid out \(chart.width)×\(chart.height)",
+        sourceLocation: sourceLocation)
+      #expect(
+        chart.marks >= 1 && chart.dataWidth > 0, "\(chart.id): no line, marker or bar drawn",
+        sourceLocation: sourceLocation)
+    }
   }
 }
