@@ -13,6 +13,11 @@ for name in default 13b-pp-kv 7b-dp-scaling 175b-mixed; do
   echo "recommend: $name" >&2
   "$llmplan" recommend --scenario "Reports/examples/$name.yaml" --report "Reports/examples/$name.md" > /dev/null
 done
+# The built-in question also as one self-contained HTML file (inline SVG charts).
+echo "recommend: default (html)" >&2
+"$llmplan" recommend --scenario Reports/examples/default.yaml --report Reports/examples/default.html > /dev/null
+# Once Reports/examples/which-gpu.yaml exists (the GPU comparison of issue 14):
+# "$llmplan" recommend --scenario Reports/examples/which-gpu.yaml --report Reports/examples/which-gpu.html > /dev/null
 # One example also as JSON, the sample for programs (--json prints the same content).
 echo "recommend: 7b-tp-scaling" >&2
 "$llmplan" recommend --scenario Reports/examples/7b-tp-scaling.yaml --report Reports/examples/7b-tp-scaling.md --json \

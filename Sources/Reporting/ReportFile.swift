@@ -32,17 +32,17 @@ public enum ReportFile {
     try OutputFile.check(path, force: force, flag: flag, what: "the report", isGenerated: isGenerated)
   }
 
-  /// The default report path `Reports/<name>.md` of a scenario, refusing a name that would
-  /// give no file name or a hidden one (`""` would write `Reports/.md`).
-  public static func defaultPath(scenarioName: String) throws -> String {
+  /// The default report path `Reports/<name>.md` (or `.html`, `fileExtension`) of a scenario,
+  /// refusing a name that would give no file name or a hidden one (`""` would write `Reports/.md`).
+  public static func defaultPath(scenarioName: String, fileExtension: String = "md") throws -> String {
     let stem = scenarioName.replacingOccurrences(of: "/", with: "-").trimmingCharacters(in: .whitespacesAndNewlines)
     guard !stem.isEmpty, !stem.hasPrefix("."), !stem.contains(where: \.isNewline) else {
       throw ReportError(
-        "the scenario name \"\(scenarioName)\" gives no usable report file name (Reports/\(stem).md would be "
+        "the scenario name \"\(scenarioName)\" gives no usable report file name (Reports/\(stem).\(fileExtension) would be "
           + (stem.isEmpty || stem.hasPrefix(".") ? "hidden" : "unreadable")
           + "): give the scenario a `name:` of letters and digits, or pass --report PATH")
     }
-    return "Reports/\(stem).md"
+    return "Reports/\(stem).\(fileExtension)"
   }
 }
 

@@ -198,8 +198,8 @@ struct RecommendCommand: ParsableCommand {
     discussion: """
       With no arguments, answers the built-in scenario (Llama-2-13B on an 8 × A100-40GB node, a \
       mix of chat, summarisation and long generation at 6 req/s, TTFT p90 ≤ 2 s, TPOT p90 ≤ 100 ms, \
-      95 % success) and writes its report to Reports/<scenario>.md (with --json only when --report \
-      is given). Every layout within the GPU \
+      95 % success) and writes its report to Reports/<scenario>.md, or .html with --format html \
+      (with --json only when --report is given). Every layout within the GPU \
       budget is placed on the topology and scored by the analytic model (memory fit, then the \
       objective under the SLO); the top --top-k plus the best layout of each family (replicas, \
       TP, PP, TP+PP) are simulated and ranked again; the report shows both views side by side. \
@@ -221,14 +221,28 @@ struct RecommendCommand: ParsableCommand {
   @Option(parsing: .unconditional, help: "Layouts simulated from the top of the analytic ranking.")
   var topK: Int = PlanRequest.defaultTopK
   @Option(
-    help: "Markdown report path (default: Reports/<scenario>.md; with --json, no report unless --report is given).")
+    help:
+      "Report path (default: Reports/<scenario>.md or .html; with --json, no report unless --report is given).")
   var report: String?
-  @Flag(help: "Do not write the Markdown report.") var noReport = false
+  @Flag(help: "Do not write the report.") var noReport = false
   @Flag(help: "Overwrite the report file even if llmplan did not write it.") var force = false
   @Flag(help: "Skip the search for each shortlisted layout's simulated maximum rate (faster).")
   var noMaxRateSearch = false
   @Flag(help: "Print the report as JSON on stdout instead of the summary (writes Markdown only with --report).")
   var json = false
+  @Option(
+    help: ArgumentHelp(
+      "Report format: markdown or html (default: from the --report extension, .md or .html, else markdown).",
+      discussion: "html: one self-contained file (inline CSS and SVG charts, no network access); default path "
+        + "Reports/<scenario>.html. A --format that contradicts the --report extension is refused."))
+  var format: String?
+
+  /// The report's format from `--format` and the `--report` extension.
+  func reportFormat() throws -> ReportFormat {
+    do { return try ReportFormat.resolve(format: format, reportPath: report) } catch {
+      throw ValidationError("\(error)")
+    }
+  }
 
   func validate() throws {
     try FlagCheck.atLeast(topK, 1, "--top-k")
@@ -236,15 +250,16 @@ struct RecommendCommand: ParsableCommand {
       do { _ = try PlanObjective.parse(objective) } catch { throw ValidationError("--objective: \(error)") }
     }
     if noReport, report != nil { throw ValidationError("give --report PATH or --no-report, not both") }
+    _ = try reportFormat()
   }
 
-  /// The Markdown report's path, or nil when none is written: `--report`, else (unless
-  /// `--no-report` or `--json`) `Reports/<scenario>.md`.
+  /// The report's path, or nil when none is written: `--report`, else (unless `--no-report`
+  /// or `--json`) `Reports/<scenario>.md` (`.html` with `--format html`).
   func reportPath(scenarioName: String) throws -> String? {
     if noReport { return nil }
     if let report { return report }
     if json { return nil }
-    return try ReportFile.defaultPath(scenarioName: scenarioName)
+    return try ReportFile.defaultPath(scenarioName: scenarioName, fileExtension: try reportFormat().fileExtension)
   }
 
   /// The exit status a plan earns: 0 when a layout meets the SLO in simulation, `noFeasibleLayout`
@@ -278,7 +293,8 @@ struct RecommendCommand: ParsableCommand {
         plan: plan, inputFiles: options.inputFiles(request),
         baseDirectory: FileManager.default.currentDirectoryPath, command: typedCommand())
       if let path {
-        try ReportFile.write(PlanMarkdown.render(planReport), to: path, force: force)
+        let text = try reportFormat() == .html ? PlanHTML.render(planReport) : PlanMarkdown.render(planReport)
+        try ReportFile.write(text, to: path, force: force)
       }
       status = Self.exitStatus(plan)
       if json {

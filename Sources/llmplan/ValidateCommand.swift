@@ -19,8 +19,9 @@ struct ValidateCommand: ParsableCommand {
       --gap-threshold and the analytic value lies outside the interval, with its likely cause. A rate \
       where nothing could be compared (past the analytic capacity, no simulated figure) is reported \
       as "not compared", never as agreeing; "valid up to" counts compared, agreeing rates only. \
-      Prints Markdown (or --json); \
-      --report PATH writes it to a file (refusing to overwrite a file llmplan did not write unless --force).
+      Prints Markdown (or --json, or HTML with --format html); \
+      --report PATH writes it to a file, HTML for a .html path (refusing to overwrite a file llmplan \
+      did not write unless --force).
       """)
 
   @OptionGroup var options: PlanOptions
@@ -31,6 +32,12 @@ struct ValidateCommand: ParsableCommand {
   @Option(help: "Write the Markdown report to this file.") var report: String?
   @Flag(help: "Overwrite the report file even if llmplan did not write it.") var force = false
   @Flag(help: "Print JSON instead of Markdown.") var json = false
+  @Option(help: "Report format: markdown or html (default: from the --report extension, .md or .html, else markdown).")
+  var format: String?
+
+  func validate() throws {
+    do { _ = try ReportFormat.resolve(format: format, reportPath: report) } catch { throw ValidationError("\(error)") }
+  }
 
   func run() throws {
     try withUserFacingErrors {
@@ -49,12 +56,14 @@ struct ValidateCommand: ParsableCommand {
       let validation = try ValidationReport(
         validation: result, inputFiles: options.inputFiles(request),
         baseDirectory: FileManager.default.currentDirectoryPath, command: typedCommand())
-      let markdown = ValidationMarkdown.render(validation)
-      if let report { try ReportFile.write(markdown, to: report, force: force) }
+      let text =
+        try ReportFormat.resolve(format: format, reportPath: report) == .html
+        ? ValidationHTML.render(validation) : ValidationMarkdown.render(validation)
+      if let report { try ReportFile.write(text, to: report, force: force) }
       if json {
         print(try validation.json())
       } else if report == nil {
-        print(markdown, terminator: "")
+        print(text, terminator: "")
       } else {
         for layout in result.layouts { print("\(layout.layout): \(layout.validity)") }
         print("\nReport: \(report!)")

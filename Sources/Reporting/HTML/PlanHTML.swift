@@ -1,0 +1,313 @@
+import Analytic
+import Foundation
+import PlanCore
+import Planner
+
+/// Renders a `PlanReport` as one self-contained HTML file: the sections of the Markdown report
+/// (same figures, same cells), with the charts drawn as inline SVG instead of Mermaid.
+/// Deterministic: the same report gives the same bytes (no clock, no random ids).
+public enum PlanHTML {
+  public static func render(_ report: PlanReport) -> String {
+    let plan = report.plan
+    let sections: [(id: String, title: String, body: HTMLFragment)] = [
+      ("question", "The question", question(plan.question, report: report)),
+      ("recommendation", "Recommendation", recommendation(plan)),
+      ("layouts", "All layouts", layoutTable(plan)),
+      ("memory", "Memory", memory(plan)),
+      ("shortlist", "Simulated shortlist", shortlist(plan)),
+      ("gap", "Analytic vs simulated", gap(plan)),
+      ("charts", "Charts", charts(plan)),
+      ("launch", "Launch command", launch(plan)),
+      ("assumptions", "Assumptions and sources", assumptions(plan)),
+    ]
+    var body: [HTMLFragment] = [
+      .element("h1", text: "Capacity plan: \(plan.question.scenario)"),
+      .element(
+        "p", ["class": plan.recommendation.basis == .simulation ? "callout" : "callout warn"],
+        [.element("strong", text: "Recommendation. "), .prose(plan.recommendation.sentence)]),
+      HTMLDocument.contents(sections.map { ($0.id, $0.title) }),
+    ]
+    body += sections.map(\.body)
+    return HTMLDocument.render(title: "Capacity plan: \(plan.question.scenario)", body: body)
+  }
+
+  // MARK: Sections
+
+  static func question(_ q: PlanQuestion, report: PlanReport) -> HTMLFragment {
+    var items: [(String, String)] = []
+    items.append(("model", "\(q.modelDisplayName) (`\(q.model)`, \(Format.number(q.parameters / 1e9))B parameters)"))
+    items.append(
+      (
+        "GPUs",
+        "\(q.gpuDisplayName) (`\(q.gpu)`, \(Units.formatBytes(q.gpuMemoryBytes))); budget \(q.gpuBudget) of the "
+          + "\(q.clusterGPUs) GPUs of \(q.clusterDisplayName) (`\(q.cluster)`, \(q.clusterNodes) node\(q.clusterNodes == 1 ? "" : "s"))"
+          + (q.clusterGPUReplaced.map { ", its `\($0)` GPUs replaced by `\(q.gpu)` (same links)" } ?? "")
+      ))
+    let traffic =
+      q.traceRequests > 0
+      ? "trace of \(q.traceRequests) requests (\(Format.rate(q.rateRequestsPerSecond)) on average)"
+      : "\(Format.rate(q.rateRequestsPerSecond)), \(q.arrival) arrivals"
+    items.append(
+      (
+        "workload",
+        "\(traffic); mean request \(q.meanPromptTokens) prompt + \(q.meanOutputTokens) output tokens; longest \(q.longestRequestTokens) tokens"
+      ))
+    items.append(
+      (
+        "SLO",
+        "TTFT p90 ≤ \(Units.formatSeconds(q.slo.ttftSeconds)), TPOT p90 ≤ \(Units.formatSeconds(q.slo.tpotSeconds)), "
+          + "success ≥ \(Format.percent(q.slo.successRateFloor)) of requests"
+      ))
+    items.append(("objective", "`\(q.objective.rawValue)`: \(q.objective.explanation)"))
+    items.append(("router", "`\(q.router.rawValue)`"))
+    items.append(
+      (
+        "engine",
+        "gpu_memory_utilization \(Format.number(q.engine.gpuMemoryUtilization)), max_num_seqs \(q.engine.maxSequences), "
+          + "max_num_batched_tokens \(q.engine.maxBatchedTokens), block_size \(q.engine.blockSizeTokens), chunked prefill "
+          + (q.chunkedPrefill ? "on" : "off")
+      ))
+    items.append(
+      (
+        "simulation",
+        "\(Units.formatSeconds(q.durationSeconds - q.warmupSeconds)) measured after \(Units.formatSeconds(q.warmupSeconds)) "
+          + "warm-up, drain \(Units.formatSeconds(q.drainSeconds)), seed \(q.seed); shortlist: analytic top \(q.topK) "
+          + "plus the best of each layout family; gaps flagged above \(Format.percent(q.gapThreshold))"
+      ))
+    var parts: [HTMLFragment] = [facts(items)]
+    if !q.profiles.isEmpty, q.traceRequests == 0 {
+      var profiles = HTMLTable(
+        ["client profile", "share", "prompt tokens", "output tokens"], alignments: [.left, .right, .left, .left])
+      for p in q.profiles { profiles.append([p.name, Format.percent(p.share), p.prompt, p.output]) }
+      parts.append(profiles.rendered)
+    }
+    parts.append(.element("h3", text: "Input files"))
+    parts.append(inputList(report.inputs))
+    parts.append(.element("p", [HTMLFragment(text: "Regenerate with "), .element("code", text: report.command)]))
+    return HTMLDocument.section("question", "The question", parts)
+  }
+
+  /// A definition list of (term, prose) pairs.
+  static func facts(_ items: [(String, String)]) -> HTMLFragment {
+    .element(
+      "dl", ["class": "facts"],
+      [.lines(items.flatMap { [HTMLFragment.element("dt", text: $0.0), .element("dd", [.prose($0.1)])] })])
+  }
+
+  /// Input files with their sizes and SHA-256 digests.
+  static func inputList(_ inputs: [InputDigest]) -> HTMLFragment {
+    guard !inputs.isEmpty else { return HTMLDocument.list(["(built-in scenario only)"]) }
+    return .element(
+      "ul", ["class": "hashes"],
+      [
+        .lines(
+          inputs.map {
+            .element(
+              "li",
+              [
+                .element("code", text: $0.path), HTMLFragment(text: ": \($0.bytes) bytes, SHA-256 "),
+                .element("code", text: $0.sha256),
+              ])
+          })
+      ])
+  }
+
+  static func recommendation(_ plan: PlanResult) -> HTMLFragment {
+    let r = plan.recommendation
+    return HTMLDocument.section(
+      "recommendation", "Recommendation",
+      [
+        HTMLDocument.paragraph(r.sentence), HTMLDocument.list(r.reasons),
+        HTMLDocument.paragraph((r.rankingsDisagree ? "Rankings disagree. " : "") + r.rankingNote),
+      ])
+  }
+
+  static func layoutTable(_ plan: PlanResult) -> HTMLFragment {
+    let q = plan.question
+    var table = HTMLTable(
+      [
+        "#", "layout", "GPUs", "placement", "fits", "weights/GPU", "KV cache/GPU", "TTFT p90", "TPOT", "max rate",
+        "goodput/GPU", "verdict",
+      ],
+      alignments: [.right, .left, .right, .left, .left, .right, .right, .right, .right, .right, .right, .left],
+      keyColumns: 2)
+    for c in plan.candidates {
+      let ttft: String
+      if let load = c.load {
+        ttft = load.stable ? Cell.time(load.ttftP90Seconds, relativeTo: c.noQueueTTFTBandSeconds) : "unstable"
+      } else {
+        ttft = Cell.missing
+      }
+      let chosen = c.layout == plan.recommendation.layout
+      table.append(
+        [
+          "\(c.rank)", c.layout.description, "\(c.gpus)", c.placement.summary, c.fits ? "yes" : "no",
+          Cell.bytes(c.memory.weightBytesPerGPU), c.fits ? Cell.bytes(c.memory.kvCacheBytesPerGPU) : Cell.missing,
+          ttft,
+          c.load?.stable == true
+            ? Cell.time(c.load?.tpotMeanSeconds, relativeTo: c.tpotBatch1BandSeconds) : Cell.missing,
+          Cell.rate(c.maxSustainableRequestsPerSecond), Cell.number(c.goodputPerGPURequestsPerSecond),
+          PlanMarkdown.verdict(c),
+        ], className: chosen ? "chosen" : (c.meetsSLO ? nil : "fails"))
+    }
+    return HTMLDocument.section(
+      "layouts", "All layouts (analytic model at \(Format.rate(q.rateRequestsPerSecond)))",
+      [
+        HTMLDocument.paragraph(
+          "Every layout within the budget, best first by the objective; those that break the SLO stay, with the "
+            + "reason (greyed), and the recommended layout is highlighted. TTFT p90 and TPOT (mean) are under load at "
+            + "the target rate; max rate is the largest rate the load model says meets the SLO; goodput/GPU is "
+            + "successful requests/s per GPU at the target rate. Times carry in brackets the p10–p90 band of the GPU "
+            + "profile's kernel and collective timings "
+            + (plan.candidates.first?.bandsCalibrated == true
+              ? "(calibrated against measurements)"
+              : "(uncalibrated GPU: the datasheet law's spread on measured H100 data, widened)")
+            + "; queueing adds its own uncertainty on top. \"Unstable\" means the arrival rate exceeds the layout's "
+            + "capacity: the queue grows without bound and no steady-state latency exists."),
+        table.rendered,
+      ])
+  }
+
+  static func memory(_ plan: PlanResult) -> HTMLFragment {
+    guard let layout = plan.recommendation.layout, let c = plan.candidate(layout) else {
+      return HTMLDocument.section("memory", "Memory", [HTMLDocument.paragraph("No layout recommended.")])
+    }
+    var table = HTMLTable(
+      ["stage", "layers", "weights", "activations", "runtime reserve", "KV cache", "budget"],
+      alignments: [.right, .right, .right, .right, .right, .right, .right])
+    for stage in c.memory.stages {
+      table.append([
+        "\(stage.stage)", "\(stage.layers)", Cell.bytes(stage.weightBytes), Cell.bytes(stage.activationBytes),
+        Cell.bytes(stage.reserveBytes), Cell.bytes(PlanCharts.kvBytes(stage, c.memory)), Cell.bytes(stage.budgetBytes),
+      ])
+    }
+    return HTMLDocument.section(
+      "memory", "Memory of \(layout) (per GPU)",
+      [
+        table.rendered,
+        HTMLDocument.paragraph(
+          "Budget = \(Cell.bytes(plan.question.gpuMemoryBytes)) × \(Format.number(c.memory.gpuMemoryUtilization)). "
+            + "Each replica's KV cache holds \(c.memory.maxKVTokens) tokens (\(c.memory.kvBlocks) blocks of "
+            + "\(c.memory.blockSizeTokens)): \(c.memory.maxConcurrentSequences) mean-length requests at once "
+            + "(the longest request has \(c.longestRequestTokens) tokens)."),
+        PlanCharts.memory(c, gpuMemoryBytes: plan.question.gpuMemoryBytes, layout: layout),
+      ])
+  }
+
+  static func shortlist(_ plan: PlanResult) -> HTMLFragment {
+    var table = HTMLTable(
+      [
+        "sim #", "layout", "analytic #", "GPUs", "why simulated", "success", "TTFT p50", "TTFT p90", "TPOT p90",
+        "goodput/GPU", "max rate (sim)", "preemptions", "verdict",
+      ],
+      alignments: [
+        .right, .left, .right, .right, .left, .right, .right, .right, .right, .right, .right, .right, .left,
+      ],
+      keyColumns: 2)
+    for c in plan.shortlist {
+      let why: String
+      switch c.shortlistReason {
+      case .analyticTop: why = "analytic top \(plan.question.topK)"
+      case .bestOfFamily: why = "best \(c.family.rawValue)"
+      case .fewerGPUProbe: why = "fewer-GPU probe"
+      }
+      table.append(
+        [
+          "\(c.rank)", c.layout.description, "\(c.analyticRank)", "\(c.gpus)", why, Cell.percent(c.result.successRate),
+          Cell.time(c.result.ttftSeconds?.p50), Cell.time(c.result.ttftSeconds?.p90),
+          Cell.time(c.result.tpotSeconds?.p90),
+          Cell.number(c.result.goodputRequestsPerSecond.map { $0 / Double(c.gpus) }),
+          PlanMarkdown.maxRateCell(c.maxSustainableRate), "\(c.result.preemptions)",
+          c.meetsSLO ? "meets SLO" : "✗ " + c.reasons.joined(separator: "; "),
+        ], className: c.layout == plan.recommendation.layout ? "chosen" : (c.meetsSLO ? nil : "fails"))
+    }
+    return HTMLDocument.section(
+      "shortlist", "Simulated shortlist",
+      [
+        HTMLDocument.paragraph(
+          "Each layout replayed request by request at \(Format.rate(plan.question.rateRequestsPerSecond)) with the "
+            + "scenario's seed, ranked again on the simulated figures. Max rate (sim) is the largest simulated rate "
+            + "that met the SLO."),
+        plan.shortlist.isEmpty ? HTMLDocument.paragraph("Nothing was simulated.") : table.rendered,
+        HTMLDocument.paragraph(
+          (plan.recommendation.rankingsDisagree ? "Rankings disagree. " : "") + plan.recommendation.rankingNote),
+      ])
+  }
+
+  static func gap(_ plan: PlanResult) -> HTMLFragment {
+    var parts: [HTMLFragment] = [
+      HTMLDocument.paragraph(
+        "Relative gap = (analytic − simulated) / simulated. The analytic TPOT is a mean, so it is compared with the "
+          + "simulated mean. "
+          + PlanMarkdown.intervalSentence(plan.shortlist.compactMap(\.intervals).first, seed: plan.question.seed)
+          + " ⚠ marks a gap above \(Format.percent(plan.question.gapThreshold)) with the analytic value outside the "
+          + "interval (a gap the interval covers is simulation noise, not model error), or a verdict the two "
+          + "disagree on.")
+    ]
+    for c in plan.shortlist {
+      parts.append(.element("h3", text: "\(c.layout) (\(c.gpus) GPU\(c.gpus == 1 ? "" : "s"))"))
+      var table = HTMLTable(
+        ["metric", "analytic", "simulated (95 % CI)", "gap"], alignments: [.left, .right, .right, .right])
+      for row in c.gap {
+        let gapText = row.relativeGap == nil && row.flagged ? "⚠" : Cell.gap(row.relativeGap, flagged: row.flagged)
+        table.append(
+          fragments: [
+            HTMLFragment(text: row.metric.label), HTMLFragment(text: Cell.metric(row.metric, row.analytic)),
+            HTMLFragment(text: Cell.metric(row.metric, row.simulated, interval: row.simulatedInterval)),
+            row.flagged ? .element("span", ["class": "flag"], text: gapText) : HTMLFragment(text: gapText),
+          ])
+      }
+      parts.append(table.rendered)
+      let notes = c.gap.compactMap { row in row.note.map { "\(row.metric.label): \($0)" } }
+      if !notes.isEmpty { parts.append(HTMLDocument.list(notes)) }
+      if c.flagged {
+        parts.append(
+          c.causes.isEmpty
+            ? HTMLDocument.paragraph("Flagged; the simulation showed none of the usual causes.")
+            : .lines([
+              HTMLDocument.paragraph("Likely causes:"),
+              HTMLDocument.list(c.causes.map { "\($0.kind.rawValue): \($0.evidence)" }),
+            ]))
+      }
+    }
+    if plan.shortlist.isEmpty { parts.append(HTMLDocument.paragraph("Nothing was simulated.")) }
+    return HTMLDocument.section("gap", "Analytic vs simulated", parts)
+  }
+
+  static func charts(_ plan: PlanResult) -> HTMLFragment {
+    var parts: [HTMLFragment] = []
+    parts += PlanCharts.loadCurves(plan)
+    parts += PlanCharts.tensorParallel(plan)
+    if parts.isEmpty {
+      parts.append(HTMLDocument.paragraph("No layout could serve the workload, so there is nothing to chart."))
+    }
+    return HTMLDocument.section("charts", "Charts", parts)
+  }
+
+  static func launch(_ plan: PlanResult) -> HTMLFragment {
+    guard let launch = plan.launch, let layout = plan.recommendation.layout else {
+      return HTMLDocument.section("launch", "Launch command", [HTMLDocument.paragraph("No layout recommended.")])
+    }
+    var parts: [HTMLFragment] = [.element("pre", [.element("code", text: launch.command)])]
+    if plan.recommendation.basis != .simulation {
+      parts.append(
+        .element(
+          "p", ["class": "callout warn"],
+          text: "This layout does not meet the SLO; it is the closest of those simulated."))
+    }
+    parts.append(HTMLDocument.list(launch.notes))
+    return HTMLDocument.section("launch", "Launch command (\(layout), vLLM)", parts)
+  }
+
+  static func assumptions(_ plan: PlanResult) -> HTMLFragment {
+    let items = plan.assumptions.map { a in
+      HTMLFragment.element(
+        "li",
+        [
+          .element("strong", text: a.topic + "."), HTMLFragment(text: " "), .prose(a.statement),
+          HTMLFragment(text: " "), .element("em", text: "Source:"), HTMLFragment(text: " "), .prose(a.source),
+        ])
+    }
+    return HTMLDocument.section("assumptions", "Assumptions and sources", [.element("ul", [.lines(items)])])
+  }
+}
