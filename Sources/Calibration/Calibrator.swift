@@ -10,6 +10,8 @@ public struct CalibrationResult: Sendable {
   public var operatorLaws: [OperatorLawFit]
   public var launchSeconds: Double?
   public var collectiveLaw: CollectiveLawFit?
+  /// The protocol laws' fit, when the GPU's collectives follow `CollectiveProtocols`.
+  public var collectiveProtocolFit: CollectiveProtocolFit? = nil
   public var before: AccuracyReport
   public var after: AccuracyReport
   /// Parameter sets that were not physical and are therefore not written, with the reason.
@@ -89,7 +91,15 @@ public struct Calibrator: Sendable {
       )
     }
     var collectiveFit: CollectiveLawFit?
-    if !collectives.isEmpty, let collectiveTiming {
+    var protocolFit: CollectiveProtocolFit?
+    if !collectives.isEmpty, let collectiveTiming, gpu.efficiency.collectiveProtocols != nil {
+      // Under protocol laws the single α–β law no longer shapes any time: fit the protocols.
+      protocolFit = try CollectiveProtocolCalibration(timing: collectiveTiming, prior: gpu.efficiency).run(collectives)
+      if let protocolFit {
+        profile.collectiveProtocols = protocolFit.protocols
+        notes += protocolFit.notes.map { "collectives: \($0)" }
+      }
+    } else if !collectives.isEmpty, let collectiveTiming {
       let fit = try CollectiveCalibration(timing: collectiveTiming, prior: gpu.efficiency).run(collectives)
       collectiveFit = fit
       if let refusal = fit.refusal {
@@ -132,8 +142,10 @@ public struct Calibrator: Sendable {
       source:
         "residual quantiles (measured / predicted - 1) of the calibrated model on its \(operatorCount + collectiveCount) calibration timings",
       fallback: gpu.efficiency.uncertainty)
-    return CalibrationResult(
+    var result = CalibrationResult(
       gpu: gpu, calibratedGPU: calibrated, pooledLaw: pooled, operatorLaws: laws, launchSeconds: launch,
       collectiveLaw: collectiveFit, before: before, after: after, refusals: refusals, notes: notes)
+    result.collectiveProtocolFit = protocolFit
+    return result
   }
 }

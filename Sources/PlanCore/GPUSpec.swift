@@ -49,6 +49,9 @@ public struct EfficiencyProfile: Sendable, Hashable, Codable {
   /// times `κ · min(bytes, L2/2) + max(0, bytes − L2/2)` bytes. κ = 1 (the default) ignores L2.
   /// Needs the GPU's `l2_cache`.
   public var l2ByteCost: Double = 1
+  /// NCCL protocol laws, group-size factors and the engines' custom all-reduce
+  /// (`CollectiveProtocols`); nil = the single α–β law of the three `collective*` fields above.
+  public var collectiveProtocols: CollectiveProtocols? = nil
 
   public init(
     computeMax: Double, computeHalfSaturationFLOPs: Double, memoryMax: Double,
@@ -193,7 +196,7 @@ extension EfficiencyProfile {
   static let keys: Set<String> = [
     "compute_max", "compute_half_saturation_flops", "memory_max", "memory_half_saturation", "kernel_launch",
     "collective_bandwidth_max", "collective_half_saturation", "collective_step_latency", "iteration_overhead",
-    "wave_quantization", "l2_byte_cost", "operators", "uncertainty", "source", "note",
+    "wave_quantization", "l2_byte_cost", "operators", "uncertainty", "collective_protocols", "source", "note",
   ]
 
   /// Reads the `efficiency` block; every value must lie in its plausible range (`Plausibility`).
@@ -216,6 +219,9 @@ extension EfficiencyProfile {
       profile.waveQuantization = value
     }
     if let value = try reader.optionalQuantity("l2_byte_cost", Plausibility.efficiency) { profile.l2ByteCost = value }
+    if let block = try reader.optionalObject("collective_protocols") {
+      profile.collectiveProtocols = try CollectiveProtocols.load(from: block)
+    }
     try profile.loadOperatorsAndUncertainty(from: reader)
     return profile
   }
@@ -238,6 +244,7 @@ extension EfficiencyProfile {
     // Written only when in use, so files without them read back unchanged.
     if waveQuantization != 0 { object["wave_quantization"] = waveQuantization }
     if l2ByteCost != 1 { object["l2_byte_cost"] = l2ByteCost }
+    if let collectiveProtocols { object["collective_protocols"] = collectiveProtocols.jsonObject }
     object.merge(operatorsAndUncertaintyObject) { current, _ in current }
     return object
   }

@@ -332,6 +332,10 @@ enum CalibrationText {
             + "(\(alternative.held.joined(separator: "; ")))")
       }
     }
+    if let fit = result.collectiveProtocolFit {
+      lines.append("")
+      lines.append(CollectiveProtocolText.lines(fit).joined(separator: "\n"))
+    }
     if !result.refusals.isEmpty {
       lines.append("")
       lines.append(

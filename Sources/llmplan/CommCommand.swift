@@ -11,8 +11,9 @@ struct CommCommand: ParsableCommand {
     discussion: """
       Routes the collective's traffic over the cluster graph (electrical flow over every path, \
       or the widest single path, whichever is faster), finds the busiest link, and compares \
-      the ring and tree (chains inside nodes, double binary tree across nodes) algorithms the \
-      way NCCL picks between them. Sizes take \
+      the ring and tree (chains inside nodes, double binary tree across nodes) algorithms, each \
+      with NCCL's LL, LL128 and Simple protocols when the GPU's profile has protocol laws, and \
+      picks the fastest the way NCCL's tuner does. Sizes take \
       units: --bytes "16 MB", "16MiB", 1048576. For all_reduce the size is each GPU's buffer; \
       for all_gather the gathered buffer; for send_recv the payload (--placement SRC,DST).
       """)
@@ -22,7 +23,7 @@ struct CommCommand: ParsableCommand {
   @Option(name: .long, help: "Cluster name in the catalog, or a path to a cluster JSON file.")
   var cluster: String
 
-  @Option(name: .long, help: "all_reduce, all_gather or send_recv.")
+  @Option(name: .long, help: "all_reduce, all_gather, reduce_scatter, alltoall or send_recv.")
   var collective: String
 
   @Option(
@@ -121,6 +122,8 @@ struct CommReport: Encodable {
   var bytes: Double
   var seconds: Double
   var algorithm: String
+  /// NCCL protocol of the chosen curve ("LL", "LL128", "Simple"); "" under the single law.
+  var protocolName: String
   var routing: String
   var order: [Int]
   var channels: [[Int]]
@@ -141,6 +144,7 @@ struct CommReport: Encodable {
     bytes = estimate.bytes
     seconds = estimate.seconds
     algorithm = estimate.algorithm
+    protocolName = estimate.protocolName
     routing = estimate.routing
     order = estimate.order
     channels = estimate.channels
@@ -164,7 +168,8 @@ struct CommReport: Encodable {
     lines.append(
       "\(collective) of \(Units.formatBytes(bytes)) over \(gpus.count) GPU(s) of \(cluster) (\(gpu) profile)")
     lines.append("  GPUs:        \(Self.abbreviated(gpuNames, separator: ", "))")
-    lines.append("  time:        \(Units.formatSeconds(seconds))  (\(algorithm), \(routing) routing)")
+    let chosen = protocolName.isEmpty ? algorithm : "\(algorithm), \(protocolName) protocol"
+    lines.append("  time:        \(Units.formatSeconds(seconds))  (\(chosen), \(routing) routing)")
     if let algorithmBytesPerSecond, let busBytesPerSecond {
       lines.append(
         "  bandwidth:   algorithm \(Units.formatBytesPerSecond(algorithmBytesPerSecond)), "
@@ -186,8 +191,10 @@ struct CommReport: Encodable {
     if alternatives.count > 1 {
       lines.append("  algorithms:")
       for alternative in alternatives {
+        let label =
+          alternative.protocolName.isEmpty ? alternative.algorithm : "\(alternative.algorithm)/\(alternative.protocolName)"
         lines.append(
-          "    \(alternative.algorithm.padding(toLength: 5, withPad: " ", startingAt: 0)) \(Units.formatSeconds(alternative.seconds)) (\(alternative.routing))"
+          "    \(label.padding(toLength: alternative.protocolName.isEmpty ? 5 : 16, withPad: " ", startingAt: 0)) \(Units.formatSeconds(alternative.seconds)) (\(alternative.routing))"
         )
       }
     }

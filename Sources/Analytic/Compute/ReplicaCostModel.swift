@@ -20,11 +20,12 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
   public let stageGPUs: [[Int]]
   /// Per-iteration engine overhead, seconds (from the GPU's efficiency profile).
   public let iterationOverheadSeconds: Double
-  let allReduceCurves: [CollectiveCostCurve]
-  let logitsGatherCurve: CollectiveCostCurve
+  /// Per stage: the TP all-reduce under the engine's policy (custom kernel or NCCL).
+  let allReduceCurves: [AllReduceCostCurve]
+  let logitsGatherCurve: CollectiveCostEnvelope
   /// Per stage boundary: the slowest of the TP peer-to-peer sends, then the receiving stage's all-gather.
-  let sendCurves: [CollectiveCostCurve]
-  let receiveGatherCurves: [CollectiveCostCurve]
+  let sendCurves: [CollectiveCostEnvelope]
+  let receiveGatherCurves: [CollectiveCostEnvelope]
 
   /// A replica whose stages run on `stageGPUs` (one array of TP ranks per stage).
   ///
@@ -32,7 +33,12 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
   ///   does not have or cannot connect.
   /// `comm` lets many replicas and layouts on one cluster share one collective memo (pass the
   /// same `CommModel` to every call of a search); by default a fresh one is made.
-  public init(cost: CostModel, cluster: Cluster, stageGPUs: [[Int]], comm: CommModel? = nil) throws {
+  /// `allReducePolicy` chooses the TP all-reduce implementation (the engine's custom kernel or
+  /// NCCL) and `cudaGraphs` whether the custom kernel runs graph-captured or eager.
+  public init(
+    cost: CostModel, cluster: Cluster, stageGPUs: [[Int]], comm: CommModel? = nil,
+    allReducePolicy: AllReducePolicy = .nccl, cudaGraphs: Bool = true
+  ) throws {
     let stages = stageGPUs.count
     guard stages >= 1 else { throw CostModelError("a replica needs at least one pipeline stage") }
     guard stages <= cost.model.numLayers else {
@@ -46,19 +52,21 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
     self.stageGPUs = stageGPUs
     stageLayers = ReplicaCostModel.partitionLayers(cost.model.numLayers, stages: stages)
     iterationOverheadSeconds = cost.gpu.efficiency.iterationOverheadSeconds
-    allReduceCurves = try stageGPUs.map { try comm.curve(.allReduce, gpus: $0) }
-    logitsGatherCurve = try comm.curve(.allGather, gpus: stageGPUs[stages - 1])
-    var sends: [CollectiveCostCurve] = []
-    var gathers: [CollectiveCostCurve] = []
+    allReduceCurves = try stageGPUs.map {
+      try comm.allReduceCurve(gpus: $0, policy: allReducePolicy, cudaGraphs: cudaGraphs)
+    }
+    logitsGatherCurve = try comm.envelope(.allGather, gpus: stageGPUs[stages - 1])
+    var sends: [CollectiveCostEnvelope] = []
+    var gathers: [CollectiveCostEnvelope] = []
     for stage in 0..<(stages - 1) {
-      var slowest = CollectiveCostCurve.free
+      var slowest = CollectiveCostEnvelope(curves: [.free])
       for rank in 0..<cost.tp {
-        let curve = try comm.curve(.sendRecv, gpus: [stageGPUs[stage][rank], stageGPUs[stage + 1][rank]])
+        let curve = try comm.envelope(.sendRecv, gpus: [stageGPUs[stage][rank], stageGPUs[stage + 1][rank]])
         // Slowest pair at the message sizes that matter (activations of 1–10⁴ tokens).
         if curve.seconds(bytes: 1e6) > slowest.seconds(bytes: 1e6) { slowest = curve }
       }
       sends.append(slowest)
-      gathers.append(try comm.curve(.allGather, gpus: stageGPUs[stage + 1]))
+      gathers.append(try comm.envelope(.allGather, gpus: stageGPUs[stage + 1]))
     }
     sendCurves = sends
     receiveGatherCurves = gathers
