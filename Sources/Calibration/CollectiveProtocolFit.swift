@@ -1,4 +1,5 @@
 import Analytic
+import Foundation
 import PlanCore
 
 /// The fit of a GPU's collective protocol laws (`CollectiveProtocols`) to measured timings.
@@ -8,31 +9,32 @@ public struct CollectiveProtocolFit: Sendable {
   /// NCCL all-reduce timings the protocol laws were fitted on; custom all-reduce timings.
   public var ncclPoints: Int
   public var customPoints: Int
-  /// Alternation rounds (protocol assignment, then linear solves) until nothing changed.
+  /// Levenberg–Marquardt iterations of the NCCL fit.
   public var rounds: Int
   /// What was held, clamped or left at the prior, in words.
   public var notes: [String]
 }
 
 /// Fits NCCL's per-protocol laws on NCCL all-reduce timings and the custom all-reduce law on
-/// custom timings, by relative least squares (LAPACK).
+/// custom timings: bounded Levenberg–Marquardt (`BoundedLevenbergMarquardt`, LAPACK solves) on
+/// the log of predicted / measured time, so a 5 µs and a 5 ms point count alike, each group
+/// (collective × shape) with the same total weight.
 ///
 /// NCCL: time is the minimum over algorithm × protocol of
-/// `launch_p + steps·step_p + path + s₁·v_n·(bytes·u_p + ρ_p)` with `u_p = 1/η_p`,
-/// `ρ_p = ramp_p·u_p` and `v_n = 1/g_n` per group size. Given which curve wins each point and
-/// the group factors, that is linear in (launch, step, u, ρ) of every protocol; given those, each
-/// v_n has a closed form. We alternate until the winners stop changing (at most
-/// `maximumRounds`), then rescale so that the fastest group has g = 1 (only the products η_p·g_n
-/// are determined) and clamp what left the physical region (negative times and ramps to 0,
-/// η_p·g_n to at most 1), saying so in `notes`. Other collectives (all-gather,
-/// reduce-scatter, all-to-all) are not fitted: they are predicted with the all-reduce's laws.
+/// `launch_p + steps·step_p + path + s₁·v_n·u_p·(bytes + ramp_p)` with `u_p = 1/η_p ≥ 1` and
+/// `v_n = 1/g_n ≥ 1` per group size (the topology gives steps, path and s₁ per algorithm).
+/// Two starts (the prior; NCCL's ordering with a Simple ramp), the lower cost wins. Send/recv
+/// timings, when given, take part with their own shape factors ("p2p", "p2p_inter_node").
+/// Only the products η_p·g_n are determined; the bounds (η_p ≤ 1, g ≤ 1, times and ramps ≥ 0)
+/// keep every product physical, no protocol faster than the links. Other collectives
+/// (all-gather, reduce-scatter, all-to-all) are not fitted: they are predicted with the
+/// all-reduce's laws.
 ///
-/// Custom all-reduce: the kernel is known per point (vLLM's rule), so one linear solve for
-/// (launch, u, ρ) of each shot and the eager overhead and copy rate.
+/// Custom all-reduce: the kernel that ran is known per point (vLLM's rule), the law has eight
+/// parameters (launch, u, ramp of each shot; eager overhead and copy rate), bounded the same way.
 struct CollectiveProtocolCalibration {
   let timing: CollectiveTiming
   let prior: EfficiencyProfile
-  static let maximumRounds = 40
 
   /// One algorithm's geometry for one group: path latency, steps, seconds per byte at full rate.
   struct Geometry {
@@ -42,7 +44,9 @@ struct CollectiveProtocolCalibration {
   }
 
   func run(_ measurements: [CollectiveMeasurement]) throws -> CollectiveProtocolFit? {
-    let nccl = measurements.filter { $0.collective == .allReduce && $0.implementation == .nccl }
+    let nccl = measurements.filter {
+      ($0.collective == .allReduce || $0.collective == .sendRecv) && $0.implementation == .nccl
+    }
     let custom = measurements.filter { $0.implementation.isCustom }
     guard !nccl.isEmpty || !custom.isEmpty else { return nil }
     var laws =
@@ -87,133 +91,90 @@ struct CollectiveProtocolCalibration {
 
   func fitNCCL(_ points: [CollectiveMeasurement], laws: inout CollectiveProtocols, notes: inout [String]) throws -> Int {
     let geometry = try points.map(geometries)
-    let groups = points.map { $0.nodes == 1 ? $0.gpus : 0 }  // 0: spans nodes, g = 1
-    let sizes = Set(groups.filter { $0 > 0 }).sorted()
-    let p = laws.protocols.count
-    // θ per protocol: (launch, step, u, ρ); v per group size.
-    var theta = laws.protocols.map { [$0.launchSeconds, $0.stepSeconds, 1 / $0.bandwidthFraction, $0.rampBytes / $0.bandwidthFraction] }
-    var v: [Int: Double] = [:]
-    for size in sizes { v[size] = 1 / laws.groupFactor(gpusInOneNode: size) }
-    func factor(_ i: Int) -> Double { groups[i] == 0 ? 1 : v[groups[i]]! }
-    func time(_ i: Int, _ k: Int, _ q: Int) -> Double {
-      let g = geometry[i][k]
-      let t = theta[q]
-      return t[0] + g.steps * t[1] + g.path + g.fullRate * factor(i) * (points[i].bytes * t[2] + t[3])
+    let groups = points.map {
+      CollectiveProtocols.groupKey(pointToPoint: $0.collective == .sendRecv, spansNodes: $0.nodes > 1, gpus: $0.gpus)
     }
-    func winners() -> [(Int, Int)] {
-      points.indices.map { i in
-        var best = (0, 0)
-        var bestTime = Double.infinity
-        for k in geometry[i].indices {
-          for q in 0..<p where time(i, k, q) < bestTime {
-            bestTime = time(i, k, q)
-            best = (k, q)
+    let sizes = Set(groups).sorted()
+    let p = laws.protocols.count
+    // x: per protocol (launch µs, step µs, u = 1/η, ramp MB), then v = 1/g per group size.
+    let slot = Dictionary(uniqueKeysWithValues: sizes.enumerated().map { ($1, 4 * p + $0) })
+    func model(_ x: [Double], _ i: Int) -> Double {
+      let v = x[slot[groups[i]]!]
+      var best = Double.infinity
+      for g in geometry[i] {
+        for q in 0..<p {
+          let t =
+            x[4 * q] * 1e-6 + g.steps * x[4 * q + 1] * 1e-6 + g.path
+            + g.fullRate * v * x[4 * q + 2] * (points[i].bytes + x[4 * q + 3] * 1e6)
+          best = min(best, t)
+        }
+      }
+      return best
+    }
+    // Every group (collective × shape) weighs the same, however many points it has: 994
+    // send/recv timings must not drown 21 all-reduce ones.
+    var counts: [String: Int] = [:]
+    for (i, m) in points.enumerated() { counts["\(m.collective.rawValue)|\(groups[i])", default: 0] += 1 }
+    let weights = points.indices.map { i in
+      (1 / Double(counts["\(points[i].collective.rawValue)|\(groups[i])"]!)).squareRoot()
+    }
+    func residuals(_ x: [Double]) -> [Double] {
+      points.indices.map { weights[$0] * Foundation.log(model(x, $0) / points[$0].seconds) }
+    }
+    let solver = BoundedLevenbergMarquardt(
+      lower: [Double](repeating: 0, count: 4 * p).enumerated().map { $0.offset % 4 == 2 ? 1 : 0 }
+        + [Double](repeating: 1, count: sizes.count),
+      upper: (0..<p).flatMap { _ in [1000.0, 100, 1000, 1000] } + [Double](repeating: 100, count: sizes.count))
+    // Starts: the prior, and NCCL's ordering (LL lowest latency, Simple most bandwidth) with a
+    // channel-fill ramp for Simple. The lower cost wins.
+    let prior = laws.protocols.flatMap {
+      [$0.launchSeconds * 1e6, $0.stepSeconds * 1e6, 1 / $0.bandwidthFraction, $0.rampBytes / 1e6]
+    } + sizes.map { 1 / laws.groupFactor($0) }
+    var starts = [prior]
+    if p == 3 {
+      starts.append([4, 0.5, 2.5, 0, 10, 1.5, 1.2, 0, 10, 0.5, 1, 10] + sizes.map { _ in 1 })
+    }
+    var best: BoundedLevenbergMarquardt.Outcome?
+    for start in starts {
+      let outcome = try solver.run(start: start, residuals: residuals)
+      if best == nil || outcome.cost < best!.cost { best = outcome }
+    }
+    var x = best!.parameters
+    var wins = Set<Int>()
+    for i in points.indices {
+      let v = x[slot[groups[i]]!]
+      var bestTime = Double.infinity
+      var winner = 0
+      for g in geometry[i] {
+        for q in 0..<p {
+          let t =
+            x[4 * q] * 1e-6 + g.steps * x[4 * q + 1] * 1e-6 + g.path
+            + g.fullRate * v * x[4 * q + 2] * (points[i].bytes + x[4 * q + 3] * 1e6)
+          if t < bestTime {
+            bestTime = t
+            winner = q
           }
         }
-        return best
       }
-    }
-    var assignment = winners()
-    var rounds = 0
-    while rounds < Self.maximumRounds {
-      rounds += 1
-      // Protocol laws, group factors held.
-      var design = [[Double]](repeating: [Double](repeating: 0, count: 4 * p), count: points.count)
-      var fixed = [Double](repeating: 0, count: points.count)
-      var used = Set<Int>()
-      for (i, (k, q)) in assignment.enumerated() {
-        let g = geometry[i][k]
-        design[i][4 * q] = 1
-        design[i][4 * q + 1] = g.steps
-        design[i][4 * q + 2] = g.fullRate * factor(i) * points[i].bytes
-        design[i][4 * q + 3] = g.fullRate * factor(i)
-        fixed[i] = g.path
-        used.insert(q)
-      }
-      // A column the data cannot separate (steps constant within a protocol's points) is held.
-      var active: [Int] = []
-      for q in used.sorted() {
-        let rows = assignment.indices.filter { assignment[$0].1 == q }
-        for column in 0..<4 {
-          let values = Set(rows.map { design[$0][4 * q + column] })
-          if column == 1 && values.count < 2 { continue }
-          if rows.count >= 4 || column == 0 || column == 2 { active.append(4 * q + column) }
-        }
-      }
-      for i in points.indices {
-        // Held columns go into the fixed part.
-        for column in 0..<(4 * p) where !active.contains(column) && design[i][column] != 0 {
-          fixed[i] += design[i][column] * theta[column / 4][column % 4]
-          design[i][column] = 0
-        }
-      }
-      if let outcome = try RelativeLeastSquares.solve(
-        design: design, fixed: fixed, measured: points.map(\.seconds), active: active),
-        outcome.coefficients.count == active.count
-      {
-        for (column, value) in zip(active, outcome.coefficients) {
-          theta[column / 4][column % 4] = value
-        }
-      }
-      for q in 0..<p {
-        theta[q][0] = max(theta[q][0], 0)
-        theta[q][1] = max(theta[q][1], 0)
-        theta[q][2] = max(theta[q][2], 1e-3)
-        theta[q][3] = max(theta[q][3], 0)
-      }
-      // Group factors, protocol laws held: v_n in closed form (relative least squares).
-      for size in sizes {
-        var numerator = 0.0
-        var denominator = 0.0
-        for (i, (k, q)) in assignment.enumerated() where groups[i] == size {
-          let g = geometry[i][k]
-          let t = points[i].seconds
-          let c = theta[q][0] + g.steps * theta[q][1] + g.path
-          let d = g.fullRate * (points[i].bytes * theta[q][2] + theta[q][3])
-          numerator += (d / t) * ((t - c) / t)
-          denominator += (d / t) * (d / t)
-        }
-        if denominator > 0, numerator > 0 { v[size] = numerator / denominator }
-      }
-      let next = winners()
-      if next.elementsEqual(assignment, by: { $0 == $1 }) { break }
-      assignment = next
-    }
-    // Only η_p·g_n is determined: the fastest group gets g = 1.
-    if let fastest = v.values.min(), fastest > 0 {
-      for size in sizes { v[size]! /= fastest }
-      for q in 0..<p {
-        theta[q][2] *= fastest
-        theta[q][3] *= fastest
-      }
+      wins.insert(winner)
     }
     for q in 0..<p {
-      let fraction = 1 / theta[q][2]
-      if fraction > 1 {
-        notes.append(
-          "\(laws.protocols[q].name): fitted bandwidth fraction \(fraction) > 1 (faster than the links) held at 1")
-      }
-      let held = min(fraction, 1)
-      laws.protocols[q].launchSeconds = theta[q][0]
-      laws.protocols[q].stepSeconds = theta[q][1]
-      laws.protocols[q].bandwidthFraction = held
-      laws.protocols[q].rampBytes = theta[q][3] / theta[q][2]
-      if !assignment.contains(where: { $0.1 == q }) {
-        notes.append("\(laws.protocols[q].name): never the fastest on these timings; its law is the prior's")
+      laws.protocols[q].launchSeconds = x[4 * q] * 1e-6
+      laws.protocols[q].stepSeconds = x[4 * q + 1] * 1e-6
+      laws.protocols[q].bandwidthFraction = 1 / x[4 * q + 2]
+      laws.protocols[q].rampBytes = x[4 * q + 3] * 1e6
+      if !wins.contains(q) {
+        notes.append("\(laws.protocols[q].name): never the fastest on these timings, so not determined by them")
       }
     }
-    var factors: [Int: Double] = [:]
-    for size in sizes { factors[size] = min(1, 1 / v[size]!) }
-    laws.groupBandwidthFactors = factors
-    return rounds
+    for size in sizes { laws.groupBandwidthFactors[size] = 1 / x[slot[size]!] }
+    return best!.iterations
   }
 
   func fitCustom(_ points: [CollectiveMeasurement], laws: inout CollectiveProtocols, notes: inout [String]) throws {
     let unit = CommModel(cluster: timing.cluster, efficiency: unitProfile(step: 0))
-    // Columns: one-shot (launch, u, ρ), two-shot (launch, u, ρ), eager (overhead, seconds per byte).
-    var design: [[Double]] = []
-    var usedShots = Set<Int>()
-    var eager = false
+    // Per point: which shot ran (vLLM's rule) and its seconds per byte at full NVLink rate.
+    var shots: [(oneShot: Bool, perByte: Double, eager: Bool)] = []
     for m in points {
       let gpus = try timing.gpus(for: m)
       let policy = CollectiveTiming.measuredPolicy(gpus: m.gpus)
@@ -221,54 +182,39 @@ struct CollectiveProtocolCalibration {
         throw TimingError("custom all-reduce timings cannot be fitted: \(refusal)")
       }
       let curve = try unit.allReduceCurve(gpus: gpus, policy: policy, cudaGraphs: true).curve(bytes: m.bytes)
-      let shot = curve.algorithm == "one_shot" ? 0 : 1
-      usedShots.insert(shot)
-      var row = [Double](repeating: 0, count: 8)
-      row[3 * shot] = 1
-      row[3 * shot + 1] = curve.secondsPerByte * m.bytes
-      row[3 * shot + 2] = curve.secondsPerByte
-      if m.implementation == .customEager {
-        row[6] = 1
-        row[7] = m.bytes
-        eager = true
+      shots.append((curve.algorithm == "one_shot", curve.secondsPerByte, m.implementation == .customEager))
+    }
+    // x: one-shot (launch µs, u, ramp MB), two-shot (launch µs, u, ramp MB), eager (µs, ms per GB).
+    func model(_ x: [Double], _ i: Int) -> Double {
+      let shot = shots[i]
+      let base = shot.oneShot ? 0 : 3
+      var t = x[base] * 1e-6 + shot.perByte * x[base + 1] * (points[i].bytes + x[base + 2] * 1e6)
+      if shot.eager { t += x[6] * 1e-6 + x[7] * 1e-3 * points[i].bytes / 1e9 }
+      return t
+    }
+    let solver = BoundedLevenbergMarquardt(
+      lower: [0, 1, 0, 0, 1, 0, 0, 0], upper: [1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000])
+    var starts: [[Double]] = [[4, 1.5, 0, 8, 1.3, 1, 15, 0.5]]
+    if let prior = laws.customAllReduce {
+      starts.insert(
+        [
+          prior.oneShotLaunchSeconds * 1e6, 1 / prior.oneShotBandwidthFraction, prior.oneShotRampBytes / 1e6,
+          prior.twoShotLaunchSeconds * 1e6, 1 / prior.twoShotBandwidthFraction, prior.twoShotRampBytes / 1e6,
+          prior.eagerSeconds * 1e6, 1e12 / prior.eagerCopyBytesPerSecond,
+        ], at: 0)
+    }
+    var best: BoundedLevenbergMarquardt.Outcome?
+    for start in starts {
+      let outcome = try solver.run(start: start) { x in
+        points.indices.map { Foundation.log(model(x, $0) / points[$0].seconds) }
       }
-      design.append(row)
+      if best == nil || outcome.cost < best!.cost { best = outcome }
     }
-    var active: [Int] = []
-    for shot in usedShots.sorted() { active += [3 * shot, 3 * shot + 1, 3 * shot + 2] }
-    if eager { active += [6, 7] }
-    guard
-      let outcome = try RelativeLeastSquares.solve(
-        design: design, fixed: [Double](repeating: 0, count: points.count), measured: points.map(\.seconds),
-        active: active), outcome.coefficients.count == active.count
-    else {
-      notes.append("custom all-reduce: too few timings to fit; the prior's law is kept")
-      return
-    }
-    var x = [Double](repeating: 0, count: 8)
-    let start = laws.customAllReduce
-    if let start {
-      x = [
-        start.oneShotLaunchSeconds, 1 / start.oneShotBandwidthFraction,
-        start.oneShotRampBytes / start.oneShotBandwidthFraction, start.twoShotLaunchSeconds,
-        1 / start.twoShotBandwidthFraction, start.twoShotRampBytes / start.twoShotBandwidthFraction,
-        start.eagerSeconds, 1 / start.eagerCopyBytesPerSecond,
-      ]
-    } else {
-      x = [0, 1, 0, 0, 1, 0, 0, 0]
-    }
-    for (column, value) in zip(active, outcome.coefficients) { x[column] = value }
-    for index in [0, 2, 3, 5, 6, 7] where x[index] < 0 {
-      notes.append("custom all-reduce: a negative fitted term (parameter \(index)) held at 0")
-      x[index] = 0
-    }
-    for index in [1, 4] where x[index] < 1 {
-      notes.append("custom all-reduce: fitted bandwidth fraction \(1 / x[index]) > 1 held at 1")
-      x[index] = 1
-    }
+    let x = best!.parameters
+    if !shots.contains(where: \.eager) { notes.append("custom all-reduce: no eager timings; eager terms not determined") }
     laws.customAllReduce = CustomAllReduceLaw(
-      oneShotLaunchSeconds: x[0], oneShotBandwidthFraction: 1 / x[1], oneShotRampBytes: x[2] / x[1],
-      twoShotLaunchSeconds: x[3], twoShotBandwidthFraction: 1 / x[4], twoShotRampBytes: x[5] / x[4],
-      eagerSeconds: x[6], eagerCopyBytesPerSecond: x[7] > 0 ? 1 / x[7] : (start?.eagerCopyBytesPerSecond ?? 1e12))
+      oneShotLaunchSeconds: x[0] * 1e-6, oneShotBandwidthFraction: 1 / x[1], oneShotRampBytes: x[2] * 1e6,
+      twoShotLaunchSeconds: x[3] * 1e-6, twoShotBandwidthFraction: 1 / x[4], twoShotRampBytes: x[5] * 1e6,
+      eagerSeconds: x[6] * 1e-6, eagerCopyBytesPerSecond: x[7] > 0 ? 1e12 / x[7] : 1e15)
   }
 }

@@ -87,15 +87,17 @@ public struct CustomAllReduceLaw: Sendable, Hashable, Codable {
 public struct CollectiveProtocols: Sendable, Hashable, Codable {
   /// NCCL's protocols, each a law; never empty.
   public var protocols: [CollectiveProtocolLaw]
-  /// Bandwidth factor g by the number of GPUs of a group inside one node (a group's shape):
-  /// measured NCCL plateaus differ by group size on the same NVSwitch (H100: 2 GPUs reach
-  /// ~0.7 of the link, 8 GPUs ~1.0). Sizes without an entry use 1. Groups spanning nodes use 1.
-  public var groupBandwidthFactors: [Int: Double]
+  /// Bandwidth factor g by group shape (`groupKey`): the number of GPUs of a collective inside
+  /// one node ("2", "4", "8": measured NCCL plateaus differ by group size on the same NVSwitch,
+  /// H100: 2 GPUs reach ~0.64 of the link, 8 GPUs ~0.97), "inter_node" for collectives spanning
+  /// nodes, "p2p" and "p2p_inter_node" for send/recv inside a node and between nodes (NCCL runs
+  /// point-to-point on its own channels). Shapes without an entry use 1.
+  public var groupBandwidthFactors: [String: Double]
   /// The engines' custom all-reduce; nil = not described (custom policies then fall back to NCCL).
   public var customAllReduce: CustomAllReduceLaw?
 
   public init(
-    protocols: [CollectiveProtocolLaw], groupBandwidthFactors: [Int: Double] = [:],
+    protocols: [CollectiveProtocolLaw], groupBandwidthFactors: [String: Double] = [:],
     customAllReduce: CustomAllReduceLaw? = nil
   ) {
     self.protocols = protocols
@@ -103,9 +105,19 @@ public struct CollectiveProtocols: Sendable, Hashable, Codable {
     self.customAllReduce = customAllReduce
   }
 
-  /// g for a group of `gpus` GPUs inside one node.
+  /// g of a group shape (see `groupKey`); 1 when the file gives none.
   @inline(__always)
-  public func groupFactor(gpusInOneNode gpus: Int) -> Double { groupBandwidthFactors[gpus] ?? 1 }
+  public func groupFactor(_ key: String) -> Double { groupBandwidthFactors[key] ?? 1 }
+
+  /// The shape key of a group: "p2p" / "p2p_inter_node" for send/recv, "inter_node" for other
+  /// collectives spanning nodes, else the group's GPU count ("8").
+  public static func groupKey(pointToPoint: Bool, spansNodes: Bool, gpus: Int) -> String {
+    if pointToPoint { return spansNodes ? "p2p_inter_node" : "p2p" }
+    return spansNodes ? "inter_node" : String(gpus)
+  }
+
+  /// The shape keys a file may use besides group sizes.
+  public static let namedGroupKeys: Set<String> = ["p2p", "p2p_inter_node", "inter_node"]
 
   /// The protocol names in the order they are written and costed.
   public static let protocolNames = ["LL", "LL128", "Simple"]
@@ -153,13 +165,17 @@ extension CollectiveProtocols {
           bandwidthFraction: try entry.quantity("bandwidth_fraction", Plausibility.efficiency),
           rampBytes: try entry.quantity("ramp", Plausibility.halfSaturationBytes)))
     }
-    var factors: [Int: Double] = [:]
+    var factors: [String: Double] = [:]
     if let groups = try reader.optionalObject("group_bandwidth") {
       for key in groups.object.keys.sorted() {
-        guard let gpus = Int(key), Plausibility.nodeGPUs.contains(gpus), gpus >= 2 else {
-          throw groups.error(key, "must be a group size in GPUs (2 to \(Plausibility.nodeGPUs.upper)), e.g. \"8\"")
+        let isSize = Int(key).map { Plausibility.nodeGPUs.contains($0) && $0 >= 2 } ?? false
+        guard isSize || namedGroupKeys.contains(key) else {
+          throw groups.error(
+            key,
+            "must be a group size in GPUs (2 to \(Plausibility.nodeGPUs.upper)), e.g. \"8\", or one of "
+              + namedGroupKeys.sorted().joined(separator: ", "))
         }
-        factors[gpus] = try groups.quantity(key, Plausibility.efficiency)
+        factors[key] = try groups.quantity(key, Plausibility.efficiency)
       }
     }
     var custom: CustomAllReduceLaw?
@@ -189,7 +205,7 @@ extension CollectiveProtocols {
     }
     if !groupBandwidthFactors.isEmpty {
       var groups: [String: Any] = [:]
-      for (gpus, factor) in groupBandwidthFactors { groups[String(gpus)] = factor }
+      for (key, factor) in groupBandwidthFactors { groups[key] = factor }
       object["group_bandwidth"] = groups
     }
     if let custom = customAllReduce {

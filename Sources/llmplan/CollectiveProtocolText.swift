@@ -15,7 +15,7 @@ enum CollectiveProtocolText {
     }
     if !fit.protocols.groupBandwidthFactors.isEmpty {
       let text = fit.protocols.groupBandwidthFactors.keys.sorted().map {
-        "\($0) GPUs \(String(format: "%.3f", fit.protocols.groupBandwidthFactors[$0]!))"
+        "\(Int($0) == nil ? $0 : "\($0) GPUs") \(String(format: "%.3f", fit.protocols.groupBandwidthFactors[$0]!))"
       }
       lines.append("  group bandwidth factors: " + text.joined(separator: ", "))
     }

@@ -11,7 +11,7 @@ import Testing
 
   /// NCCL's tuner constants at full efficiency, plus a custom all-reduce law with one-shot
   /// cheaper to launch and two-shot cheaper per byte.
-  static func profile(groupFactors: [Int: Double] = [:]) -> EfficiencyProfile {
+  static func profile(groupFactors: [String: Double] = [:]) -> EfficiencyProfile {
     var profile = CommFixtures.ideal(stepSeconds: 0)
     var laws = CollectiveProtocols.ncclDefaults(bandwidthMax: 1)
     laws.groupBandwidthFactors = groupFactors
@@ -29,7 +29,7 @@ import Testing
     for n in [2, 4, 8] {
       let model = CommModel(
         cluster: CommFixtures.star(gpus: n, bytesPerSecond: Self.link, latency: 0.25e-6),
-        efficiency: Self.profile(groupFactors: [2: 0.7]))
+        efficiency: Self.profile(groupFactors: ["2": 0.7]))
       for bytes in [1e3, 1e6, 1e8, 1e10] {
         let estimate = try model.estimate(.allReduce, bytes: bytes, gpus: Array(0..<n))
         // A ring moves 2(n−1)/n of the message over every GPU's link: busbw ≤ link bandwidth.

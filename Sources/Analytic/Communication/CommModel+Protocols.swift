@@ -11,14 +11,15 @@ import PlanCore
 ///     seconds per byte = s₁ / (η_p · g),  bytes added = ramp_p
 ///
 /// and the envelope (the minimum over algorithm × protocol, as NCCL's tuner picks) costs a
-/// message. g is the group-size factor for groups inside one node, 1 otherwise. Without
+/// message. g is the factor of the group's shape (`CollectiveProtocols.groupKey`). Without
 /// protocol laws the single α–β law (`EfficiencyProfile.collective*`) stays as it was.
 extension CommModel {
-  func withProtocols(_ costs: [AlgorithmCost], gpus: [Int]) -> [AlgorithmCost] {
+  func withProtocols(_ costs: [AlgorithmCost], _ collective: Collective, gpus: [Int]) -> [AlgorithmCost] {
     guard let laws = efficiency.collectiveProtocols, !laws.protocols.isEmpty else { return costs }
     let node = cluster.nodeOfGPU[gpus[0]]
     let oneNode = gpus.allSatisfy { cluster.nodeOfGPU[$0] == node }
-    let group = oneNode ? laws.groupFactor(gpusInOneNode: gpus.count) : 1
+    let group = laws.groupFactor(
+      CollectiveProtocols.groupKey(pointToPoint: collective == .sendRecv, spansNodes: !oneNode, gpus: gpus.count))
     let alpha = efficiency.collectiveStepSeconds
     var result: [AlgorithmCost] = []
     result.reserveCapacity(costs.count * laws.protocols.count)

@@ -334,7 +334,7 @@ public struct CommModel: Sendable {
   func algorithms(_ collective: Collective, gpus: [Int]) throws -> [AlgorithmCost] {
     let key = CommCache.Key(collective: collective, gpus: gpus)
     if let cached = cache.lookup(key) { return cached }
-    let costs = withProtocols(try computeAlgorithms(collective, gpus: gpus), gpus: gpus)
+    let costs = withProtocols(try computeAlgorithms(collective, gpus: gpus), collective, gpus: gpus)
     cache.store(costs, for: key)
     return costs
   }
