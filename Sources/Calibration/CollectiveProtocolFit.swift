@@ -6,7 +6,7 @@ import PlanCore
 public struct CollectiveProtocolFit: Sendable {
   /// The fitted laws (the prior's where the data said nothing).
   public var protocols: CollectiveProtocols
-  /// NCCL all-reduce timings the protocol laws were fitted on; custom all-reduce timings.
+  /// NCCL all-reduce and send/recv timings the protocol laws were fitted on; custom all-reduce timings.
   public var ncclPoints: Int
   public var customPoints: Int
   /// Levenberg–Marquardt iterations of the NCCL fit.
@@ -15,8 +15,8 @@ public struct CollectiveProtocolFit: Sendable {
   public var notes: [String]
 }
 
-/// Fits NCCL's per-protocol laws on NCCL all-reduce timings and the custom all-reduce law on
-/// custom timings: bounded Levenberg–Marquardt (`BoundedLevenbergMarquardt`, LAPACK solves) on
+/// Fits NCCL's per-protocol laws on NCCL all-reduce (and send/recv) timings and the custom
+/// all-reduce law on custom timings: bounded Levenberg–Marquardt (`BoundedLevenbergMarquardt`, LAPACK solves) on
 /// the log of predicted / measured time, so a 5 µs and a 5 ms point count alike, each group
 /// (collective × shape) with the same total weight.
 ///
@@ -82,14 +82,18 @@ struct CollectiveProtocolCalibration {
 
   func geometries(_ m: CollectiveMeasurement) throws -> [Geometry] {
     let gpus = try timing.gpus(for: m)
-    let zero = try CommModel(cluster: timing.cluster, efficiency: unitProfile(step: 0)).envelope(m.collective, gpus: gpus)
-    let one = try CommModel(cluster: timing.cluster, efficiency: unitProfile(step: 1)).envelope(m.collective, gpus: gpus)
+    let zero = try CommModel(cluster: timing.cluster, efficiency: unitProfile(step: 0)).envelope(
+      m.collective, gpus: gpus)
+    let one = try CommModel(cluster: timing.cluster, efficiency: unitProfile(step: 1)).envelope(
+      m.collective, gpus: gpus)
     return zip(zero.curves, one.curves).map { a, b in
-      Geometry(path: a.latencySeconds, steps: (b.latencySeconds - a.latencySeconds).rounded(), fullRate: a.secondsPerByte)
+      Geometry(
+        path: a.latencySeconds, steps: (b.latencySeconds - a.latencySeconds).rounded(), fullRate: a.secondsPerByte)
     }
   }
 
-  func fitNCCL(_ points: [CollectiveMeasurement], laws: inout CollectiveProtocols, notes: inout [String]) throws -> Int {
+  func fitNCCL(_ points: [CollectiveMeasurement], laws: inout CollectiveProtocols, notes: inout [String]) throws -> Int
+  {
     let geometry = try points.map(geometries)
     let groups = points.map {
       CollectiveProtocols.groupKey(pointToPoint: $0.collective == .sendRecv, spansNodes: $0.nodes > 1, gpus: $0.gpus)
@@ -127,9 +131,10 @@ struct CollectiveProtocolCalibration {
       upper: (0..<p).flatMap { _ in [1000.0, 100, 1000, 1000] } + [Double](repeating: 100, count: sizes.count))
     // Starts: the prior, and NCCL's ordering (LL lowest latency, Simple most bandwidth) with a
     // channel-fill ramp for Simple. The lower cost wins.
-    let prior = laws.protocols.flatMap {
-      [$0.launchSeconds * 1e6, $0.stepSeconds * 1e6, 1 / $0.bandwidthFraction, $0.rampBytes / 1e6]
-    } + sizes.map { 1 / laws.groupFactor($0) }
+    let prior =
+      laws.protocols.flatMap {
+        [$0.launchSeconds * 1e6, $0.stepSeconds * 1e6, 1 / $0.bandwidthFraction, $0.rampBytes / 1e6]
+      } + sizes.map { 1 / laws.groupFactor($0) }
     var starts = [prior]
     if p == 3 {
       starts.append([4, 0.5, 2.5, 0, 10, 1.5, 1.2, 0, 10, 0.5, 1, 10] + sizes.map { _ in 1 })
@@ -211,7 +216,9 @@ struct CollectiveProtocolCalibration {
       if best == nil || outcome.cost < best!.cost { best = outcome }
     }
     let x = best!.parameters
-    if !shots.contains(where: \.eager) { notes.append("custom all-reduce: no eager timings; eager terms not determined") }
+    if !shots.contains(where: \.eager) {
+      notes.append("custom all-reduce: no eager timings; eager terms not determined")
+    }
     laws.customAllReduce = CustomAllReduceLaw(
       oneShotLaunchSeconds: x[0] * 1e-6, oneShotBandwidthFraction: 1 / x[1], oneShotRampBytes: x[2] * 1e6,
       twoShotLaunchSeconds: x[3] * 1e-6, twoShotBandwidthFraction: 1 / x[4], twoShotRampBytes: x[5] * 1e6,

@@ -5,7 +5,7 @@ import PlanCore
 enum CollectiveProtocolText {
   static func lines(_ fit: CollectiveProtocolFit) -> [String] {
     var lines = [
-      "Collective protocols (\(fit.ncclPoints) NCCL all-reduce and \(fit.customPoints) custom all-reduce points, \(fit.rounds) rounds):"
+      "Collective protocols (\(fit.ncclPoints) NCCL all-reduce and send/recv and \(fit.customPoints) custom all-reduce points, \(fit.rounds) iterations):"
     ]
     for law in fit.protocols.protocols {
       lines.append(
@@ -22,10 +22,13 @@ enum CollectiveProtocolText {
     if let custom = fit.protocols.customAllReduce, fit.customPoints > 0 {
       lines.append(
         "  custom all-reduce: one-shot \(Units.formatSeconds(custom.oneShotLaunchSeconds)) + "
-          + String(format: "%.3f", custom.oneShotBandwidthFraction) + " of NVLink (ramp \(Units.formatBytes(custom.oneShotRampBytes))), "
+          + String(format: "%.3f", custom.oneShotBandwidthFraction)
+          + " of NVLink (ramp \(Units.formatBytes(custom.oneShotRampBytes))), "
           + "two-shot \(Units.formatSeconds(custom.twoShotLaunchSeconds)) + "
-          + String(format: "%.3f", custom.twoShotBandwidthFraction) + " (ramp \(Units.formatBytes(custom.twoShotRampBytes))), "
-          + "eager +\(Units.formatSeconds(custom.eagerSeconds)) and copy at \(Units.formatBytesPerSecond(custom.eagerCopyBytesPerSecond))")
+          + String(format: "%.3f", custom.twoShotBandwidthFraction)
+          + " (ramp \(Units.formatBytes(custom.twoShotRampBytes))), "
+          + "eager +\(Units.formatSeconds(custom.eagerSeconds)) and copy at \(Units.formatBytesPerSecond(custom.eagerCopyBytesPerSecond))"
+      )
     }
     return lines
   }

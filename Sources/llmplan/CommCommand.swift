@@ -192,7 +192,8 @@ struct CommReport: Encodable {
       lines.append("  algorithms:")
       for alternative in alternatives {
         let label =
-          alternative.protocolName.isEmpty ? alternative.algorithm : "\(alternative.algorithm)/\(alternative.protocolName)"
+          alternative.protocolName.isEmpty
+          ? alternative.algorithm : "\(alternative.algorithm)/\(alternative.protocolName)"
         lines.append(
           "    \(label.padding(toLength: alternative.protocolName.isEmpty ? 5 : 16, withPad: " ", startingAt: 0)) \(Units.formatSeconds(alternative.seconds)) (\(alternative.routing))"
         )

@@ -60,7 +60,9 @@ extension CommModel {
   /// an NVLink link and the GPU's laws describe the kernel (`CollectiveProtocols.customAllReduce`);
   /// NCCL otherwise and for messages above `customMaxBytes`. `cudaGraphs` false adds the eager
   /// call's host overhead and buffer copy.
-  public func allReduceCurve(gpus: [Int], policy: AllReducePolicy = .nccl, cudaGraphs: Bool = true) throws
+  public func allReduceCurve(
+    gpus: [Int], policy: AllReducePolicy = .nccl, cudaGraphs: Bool = true
+  ) throws
     -> AllReduceCostCurve
   {
     let nccl = try envelope(.allReduce, gpus: gpus)
@@ -90,7 +92,9 @@ extension CommModel {
   }
 
   /// The one-shot and two-shot curves, or nil when the kernel cannot run (see the refusal).
-  func customCurves(gpus: [Int], policy: AllReducePolicy, cudaGraphs: Bool) -> (
+  func customCurves(
+    gpus: [Int], policy: AllReducePolicy, cudaGraphs: Bool
+  ) -> (
     CollectiveCostCurve, CollectiveCostCurve
   )? {
     guard customAllReduceRefusal(gpus: gpus, policy: policy) == nil,
