@@ -72,4 +72,42 @@ import Testing
     }
     #expect(groups == 9)
   }
+
+  /// The fitter recovers a known law: timings generated from the H100 file's protocol and custom
+  /// laws with 2 % seeded noise, fitted from NCCL's tuner defaults on one half, predict the
+  /// other half's noise-free times to within the noise.
+  @Test func recoversAKnownLawFromNoisyTimings() throws {
+    let cluster = try Paths.catalog.cluster("dgx-h100")
+    let timing = CollectiveTiming(cluster: cluster)
+    let truth = try Paths.catalog.gpu("h100-80gb-sxm").efficiency
+    var random = SplitMix64(seed: 12)
+    var points: [CollectiveMeasurement] = []
+    var exact: [Double] = []
+    for gpus in [2, 4, 8] {
+      for implementation in CollectiveImplementation.allCases {
+        for bytes in logSpaced(512, 512e6, count: 22) {
+          var m = CollectiveMeasurement(
+            collective: .allReduce, gpus: gpus, gpusPerNode: gpus, bytes: bytes, seconds: 1,
+            origin: MeasurementOrigin(file: "synthetic", line: points.count + 1))
+          m.implementation = implementation
+          let seconds = try timing.seconds(m, profile: truth)
+          m.seconds = seconds * (1 + 0.02 * random.normal())
+          points.append(m)
+          exact.append(seconds)
+        }
+      }
+    }
+    var prior = truth
+    prior.collectiveProtocols = CollectiveProtocols.ncclDefaults(bandwidthMax: 0.7)
+    let set = MeasurementSet(collectives: points)
+    let halves = set.interleavedHalves()
+    let fit = try #require(try CollectiveProtocolCalibration(timing: timing, prior: prior).run(halves.fit.collectives))
+    var fitted = prior
+    fitted.collectiveProtocols = fit.protocols
+    let predicted = try timing.secondsAll(halves.holdout.collectives, profile: fitted)
+    let truthByLine = Dictionary(uniqueKeysWithValues: zip(points.map(\.origin.line), exact))
+    let errors = zip(halves.holdout.collectives, predicted).map { m, p in abs(p / truthByLine[m.origin.line]! - 1) }
+    let median = errors.sorted()[errors.count / 2]
+    #expect(median < 0.02, "median |predicted / true − 1| = \(median)")
+  }
 }

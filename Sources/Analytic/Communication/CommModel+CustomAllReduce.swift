@@ -65,8 +65,15 @@ extension CommModel {
   ) throws
     -> AllReduceCostCurve
   {
-    let nccl = try envelope(.allReduce, gpus: gpus)
-    guard gpus.count > 1 else { return .free }
+    guard gpus.count > 1 else {
+      try validate(gpus, .allReduce)
+      return .free
+    }
+    // Under protocol laws NCCL's choice among algorithm × protocol; under the single α–β law
+    // (GPU files without `collective_protocols`) the ring, as before protocol laws existed.
+    let nccl =
+      efficiency.collectiveProtocols == nil
+      ? CollectiveCostEnvelope(curves: [try curve(.allReduce, gpus: gpus)]) : try envelope(.allReduce, gpus: gpus)
     guard let (oneShot, twoShot) = customCurves(gpus: gpus, policy: policy, cudaGraphs: cudaGraphs) else {
       return AllReduceCostCurve(nccl: nccl)
     }
