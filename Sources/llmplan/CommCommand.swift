@@ -46,6 +46,16 @@ struct CommCommand: ParsableCommand {
   @Flag(name: .long, help: "Print JSON instead of text.")
   var json = false
 
+  @Flag(
+    name: .long,
+    help:
+      "all_reduce: also cost vLLM's custom all-reduce (up to 8 MiB and 8 GPUs of one NVLink node, one-shot or two-shot by vLLM's rule)."
+  )
+  var customAllReduce = false
+
+  @Flag(name: .long, help: "With --custom-all-reduce: an eager call (outside a captured CUDA graph).")
+  var eager = false
+
   func run() throws {
     try withUserFacingErrors {
       let report = try makeReport()
@@ -75,7 +85,25 @@ struct CommCommand: ParsableCommand {
     let spec = try catalog.gpu(gpuName)
     let model = CommModel(cluster: topology, efficiency: spec.efficiency)
     let estimate = try model.estimate(kind, bytes: size, gpus: group)
-    return CommReport(cluster: topology, gpu: spec.name, estimate: estimate)
+    var report = CommReport(cluster: topology, gpu: spec.name, estimate: estimate)
+    if customAllReduce {
+      guard kind == .allReduce else { throw UserFacingError(message: "--custom-all-reduce applies to all_reduce only") }
+      // vLLM's defaults: `CustomAllreduce(max_size=8192 * 1024)`, world sizes up to 8.
+      let policy = AllReducePolicy(
+        customEnabled: true, customMaxBytes: 8 * 1024 * 1024, customMaxGPUs: 8,
+        oneShotMaxBytes: CustomAllReduceLaw.vllmOneShotMaxBytes(gpus: group.count))
+      if let refusal = model.customAllReduceRefusal(gpus: group, policy: policy) {
+        report.customAllReduce = CommReport.Custom(algorithm: "nccl", seconds: estimate.seconds, note: refusal)
+      } else {
+        let curve = try model.allReduceCurve(gpus: group, policy: policy, cudaGraphs: !eager).curve(bytes: size)
+        let note =
+          size > policy.customMaxBytes ? "above vLLM's 8 MiB limit: NCCL" : (eager ? "eager call" : "graph-captured")
+        report.customAllReduce = CommReport.Custom(
+          algorithm: curve.algorithm == "one_shot" || curve.algorithm == "two_shot" ? curve.algorithm : "nccl",
+          seconds: curve.seconds(bytes: size), note: note)
+      }
+    }
+    return report
   }
 
   func groupGPUs() throws -> [Int] {
@@ -134,6 +162,15 @@ struct CommReport: Encodable {
   var busiestLink: Link?
   var alternatives: [CollectiveAlternative]
   var relaysThroughOtherGPUs: Bool
+  /// With `--custom-all-reduce`: what vLLM's kernel (or NCCL, where it does not apply) takes.
+  var customAllReduce: Custom?
+
+  struct Custom: Encodable {
+    /// "one_shot", "two_shot", or "nccl" when the kernel does not apply.
+    var algorithm: String
+    var seconds: Double
+    var note: String
+  }
 
   init(cluster: Cluster, gpu: String, estimate: CollectiveEstimate) {
     self.cluster = cluster.name
@@ -198,6 +235,11 @@ struct CommReport: Encodable {
           "    \(label.padding(toLength: alternative.protocolName.isEmpty ? 5 : 16, withPad: " ", startingAt: 0)) \(Units.formatSeconds(alternative.seconds)) (\(alternative.routing))"
         )
       }
+    }
+    if let custom = customAllReduce {
+      lines.append(
+        "  vLLM custom all-reduce: \(Units.formatSeconds(custom.seconds)) (\(custom.algorithm.replacingOccurrences(of: "_", with: "-")), \(custom.note))"
+      )
     }
     if relaysThroughOtherGPUs {
       lines.append("  note: the group's GPUs are joined only through GPUs outside it; those were allowed to relay")
