@@ -56,6 +56,12 @@ struct CollectiveProtocolCalibration {
     if !nccl.isEmpty {
       rounds = try fitNCCL(nccl, laws: &laws, notes: &notes)
     }
+    // All-to-all: only its shape factor, with the protocol laws held (NCCL runs it as grouped
+    // send/recv; the per-call costs are those the all-reduce and send/recv timings fixed).
+    let allToAll = measurements.filter { $0.collective == .allToAll && $0.implementation == .nccl && $0.nodes == 1 }
+    if !allToAll.isEmpty {
+      _ = try fitNCCL(allToAll, laws: &laws, notes: &notes, holdLaws: true)
+    }
     if !custom.isEmpty {
       try fitCustom(custom, laws: &laws, notes: &notes)
     }
@@ -92,11 +98,14 @@ struct CollectiveProtocolCalibration {
     }
   }
 
-  func fitNCCL(_ points: [CollectiveMeasurement], laws: inout CollectiveProtocols, notes: inout [String]) throws -> Int
-  {
+  func fitNCCL(
+    _ points: [CollectiveMeasurement], laws: inout CollectiveProtocols, notes: inout [String], holdLaws: Bool = false
+  ) throws -> Int {
     let geometry = try points.map(geometries)
     let groups = points.map {
-      CollectiveProtocols.groupKey(pointToPoint: $0.collective == .sendRecv, spansNodes: $0.nodes > 1, gpus: $0.gpus)
+      CollectiveProtocols.groupKey(
+        pointToPoint: $0.collective == .sendRecv, spansNodes: $0.nodes > 1, gpus: $0.gpus,
+        allToAll: $0.collective == .allToAll)
     }
     let sizes = Set(groups).sorted()
     let p = laws.protocols.count
@@ -125,7 +134,7 @@ struct CollectiveProtocolCalibration {
     func residuals(_ x: [Double]) -> [Double] {
       points.indices.map { weights[$0] * Foundation.log(model(x, $0) / points[$0].seconds) }
     }
-    let solver = BoundedLevenbergMarquardt(
+    var solver = BoundedLevenbergMarquardt(
       lower: [Double](repeating: 0, count: 4 * p).enumerated().map { $0.offset % 4 == 2 ? 1 : 0 }
         + [Double](repeating: 1, count: sizes.count),
       upper: (0..<p).flatMap { _ in [1000.0, 100, 1000, 1000] } + [Double](repeating: 100, count: sizes.count))
@@ -136,7 +145,13 @@ struct CollectiveProtocolCalibration {
         [$0.launchSeconds * 1e6, $0.stepSeconds * 1e6, 1 / $0.bandwidthFraction, $0.rampBytes / 1e6]
       } + sizes.map { 1 / laws.groupFactor($0) }
     var starts = [prior]
-    if p == 3 {
+    if holdLaws {
+      // Equal bounds hold the protocol laws at the prior's values; only the factors move.
+      for index in 0..<(4 * p) {
+        solver.lower[index] = prior[index]
+        solver.upper[index] = prior[index]
+      }
+    } else if p == 3 {
       starts.append([4, 0.5, 2.5, 0, 10, 1.5, 1.2, 0, 10, 0.5, 1, 10] + sizes.map { _ in 1 })
     }
     var best: BoundedLevenbergMarquardt.Outcome?
@@ -168,7 +183,7 @@ struct CollectiveProtocolCalibration {
       laws.protocols[q].stepSeconds = x[4 * q + 1] * 1e-6
       laws.protocols[q].bandwidthFraction = 1 / x[4 * q + 2]
       laws.protocols[q].rampBytes = x[4 * q + 3] * 1e6
-      if !wins.contains(q) {
+      if !wins.contains(q) && !holdLaws {
         notes.append("\(laws.protocols[q].name): never the fastest on these timings, so not determined by them")
       }
     }

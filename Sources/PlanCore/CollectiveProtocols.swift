@@ -91,7 +91,8 @@ public struct CollectiveProtocols: Sendable, Hashable, Codable {
   /// one node ("2", "4", "8": measured NCCL plateaus differ by group size on the same NVSwitch,
   /// H100: 2 GPUs reach ~0.64 of the link, 8 GPUs ~0.97), "inter_node" for collectives spanning
   /// nodes, "p2p" and "p2p_inter_node" for send/recv inside a node and between nodes (NCCL runs
-  /// point-to-point on its own channels). Shapes without an entry use 1.
+  /// point-to-point on its own channels), "alltoall" for all-to-all inside a node. Shapes
+  /// without an entry use 1.
   public var groupBandwidthFactors: [String: Double]
   /// The engines' custom all-reduce; nil = not described (custom policies then fall back to NCCL).
   public var customAllReduce: CustomAllReduceLaw?
@@ -110,14 +111,16 @@ public struct CollectiveProtocols: Sendable, Hashable, Codable {
   public func groupFactor(_ key: String) -> Double { groupBandwidthFactors[key] ?? 1 }
 
   /// The shape key of a group: "p2p" / "p2p_inter_node" for send/recv, "inter_node" for other
-  /// collectives spanning nodes, else the group's GPU count ("8").
-  public static func groupKey(pointToPoint: Bool, spansNodes: Bool, gpus: Int) -> String {
+  /// collectives spanning nodes, "alltoall" for an all-to-all inside a node (NCCL runs it as
+  /// grouped send/recv to every peer at once), else the group's GPU count ("8").
+  public static func groupKey(pointToPoint: Bool, spansNodes: Bool, gpus: Int, allToAll: Bool = false) -> String {
     if pointToPoint { return spansNodes ? "p2p_inter_node" : "p2p" }
-    return spansNodes ? "inter_node" : String(gpus)
+    if spansNodes { return "inter_node" }
+    return allToAll ? "alltoall" : String(gpus)
   }
 
   /// The shape keys a file may use besides group sizes.
-  public static let namedGroupKeys: Set<String> = ["p2p", "p2p_inter_node", "inter_node"]
+  public static let namedGroupKeys: Set<String> = ["p2p", "p2p_inter_node", "inter_node", "alltoall"]
 
   /// The protocol names in the order they are written and costed.
   public static let protocolNames = ["LL", "LL128", "Simple"]

@@ -19,7 +19,9 @@ extension CommModel {
     let node = cluster.nodeOfGPU[gpus[0]]
     let oneNode = gpus.allSatisfy { cluster.nodeOfGPU[$0] == node }
     let group = laws.groupFactor(
-      CollectiveProtocols.groupKey(pointToPoint: collective == .sendRecv, spansNodes: !oneNode, gpus: gpus.count))
+      CollectiveProtocols.groupKey(
+        pointToPoint: collective == .sendRecv, spansNodes: !oneNode, gpus: gpus.count, allToAll: collective == .allToAll
+      ))
     let alpha = efficiency.collectiveStepSeconds
     var result: [AlgorithmCost] = []
     result.reserveCapacity(costs.count * laws.protocols.count)
