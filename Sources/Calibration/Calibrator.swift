@@ -12,6 +12,8 @@ public struct CalibrationResult: Sendable {
   public var collectiveLaw: CollectiveLawFit?
   /// Kernel laws fitted on bare-kernel timings (attention prefill and decode, fp8 GEMM).
   public var kernelLaws: [KernelLawFit] = []
+  /// The protocol laws' fit, when the GPU's collectives follow `CollectiveProtocols`.
+  public var collectiveProtocolFit: CollectiveProtocolFit? = nil
   public var before: AccuracyReport
   public var after: AccuracyReport
   /// Parameter sets that were not physical and are therefore not written, with the reason.
@@ -105,7 +107,15 @@ public struct Calibrator: Sendable {
       )
     }
     var collectiveFit: CollectiveLawFit?
-    if !collectives.isEmpty, let collectiveTiming {
+    var protocolFit: CollectiveProtocolFit?
+    if !collectives.isEmpty, let collectiveTiming, gpu.efficiency.collectiveProtocols != nil {
+      // Under protocol laws the single α–β law no longer shapes any time: fit the protocols.
+      protocolFit = try CollectiveProtocolCalibration(timing: collectiveTiming, prior: gpu.efficiency).run(collectives)
+      if let protocolFit {
+        profile.collectiveProtocols = protocolFit.protocols
+        notes += protocolFit.notes.map { "collectives: \($0)" }
+      }
+    } else if !collectives.isEmpty, let collectiveTiming {
       let fit = try CollectiveCalibration(timing: collectiveTiming, prior: gpu.efficiency).run(collectives)
       collectiveFit = fit
       if let refusal = fit.refusal {
@@ -166,6 +176,7 @@ public struct Calibrator: Sendable {
       gpu: gpu, calibratedGPU: calibrated, pooledLaw: pooled, operatorLaws: laws, launchSeconds: launch,
       collectiveLaw: collectiveFit, before: before, after: after, refusals: refusals, notes: notes)
     result.kernelLaws = kernelLaws
+    result.collectiveProtocolFit = protocolFit
     return result
   }
 }

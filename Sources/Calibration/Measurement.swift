@@ -85,6 +85,8 @@ public struct CollectiveMeasurement: Sendable, Hashable {
   public var bytes: Double
   public var seconds: Double
   public var origin: MeasurementOrigin
+  /// NCCL, or the engine's custom all-reduce (graph-captured or eager).
+  public var implementation: CollectiveImplementation = .nccl
 
   public init(
     collective: Collective, gpus: Int, gpusPerNode: Int, bytes: Double, seconds: Double, origin: MeasurementOrigin
@@ -102,7 +104,8 @@ public struct CollectiveMeasurement: Sendable, Hashable {
   /// "all_reduce 8 GPUs (1 node)", the group label used in reports.
   public var groupLabel: String {
     let nodeText = nodes == 1 ? "1 node" : "\(nodes) nodes"
-    return "\(collective.rawValue) \(gpus) GPUs (\(nodeText))"
+    let kernel = implementation == .nccl ? "" : ", \(implementation.rawValue)"
+    return "\(collective.rawValue) \(gpus) GPUs (\(nodeText)\(kernel))"
   }
 }
 

@@ -44,6 +44,7 @@ public struct MeasurementReader: Sendable {
     if SimpleFormat.matches(table) {
       return try SimpleFormat.read(table, defaultModel: defaultModel, resolveModel: resolveModel)
     }
+    if AIConfiguratorCollectives.matches(table) { return try AIConfiguratorCollectives.read(table) }
     if ProfilerFormat.matches(table) {
       if table.has("num_tokens") { return try ProfilerFormat.readOperators(table, dtype: profilerDType) }
       if table.has("collective") { return try ProfilerFormat.readCollectives(table) }

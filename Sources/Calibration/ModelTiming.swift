@@ -44,8 +44,13 @@ public struct CollectiveTiming: Sendable {
   public func secondsAll(_ measurements: [CollectiveMeasurement], profile: EfficiencyProfile) throws -> [Double] {
     let model = CommModel(cluster: cluster, efficiency: profile)
     var envelopes: [String: CollectiveCostEnvelope] = [:]
+    var customs: [String: AllReduceCostCurve] = [:]
     return try measurements.map { m in
       let key = m.groupLabel
+      if m.implementation.isCustom {
+        if customs[key] == nil { customs[key] = try customCurve(m, model: model) }
+        return customs[key]!.seconds(bytes: m.bytes)
+      }
       if envelopes[key] == nil { envelopes[key] = try model.envelope(m.collective, gpus: gpus(for: m)) }
       return envelopes[key]!.seconds(bytes: m.bytes)
     }
@@ -54,6 +59,26 @@ public struct CollectiveTiming: Sendable {
   /// Model seconds of `measurement` with `profile`'s collective efficiencies.
   public func seconds(_ measurement: CollectiveMeasurement, profile: EfficiencyProfile) throws -> Double {
     let model = CommModel(cluster: cluster, efficiency: profile)
+    if measurement.implementation.isCustom {
+      return try customCurve(measurement, model: model).seconds(bytes: measurement.bytes)
+    }
     return try model.estimate(measurement.collective, bytes: measurement.bytes, gpus: gpus(for: measurement)).seconds
+  }
+
+  /// The policy a custom all-reduce measurement ran under: vLLM's kernel at every size the
+  /// table holds, one-shot or two-shot by vLLM's own rule (`CustomAllReduceLaw.vllmOneShotMaxBytes`).
+  public static func measuredPolicy(gpus: Int) -> AllReducePolicy {
+    AllReducePolicy(
+      customEnabled: true, customMaxBytes: .infinity, customMaxGPUs: gpus,
+      oneShotMaxBytes: CustomAllReduceLaw.vllmOneShotMaxBytes(gpus: gpus))
+  }
+
+  func customCurve(_ m: CollectiveMeasurement, model: CommModel) throws -> AllReduceCostCurve {
+    let group = try gpus(for: m)
+    let policy = Self.measuredPolicy(gpus: m.gpus)
+    if let refusal = model.customAllReduceRefusal(gpus: group, policy: policy) {
+      throw TimingError("custom all-reduce cannot be timed: \(refusal)")
+    }
+    return try model.allReduceCurve(gpus: group, policy: policy, cudaGraphs: m.implementation == .customGraph)
   }
 }

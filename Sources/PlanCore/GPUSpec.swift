@@ -61,6 +61,9 @@ public struct EfficiencyProfile: Sendable, Hashable, Codable {
   public var operatorsFittedOn: MemoryKind? = nil
   /// The laws fitted on this GPU's own measurements (`lawNames`); the others are datasheet-derived.
   public var fittedLaws: Set<String> = []
+  /// NCCL protocol laws, group-size factors and the engines' custom all-reduce
+  /// (`CollectiveProtocols`); nil = the single α–β law of the three `collective*` fields above.
+  public var collectiveProtocols: CollectiveProtocols? = nil
 
   public init(
     computeMax: Double, computeHalfSaturationFLOPs: Double, memoryMax: Double,
@@ -215,7 +218,7 @@ extension EfficiencyProfile {
   static let keys: Set<String> = Set<String>([
     "compute_max", "compute_half_saturation_flops", "memory_max", "memory_half_saturation", "kernel_launch",
     "collective_bandwidth_max", "collective_half_saturation", "collective_step_latency", "iteration_overhead",
-    "wave_quantization", "l2_byte_cost", "operators", "uncertainty", "source", "note",
+    "wave_quantization", "l2_byte_cost", "operators", "uncertainty", "collective_protocols", "source", "note",
   ]).union(kernelLawKeys)
 
   /// Reads the `efficiency` block; every value must lie in its plausible range (`Plausibility`).
@@ -238,6 +241,9 @@ extension EfficiencyProfile {
       profile.waveQuantization = value
     }
     if let value = try reader.optionalQuantity("l2_byte_cost", Plausibility.efficiency) { profile.l2ByteCost = value }
+    if let block = try reader.optionalObject("collective_protocols") {
+      profile.collectiveProtocols = try CollectiveProtocols.load(from: block)
+    }
     try profile.loadOperatorsAndUncertainty(from: reader)
     try profile.loadKernelLaws(from: reader)
     return profile
@@ -261,6 +267,7 @@ extension EfficiencyProfile {
     // Written only when in use, so files without them read back unchanged.
     if waveQuantization != 0 { object["wave_quantization"] = waveQuantization }
     if l2ByteCost != 1 { object["l2_byte_cost"] = l2ByteCost }
+    if let collectiveProtocols { object["collective_protocols"] = collectiveProtocols.jsonObject }
     object.merge(operatorsAndUncertaintyObject) { current, _ in current }
     object.merge(kernelLawsObject) { current, _ in current }
     return object

@@ -99,14 +99,13 @@ public struct TensorParallelScenario: ReferenceScenario {
     let modelSpec = deployments[Self.nvSwitch]![1]!.model
     for tp in [2, 4] {
       let closedForm = Self.prefillAllReduceSeconds(
-        model: modelSpec, gpu: gpu, tp: tp, perGPUBytesPerSecond: 300e9, pathLatencySeconds: 2e-6)
+        model: modelSpec, gpu: gpu, tp: tp, perGPUBytesPerSecond: 300e9, pathLatencySeconds: 0.5e-6)
       r.within(
         "analytic TTFT all-reduce time, TP\(tp) NVSwitch", nvs[tp]!.communication, relative: 0.05, of: closedForm,
         .seconds, source: .analytic,
-        "closed form: (2L+1) ring all-reduces of S = 2000·4096·2 B = 16.4 MB, each 2(n−1)/n·(S + S½)/(η_max·B) + "
-          + "2(n−1)·(α + 2 µs) with B = 300 GB/s and the GPU file's η_max \(gpu.efficiency.collectiveBandwidthMax), "
-          + "S½ \(Units.formatBytes(gpu.efficiency.collectiveHalfSaturationBytes)), "
-          + "α \(Units.formatSeconds(gpu.efficiency.collectiveStepSeconds)), plus the logits gather of 64 kB")
+        "closed form: (2L+1) ring all-reduces of S = 2000·4096·2 B = 16.4 MB, each the fastest NCCL protocol p of "
+          + "launch_p + 2(n−1)·(step_p + 0.5 µs) + 2(n−1)/n·(S + ramp_p)/(η_p·g_n·B) with B = 300 GB/s and the GPU "
+          + "file's collective_protocols, plus the logits gather of 64 kB")
     }
 
     // The ring: same GPUs, slower links — TTFT higher by exactly the extra all-reduce time.
@@ -239,13 +238,26 @@ public struct TensorParallelScenario: ReferenceScenario {
   ) -> Double {
     let n = Double(tp)
     let efficiency = gpu.efficiency
-    let bandwidth = efficiency.collectiveBandwidthMax * perGPUBytesPerSecond
-    let alpha = efficiency.collectiveStepSeconds + pathLatencySeconds
     let elementBytes = model.dtype.bytes
     let message = Double(promptTokens) * Double(model.hiddenSize) * elementBytes
+    let logits = Double(model.vocabSize) * elementBytes
+    if let laws = efficiency.collectiveProtocols {
+      // NCCL's protocols: the fastest of launch + steps·(step + path) + load·(S + ramp)/(η·g·B).
+      func ring(steps: Double, load: Double, bytes: Double) -> Double {
+        let g = laws.groupFactor(String(tp))
+        return laws.protocols.map { p in
+          p.launchSeconds + steps * (p.stepSeconds + pathLatencySeconds) + load * (bytes + p.rampBytes)
+            / (p.bandwidthFraction * g * perGPUBytesPerSecond)
+        }.min()!
+      }
+      let allReduce = ring(steps: 2 * (n - 1), load: 2 * (n - 1) / n, bytes: message)
+      let gather = ring(steps: n - 1, load: (n - 1) / n, bytes: logits)
+      return Double(2 * model.numLayers + 1) * allReduce + gather
+    }
+    let bandwidth = efficiency.collectiveBandwidthMax * perGPUBytesPerSecond
+    let alpha = efficiency.collectiveStepSeconds + pathLatencySeconds
     let allReduce =
       2 * (n - 1) * alpha + 2 * (n - 1) / n * (message + efficiency.collectiveHalfSaturationBytes) / bandwidth
-    let logits = Double(model.vocabSize) * elementBytes
     let gather = (n - 1) * alpha + (n - 1) / n * (logits + efficiency.collectiveHalfSaturationBytes) / bandwidth
     return Double(2 * model.numLayers + 1) * allReduce + gather
   }

@@ -34,7 +34,11 @@ struct CalibrateCommand: ParsableCommand {
       least-squares problem solved with LAPACK, re-solved until no point changes region. GEMM \
       operators together give the profile's global law; each measured operator gets its own. \
       The kernel launch is the smallest fixed cost any law shows. Collectives fit the bandwidth \
-      fraction, its size ramp and the per-step latency the same way on --cluster.
+      fraction, its size ramp and the per-step latency the same way on --cluster; a GPU with \
+      collective_protocols instead fits NCCL's LL/LL128/Simple laws and group factors on NCCL \
+      all-reduce and send/recv timings, and the custom all-reduce law on custom timings \
+      (AIConfigurator's nccl.csv and custom_allreduce.csv are read as they are), by bounded \
+      Levenberg-Marquardt on the log error.
 
       Parameters that are not physical (an efficiency above 1, a negative latency) are refused \
       with the reason: nothing is written unless --keep-physical, which writes the physical \
@@ -364,6 +368,10 @@ enum CalibrationText {
             + "\(Units.formatBytes(alternative.law.halfSaturationBytes)), step latency \(Units.formatSeconds(alternative.law.stepSeconds)) "
             + "(\(alternative.held.joined(separator: "; ")))")
       }
+    }
+    if let fit = result.collectiveProtocolFit {
+      lines.append("")
+      lines.append(CollectiveProtocolText.lines(fit).joined(separator: "\n"))
     }
     if !result.refusals.isEmpty {
       lines.append("")

@@ -11,8 +11,9 @@ struct CommCommand: ParsableCommand {
     discussion: """
       Routes the collective's traffic over the cluster graph (electrical flow over every path, \
       or the widest single path, whichever is faster), finds the busiest link, and compares \
-      the ring and tree (chains inside nodes, double binary tree across nodes) algorithms the \
-      way NCCL picks between them. Sizes take \
+      the ring and tree (chains inside nodes, double binary tree across nodes) algorithms, each \
+      with NCCL's LL, LL128 and Simple protocols when the GPU's profile has protocol laws, and \
+      picks the fastest the way NCCL's tuner does. Sizes take \
       units: --bytes "16 MB", "16MiB", 1048576. For all_reduce the size is each GPU's buffer; \
       for all_gather the gathered buffer; for send_recv the payload (--placement SRC,DST).
       """)
@@ -22,7 +23,7 @@ struct CommCommand: ParsableCommand {
   @Option(name: .long, help: "Cluster name in the catalog, or a path to a cluster JSON file.")
   var cluster: String
 
-  @Option(name: .long, help: "all_reduce, all_gather or send_recv.")
+  @Option(name: .long, help: "all_reduce, all_gather, reduce_scatter, alltoall or send_recv.")
   var collective: String
 
   @Option(
@@ -44,6 +45,16 @@ struct CommCommand: ParsableCommand {
 
   @Flag(name: .long, help: "Print JSON instead of text.")
   var json = false
+
+  @Flag(
+    name: .long,
+    help:
+      "all_reduce: also cost vLLM's custom all-reduce (up to 8 MiB and 8 GPUs of one NVLink node, one-shot or two-shot by vLLM's rule)."
+  )
+  var customAllReduce = false
+
+  @Flag(name: .long, help: "With --custom-all-reduce: an eager call (outside a captured CUDA graph).")
+  var eager = false
 
   func run() throws {
     try withUserFacingErrors {
@@ -74,7 +85,25 @@ struct CommCommand: ParsableCommand {
     let spec = try catalog.gpu(gpuName)
     let model = CommModel(cluster: topology, efficiency: spec.efficiency)
     let estimate = try model.estimate(kind, bytes: size, gpus: group)
-    return CommReport(cluster: topology, gpu: spec.name, estimate: estimate)
+    var report = CommReport(cluster: topology, gpu: spec.name, estimate: estimate)
+    if customAllReduce {
+      guard kind == .allReduce else { throw UserFacingError(message: "--custom-all-reduce applies to all_reduce only") }
+      // vLLM's defaults: `CustomAllreduce(max_size=8192 * 1024)`, world sizes up to 8.
+      let policy = AllReducePolicy(
+        customEnabled: true, customMaxBytes: 8 * 1024 * 1024, customMaxGPUs: 8,
+        oneShotMaxBytes: CustomAllReduceLaw.vllmOneShotMaxBytes(gpus: group.count))
+      if let refusal = model.customAllReduceRefusal(gpus: group, policy: policy) {
+        report.customAllReduce = CommReport.Custom(algorithm: "nccl", seconds: estimate.seconds, note: refusal)
+      } else {
+        let curve = try model.allReduceCurve(gpus: group, policy: policy, cudaGraphs: !eager).curve(bytes: size)
+        let note =
+          size > policy.customMaxBytes ? "above vLLM's 8 MiB limit: NCCL" : (eager ? "eager call" : "graph-captured")
+        report.customAllReduce = CommReport.Custom(
+          algorithm: curve.algorithm == "one_shot" || curve.algorithm == "two_shot" ? curve.algorithm : "nccl",
+          seconds: curve.seconds(bytes: size), note: note)
+      }
+    }
+    return report
   }
 
   func groupGPUs() throws -> [Int] {
@@ -121,6 +150,8 @@ struct CommReport: Encodable {
   var bytes: Double
   var seconds: Double
   var algorithm: String
+  /// NCCL protocol of the chosen curve ("LL", "LL128", "Simple"); "" under the single law.
+  var protocolName: String
   var routing: String
   var order: [Int]
   var channels: [[Int]]
@@ -131,6 +162,15 @@ struct CommReport: Encodable {
   var busiestLink: Link?
   var alternatives: [CollectiveAlternative]
   var relaysThroughOtherGPUs: Bool
+  /// With `--custom-all-reduce`: what vLLM's kernel (or NCCL, where it does not apply) takes.
+  var customAllReduce: Custom?
+
+  struct Custom: Encodable {
+    /// "one_shot", "two_shot", or "nccl" when the kernel does not apply.
+    var algorithm: String
+    var seconds: Double
+    var note: String
+  }
 
   init(cluster: Cluster, gpu: String, estimate: CollectiveEstimate) {
     self.cluster = cluster.name
@@ -141,6 +181,7 @@ struct CommReport: Encodable {
     bytes = estimate.bytes
     seconds = estimate.seconds
     algorithm = estimate.algorithm
+    protocolName = estimate.protocolName
     routing = estimate.routing
     order = estimate.order
     channels = estimate.channels
@@ -164,7 +205,8 @@ struct CommReport: Encodable {
     lines.append(
       "\(collective) of \(Units.formatBytes(bytes)) over \(gpus.count) GPU(s) of \(cluster) (\(gpu) profile)")
     lines.append("  GPUs:        \(Self.abbreviated(gpuNames, separator: ", "))")
-    lines.append("  time:        \(Units.formatSeconds(seconds))  (\(algorithm), \(routing) routing)")
+    let chosen = protocolName.isEmpty ? algorithm : "\(algorithm), \(protocolName) protocol"
+    lines.append("  time:        \(Units.formatSeconds(seconds))  (\(chosen), \(routing) routing)")
     if let algorithmBytesPerSecond, let busBytesPerSecond {
       lines.append(
         "  bandwidth:   algorithm \(Units.formatBytesPerSecond(algorithmBytesPerSecond)), "
@@ -186,10 +228,18 @@ struct CommReport: Encodable {
     if alternatives.count > 1 {
       lines.append("  algorithms:")
       for alternative in alternatives {
+        let label =
+          alternative.protocolName.isEmpty
+          ? alternative.algorithm : "\(alternative.algorithm)/\(alternative.protocolName)"
         lines.append(
-          "    \(alternative.algorithm.padding(toLength: 5, withPad: " ", startingAt: 0)) \(Units.formatSeconds(alternative.seconds)) (\(alternative.routing))"
+          "    \(label.padding(toLength: alternative.protocolName.isEmpty ? 5 : 16, withPad: " ", startingAt: 0)) \(Units.formatSeconds(alternative.seconds)) (\(alternative.routing))"
         )
       }
+    }
+    if let custom = customAllReduce {
+      lines.append(
+        "  vLLM custom all-reduce: \(Units.formatSeconds(custom.seconds)) (\(custom.algorithm.replacingOccurrences(of: "_", with: "-")), \(custom.note))"
+      )
     }
     if relaysThroughOtherGPUs {
       lines.append("  note: the group's GPUs are joined only through GPUs outside it; those were allowed to relay")

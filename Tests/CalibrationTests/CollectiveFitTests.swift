@@ -31,6 +31,8 @@ import Testing
 
   static func profile(bandwidthMax: Double, halfBytes: Double, stepSeconds: Double) throws -> EfficiencyProfile {
     var profile = try Paths.catalog.gpu("h100-80gb-sxm").efficiency
+    // The single α–β law (GPUs without protocol laws); the protocol laws have their own tests.
+    profile.collectiveProtocols = nil
     profile.collectiveBandwidthMax = bandwidthMax
     profile.collectiveHalfSaturationBytes = halfBytes
     profile.collectiveStepSeconds = stepSeconds
@@ -42,7 +44,8 @@ import Testing
     let sigma = 0.03
     let (timing, points) = try Self.synthetic(truth: truth, sigma: sigma, seed: 7)
     // Start from the datasheet defaults, which are off in every parameter.
-    let prior = try Paths.catalog.gpu("h100-80gb-sxm").efficiency
+    var prior = try Paths.catalog.gpu("h100-80gb-sxm").efficiency
+    prior.collectiveProtocols = nil
     let fit = try CollectiveCalibration(timing: timing, prior: prior).run(points)
     #expect(fit.refusal == nil && fit.converged)
     #expect(fit.fitted == [true, true, true])
@@ -66,7 +69,8 @@ import Testing
     let truth = try Self.profile(bandwidthMax: 0.9, halfBytes: 500_000, stepSeconds: 2e-6)
     var (timing, points) = try Self.synthetic(truth: truth, sigma: 0.01, seed: 11)
     for index in points.indices { points[index].seconds /= 1.6 }
-    let prior = try Paths.catalog.gpu("h100-80gb-sxm").efficiency
+    var prior = try Paths.catalog.gpu("h100-80gb-sxm").efficiency
+    prior.collectiveProtocols = nil
     let fit = try CollectiveCalibration(timing: timing, prior: prior).run(points)
     let refusal = try #require(fit.refusal)
     #expect(refusal.contains("bandwidth efficiency") && refusal.contains("> 1"))

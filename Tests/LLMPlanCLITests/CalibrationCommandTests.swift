@@ -58,7 +58,7 @@ import Testing
     ])
     let outcome = try command.execute()
     #expect(outcome.refusal == nil && outcome.written == out)
-    #expect(outcome.text.contains("qkv_proj") && outcome.text.contains("Collectives (9 points)"))
+    #expect(outcome.text.contains("qkv_proj") && outcome.text.contains("Collective protocols (9 NCCL"))
     // The written file is a GPU file the catalog reads, marked calibrated, with the fitted laws.
     let gpu = try Catalog(root: Self.catalogRoot).gpu(out)
     #expect(gpu.efficiency.uncertainty?.calibrated == true)

@@ -28,7 +28,7 @@ import Testing
     let switchVertex = cluster.vertexCount - 1
     #expect(Set(cluster.links.map(\.a)) == Set(0..<8))
     #expect(
-      cluster.links.allSatisfy { $0.b == switchVertex && $0.bytesPerSecond == 300e9 && $0.latencySeconds == 1e-6 })
+      cluster.links.allSatisfy { $0.b == switchVertex && $0.bytesPerSecond == 300e9 && $0.latencySeconds == 0.25e-6 })
   }
 
   @Test func ringWithCrossLinks() throws {

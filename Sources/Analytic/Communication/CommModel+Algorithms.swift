@@ -54,9 +54,11 @@ extension CommModel {
           "p2p", bound, order: [0, 1], chunksPerByte: 1, latencySeconds: stepLatency(1, bound), network: network,
           gpus: gpus)
       ]
-    case .allGather:
+    case .allGather, .reduceScatter:
       let (plan, bound) = bestRing(network, count: n)
       return [ringCost(plan, bound, stepCount: n - 1, network: network, gpus: gpus)]
+    case .allToAll:
+      return [pairwiseCost(network, count: n, gpus: gpus)]
     case .allReduce:
       let (plan, bound) = bestRing(network, count: n)
       let ring = ringCost(plan, bound, stepCount: 2 * (n - 1), network: network, gpus: gpus)
@@ -73,8 +75,35 @@ extension CommModel {
       latencySeconds: stepLatency(stepCount, bound), network: network, gpus: gpus)
     result.channels = plan.channels.map { $0.map { gpus[$0] } }
     result.channelShares = plan.shares
+    result.steps = Double(stepCount)
     return result
   }
+
+  /// All-to-all as NCCL runs it (grouped send/recv to every peer at once): every ordered pair
+  /// moves 1/n of the message in one step, so each GPU sends and receives (n−1)/n of it.
+  /// Past `pairwiseMaximumGroupSize` GPUs the n(n−1) transfers are replaced by the n−1 shifts
+  /// of a ring (same per-GPU bytes; exact on a switch, an approximation on other topologies).
+  func pairwiseCost<Network: CollectiveNetwork>(_ network: Network, count n: Int, gpus: [Int]) -> AlgorithmCost {
+    guard n <= Self.pairwiseMaximumGroupSize else {
+      let (plan, bound) = bestRing(network, count: n)
+      var result = ringCost(plan, bound, stepCount: n - 1, network: network, gpus: gpus)
+      result.curve.algorithm = "pairwise"
+      result.curve.latencySeconds = stepLatency(1, bound)
+      result.steps = 1
+      return result
+    }
+    var transfers: [FlowTransfer] = []
+    for from in 0..<n {
+      for to in 0..<n where to != from { transfers.append(FlowTransfer(from: from, to: to, weight: 1)) }
+    }
+    let bound = network.bestBottleneck(of: transfers)
+    return cost(
+      "pairwise", bound, order: Array(0..<n), chunksPerByte: 1 / Double(n), latencySeconds: stepLatency(1, bound),
+      network: network, gpus: gpus)
+  }
+
+  /// Largest all-to-all group costed pair by pair.
+  static let pairwiseMaximumGroupSize = 64
 
   /// α terms of `count` sequential steps, each bounded by the slowest transfer's path latency.
   func stepLatency(_ count: Int, _ bound: FlowBottleneck) -> Double {
@@ -148,8 +177,10 @@ extension CommModel {
     let alpha = efficiency.collectiveStepSeconds
     let latency =
       2 * (Double(chosen.trees.chainHops) * (alpha + intra) + Double(chosen.trees.interNodeLevels) * (alpha + inter))
-    return cost(
+    var result = cost(
       "tree", chosen.bound, order: chosen.order, chunksPerByte: 1, latencySeconds: latency, network: network, gpus: gpus
     )
+    result.steps = 2 * Double(chosen.trees.chainHops + chosen.trees.interNodeLevels)
+    return result
   }
 }

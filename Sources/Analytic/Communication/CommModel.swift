@@ -6,6 +6,22 @@ public enum Collective: String, CaseIterable, Sendable, Codable {
   case allReduce = "all_reduce"
   case allGather = "all_gather"
   case sendRecv = "send_recv"
+  /// Each GPU ends with 1/n of the reduced message (the message is each GPU's input buffer).
+  case reduceScatter = "reduce_scatter"
+  /// Each GPU sends 1/n of its buffer to every other GPU (the message is each GPU's buffer);
+  /// expert-parallel MoE dispatch and combine.
+  case allToAll = "alltoall"
+
+  /// nccl-tests' bus-bandwidth factor (algbw × factor = busbw): the share of the message that
+  /// crosses each GPU's link in a bandwidth-optimal algorithm.
+  public func busFactor(gpus n: Int) -> Double {
+    let n = Double(n)
+    switch self {
+    case .allReduce: return 2 * (n - 1) / n
+    case .allGather, .reduceScatter, .allToAll: return (n - 1) / n
+    case .sendRecv: return 1
+    }
+  }
 }
 
 /// Time of a collective as an affine function of message size, for one fixed group of GPUs:
@@ -16,15 +32,25 @@ public struct CollectiveCostCurve: Sendable, Hashable {
   public var secondsPerByte: Double
   /// Bytes added to every message by the size-dependent efficiency law (see `EfficiencyProfile`).
   public var halfSaturationBytes: Double
-  /// "ring", "tree" (double binary tree), "p2p", or "none".
+  /// "ring", "tree" (double binary tree), "p2p", "pairwise" (all-to-all), "one_shot" /
+  /// "two_shot" (custom all-reduce), or "none".
   public var algorithm: String
+  /// NCCL protocol ("LL", "LL128", "Simple") when the GPU has `CollectiveProtocols`, else "".
+  public var protocolName: String = ""
 
-  public init(latencySeconds: Double, secondsPerByte: Double, halfSaturationBytes: Double, algorithm: String) {
+  public init(
+    latencySeconds: Double, secondsPerByte: Double, halfSaturationBytes: Double, algorithm: String,
+    protocolName: String = ""
+  ) {
     self.latencySeconds = latencySeconds
     self.secondsPerByte = secondsPerByte
     self.halfSaturationBytes = halfSaturationBytes
     self.algorithm = algorithm
+    self.protocolName = protocolName
   }
+
+  /// "ring/LL128", or the algorithm alone when no protocol applies.
+  public var label: String { protocolName.isEmpty ? algorithm : "\(algorithm)/\(protocolName)" }
 
   /// A curve that costs nothing (a "collective" over one GPU).
   public static let free = CollectiveCostCurve(
@@ -89,6 +115,8 @@ public struct CollectiveLinkLoad: Sendable, Hashable, Codable {
 /// One algorithm's time for the same collective, for comparison.
 public struct CollectiveAlternative: Sendable, Hashable, Codable {
   public var algorithm: String
+  /// NCCL protocol, "" when none applies.
+  public var protocolName: String = ""
   public var routing: String
   public var seconds: Double
 }
@@ -100,6 +128,8 @@ public struct CollectiveEstimate: Sendable, Hashable {
   public var gpus: [Int]
   public var seconds: Double
   public var algorithm: String
+  /// NCCL protocol of the chosen curve ("LL", "LL128", "Simple"), "" when none applies.
+  public var protocolName: String = ""
   /// Achieved bandwidth of the busiest link, bytes/s: its datasheet bandwidth times
   /// `EfficiencyProfile.collectiveEfficiency(bytes:)` (infinite when nothing moves).
   public var bottleneckBytesPerSecond: Double
@@ -251,19 +281,15 @@ public struct CommModel: Sendable {
     }
     let chosen = costs[ranked[0]]
     let seconds = chosen.curve.seconds(bytes: bytes)
-    let n = Double(gpus.count)
-    let busFactor: Double
-    switch collective {
-    case .allReduce: busFactor = 2 * (n - 1) / n
-    case .allGather: busFactor = (n - 1) / n
-    case .sendRecv: busFactor = 1
-    }
+    let busFactor = collective.busFactor(gpus: gpus.count)
     var busiest: CollectiveLinkLoad?
     var bottleneck = Double.infinity
     if chosen.busiestLink >= 0 {
       let link = cluster.links[chosen.busiestLink]
       let (from, to) = chosen.busiestForward ? (link.a, link.b) : (link.b, link.a)
-      let achieved = link.bytesPerSecond * efficiency.collectiveEfficiency(bytes: bytes)
+      let achieved =
+        chosen.bandwidthFraction.map { link.bytesPerSecond * $0 * bytes / (bytes + chosen.curve.halfSaturationBytes) }
+        ?? link.bytesPerSecond * efficiency.collectiveEfficiency(bytes: bytes)
       bottleneck = achieved
       let loadBytes = chosen.loadPerMessageByte * bytes
       busiest = CollectiveLinkLoad(
@@ -271,7 +297,7 @@ public struct CommModel: Sendable {
         kind: link.kind, linkBytesPerSecond: link.bytesPerSecond, halfDuplex: link.duplex == .half,
         loadBytes: loadBytes, busySeconds: loadBytes / achieved)
     }
-    return CollectiveEstimate(
+    var result = CollectiveEstimate(
       collective: collective, bytes: bytes, gpus: gpus, seconds: seconds, algorithm: chosen.curve.algorithm,
       bottleneckBytesPerSecond: bottleneck, latencySeconds: chosen.curve.latencySeconds,
       routing: chosen.routing.rawValue, order: chosen.order, channels: chosen.channels,
@@ -280,10 +306,12 @@ public struct CommModel: Sendable {
       busBytesPerSecond: bytes / seconds * busFactor, busiestLink: busiest,
       alternatives: ranked.map {
         CollectiveAlternative(
-          algorithm: costs[$0].curve.algorithm, routing: costs[$0].routing.rawValue,
-          seconds: costs[$0].curve.seconds(bytes: bytes))
+          algorithm: costs[$0].curve.algorithm, protocolName: costs[$0].curve.protocolName,
+          routing: costs[$0].routing.rawValue, seconds: costs[$0].curve.seconds(bytes: bytes))
       },
       relaysThroughOtherGPUs: chosen.relaysThroughOtherGPUs)
+    result.protocolName = chosen.curve.protocolName
+    return result
   }
 
   func validate(_ gpus: [Int], _ collective: Collective) throws {
@@ -306,7 +334,7 @@ public struct CommModel: Sendable {
   func algorithms(_ collective: Collective, gpus: [Int]) throws -> [AlgorithmCost] {
     let key = CommCache.Key(collective: collective, gpus: gpus)
     if let cached = cache.lookup(key) { return cached }
-    let costs = try computeAlgorithms(collective, gpus: gpus)
+    let costs = withProtocols(try computeAlgorithms(collective, gpus: gpus), collective, gpus: gpus)
     cache.store(costs, for: key)
     return costs
   }
@@ -329,6 +357,11 @@ struct AlgorithmCost: Sendable {
   /// `[order]`, `[1]` for other algorithms.
   var channels: [[Int]]
   var channelShares: [Double]
+  /// Sequential latency steps of the algorithm (ring: 2(n−1) for all-reduce; tree: the levels
+  /// up and down; p2p: 1), for the per-protocol step latency.
+  var steps: Double = 1
+  /// The protocol's fraction of link bandwidth times the group factor; nil under the single law.
+  var bandwidthFraction: Double? = nil
 }
 
 /// Per-model memo of algorithm costs. Copies of a `CommModel` share it; the cluster and

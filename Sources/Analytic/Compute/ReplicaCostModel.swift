@@ -27,13 +27,15 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
   public let iterationOverhead: IterationOverheadLaw
   /// How the engine runs TP all-reduces (costed by the collectives model).
   public let allReducePolicy: AllReducePolicy
-  /// Whether decode replays CUDA graphs; without them stages pay host launch time per layer.
+  /// Whether decode replays CUDA graphs; without them stages pay host launch time per layer,
+  /// and the custom all-reduce runs eagerly.
   public let cudaGraphs: Bool
-  let allReduceCurves: [CollectiveCostCurve]
-  let logitsGatherCurve: CollectiveCostCurve
+  /// Per stage: the TP all-reduce under the engine's policy (custom kernel or NCCL).
+  let allReduceCurves: [AllReduceCostCurve]
+  let logitsGatherCurve: CollectiveCostEnvelope
   /// Per stage boundary: the slowest of the TP peer-to-peer sends, then the receiving stage's all-gather.
-  let sendCurves: [CollectiveCostCurve]
-  let receiveGatherCurves: [CollectiveCostCurve]
+  let sendCurves: [CollectiveCostEnvelope]
+  let receiveGatherCurves: [CollectiveCostEnvelope]
 
   /// A replica whose stages run on `stageGPUs` (one array of TP ranks per stage).
   ///
@@ -43,6 +45,8 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
   /// same `CommModel` to every call of a search); by default a fresh one is made.
   /// `iterationOverhead` is the engine's host-overhead law for this replica's stage size
   /// (`EngineConfig.overheadLaw(stageGPUs:)`); nil falls back to the GPU file's flat value.
+  /// `allReducePolicy` chooses the TP all-reduce implementation (the engine's custom kernel or
+  /// NCCL) and `cudaGraphs` whether the custom kernel runs graph-captured or eager.
   public init(
     cost: CostModel, cluster: Cluster, stageGPUs: [[Int]], comm: CommModel? = nil,
     iterationOverhead: IterationOverheadLaw? = nil, allReducePolicy: AllReducePolicy = .nccl, cudaGraphs: Bool = true
@@ -63,19 +67,21 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
       iterationOverhead ?? IterationOverheadLaw(fixedSeconds: cost.gpu.efficiency.iterationOverheadSeconds)
     self.allReducePolicy = allReducePolicy
     self.cudaGraphs = cudaGraphs
-    allReduceCurves = try stageGPUs.map { try comm.curve(.allReduce, gpus: $0) }
-    logitsGatherCurve = try comm.curve(.allGather, gpus: stageGPUs[stages - 1])
-    var sends: [CollectiveCostCurve] = []
-    var gathers: [CollectiveCostCurve] = []
+    allReduceCurves = try stageGPUs.map {
+      try comm.allReduceCurve(gpus: $0, policy: allReducePolicy, cudaGraphs: cudaGraphs)
+    }
+    logitsGatherCurve = try comm.envelope(.allGather, gpus: stageGPUs[stages - 1])
+    var sends: [CollectiveCostEnvelope] = []
+    var gathers: [CollectiveCostEnvelope] = []
     for stage in 0..<(stages - 1) {
-      var slowest = CollectiveCostCurve.free
+      var slowest = CollectiveCostEnvelope(curves: [.free])
       for rank in 0..<cost.tp {
-        let curve = try comm.curve(.sendRecv, gpus: [stageGPUs[stage][rank], stageGPUs[stage + 1][rank]])
+        let curve = try comm.envelope(.sendRecv, gpus: [stageGPUs[stage][rank], stageGPUs[stage + 1][rank]])
         // Slowest pair at the message sizes that matter (activations of 1–10⁴ tokens).
         if curve.seconds(bytes: 1e6) > slowest.seconds(bytes: 1e6) { slowest = curve }
       }
       sends.append(slowest)
-      gathers.append(try comm.curve(.allGather, gpus: stageGPUs[stage + 1]))
+      gathers.append(try comm.envelope(.allGather, gpus: stageGPUs[stage + 1]))
     }
     sendCurves = sends
     receiveGatherCurves = gathers
