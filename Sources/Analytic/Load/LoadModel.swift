@@ -33,8 +33,10 @@ import PlanCore
 /// wait less in a GI/M/c queue).
 ///
 /// **Figures.** Waiting time: an admitted arrival that finds n ≥ B waits n − B + 1 departures
-/// at μ(B) (Erlang mixture, `WaitingTimeDistribution`). TTFT = wait + prefill of a mean prompt
-/// (the prefill is not slowed by other arrivals' prefills: an approximation). TPOT under load
+/// at μ(B) (Erlang mixture, `WaitingTimeDistribution`); one that finds a free slot waits for
+/// the engine instead: the running iteration's residual and the prompts queued ahead of it
+/// (`admissionWait`, an M/G/1 queue of prompts with decode iterations as vacations). TTFT =
+/// wait + prefill of a mean prompt, quantiles from the mixture of the two waits. TPOT under load
 /// from Little's law on the running batch: a request stays R = E[running]/throughput in it,
 /// of which its own prefill is p and the rest spreads over N − 1 decode tokens, so
 /// TPOT = (R − p)/(N − 1) — d(1) for a lone request, d(B) + (B − 1)p/(N − 1) with the batch
@@ -201,28 +203,31 @@ public enum LoadModel {
     // A round-robin queue is one replica's; a pooled one is the whole deployment's.
     let copies = (router == .roundRobin || replicas == 1) ? Double(replicas) : 1
     let prefill = service.prefillSeconds
+    let occupancy = service.prefillOccupancySeconds
     let decodeTokens = service.meanOutputTokens - 1
     let tpot: Double?
     if decodeTokens <= 0 {
       tpot = nil
     } else if queue.throughputPerSecond > 0 {
       let residence = queue.meanBusyServers / queue.throughputPerSecond  // Little's law on the batch
-      tpot = (residence - prefill) / decodeTokens
+      tpot = (residence - occupancy) / decodeTokens
     } else {
       tpot = service.decodeStepSecondsByBatch[0]  // idle: a lone request decodes at batch 1
     }
     let waiting = queue.waiting
-    let ttftSlack = slo.ttftSeconds - prefill
-    let ttftWithin = ttftSlack < 0 ? 0 : waiting.cumulativeProbability(seconds: ttftSlack)
-    let tpotWithin = tpot.map { $0 <= slo.tpotSeconds } ?? true
     // Per replica: a pooled queue holds the whole deployment's batch and arrivals.
     let perReplica = (router == .roundRobin || replicas == 1) ? 1 : Double(replicas)
+    let admission = admissionWait(queue: queue, service: service, perReplica: perReplica)
+    let firstToken = waiting.withAdmission(admission)
+    let ttftSlack = slo.ttftSeconds - prefill
+    let ttftWithin = ttftSlack < 0 ? 0 : firstToken.cumulativeProbability(seconds: ttftSlack)
+    let tpotWithin = tpot.map { $0 <= slo.tpotSeconds } ?? true
     let tpotProbability =
       tpot.map { meanTPOT in
         tpotWithinSLOProbability(
           decodeStepSeconds: decodeStepSeconds(
             atMeanBatch: queue.meanBusyServers / perReplica, table: service.decodeStepSecondsByBatch),
-          meanTPOTSeconds: meanTPOT, prefillSeconds: prefill, decodeTokens: decodeTokens,
+          meanTPOTSeconds: meanTPOT, prefillSeconds: occupancy, decodeTokens: decodeTokens,
           arrivalRatePerSecond: queue.throughputPerSecond / perReplica, sloSeconds: slo.tpotSeconds)
       } ?? 1
     // TTFT and TPOT treated as independent (both grow with load, so the product errs low).
@@ -230,6 +235,8 @@ public enum LoadModel {
     let running = copies * queue.meanBusyServers
     let p50 = try waiting.quantileSeconds(0.5)
     let p90 = try waiting.quantileSeconds(0.9)
+    let firstP50 = try firstToken.quantileSeconds(0.5)
+    let firstP90 = try firstToken.quantileSeconds(0.9)
     let throughput = copies * queue.throughputPerSecond
     return LoadSteadyState(
       blockingProbability: queue.blockingProbability, throughputRequestsPerSecond: throughput,
@@ -237,8 +244,11 @@ public enum LoadModel {
       meanRequestsInSystem: copies * queue.meanInSystem, meanRunningRequests: running,
       meanWaitingRequests: copies * queue.meanInQueue, meanBatchSizePerReplica: running / Double(replicas),
       waitingProbability: waiting.probabilityOfWaiting, waitingMeanSeconds: waiting.meanSeconds,
-      waitingP50Seconds: p50, waitingP90Seconds: p90, ttftMeanSeconds: waiting.meanSeconds + prefill,
-      ttftP50Seconds: p50 + prefill, ttftP90Seconds: p90 + prefill, tpotMeanSeconds: tpot,
+      waitingP50Seconds: p50, waitingP90Seconds: p90,
+      admissionWaitProbability: admission?.probability ?? 0,
+      admissionWaitMeanSeconds: admission.map { $0.probability * $0.meanSeconds } ?? 0,
+      ttftMeanSeconds: firstToken.totalMeanSeconds + prefill,
+      ttftP50Seconds: firstP50 + prefill, ttftP90Seconds: firstP90 + prefill, tpotMeanSeconds: tpot,
       ttftWithinSLOProbability: ttftWithin, tpotWithinSLO: tpotWithin, tpotWithinSLOProbability: tpotProbability,
       successRate: success,
       goodputRequestsPerSecond: lambda * success, chainStatesSolved: queue.statesSolved)

@@ -25,6 +25,27 @@ public struct WaitingTimeDistribution: Sendable, Hashable {
   /// Mean wait over all admitted requests (those that do not wait count as zero), seconds.
   public let meanSeconds: Double
   let shape: Shape
+  /// The wait of an arrival that finds a free batch slot for the engine to schedule its prompt
+  /// (`LoadModel.admissionWait`); nil: scheduled at once.
+  public internal(set) var admission: AdmissionWait? = nil
+
+  /// An atom at zero plus an exponential: P(W > t) = probability · e^{−t/meanSeconds}.
+  public struct AdmissionWait: Sendable, Hashable {
+    /// P(an admitted request waits for the engine), over all admitted requests.
+    public var probability: Double
+    /// Mean of that wait given it happens, seconds.
+    public var meanSeconds: Double
+  }
+
+  /// Mean wait for a slot plus the admission wait, over all admitted requests, seconds.
+  public var totalMeanSeconds: Double { meanSeconds + (admission.map { $0.probability * $0.meanSeconds } ?? 0) }
+
+  /// This wait for a slot, with `admission` added for the arrivals that find a free slot.
+  func withAdmission(_ admission: AdmissionWait?) -> WaitingTimeDistribution {
+    var result = self
+    result.admission = admission
+    return result
+  }
 
   enum Shape: Sendable, Hashable {
     /// w_m ∝ ratio^{m−1}, m = 1…length (nil: unbounded, ratio < 1). Used only when
@@ -91,8 +112,9 @@ public struct WaitingTimeDistribution: Sendable, Hashable {
   /// P(W > t), t in seconds (1 for t < 0).
   public func survival(seconds t: Double) -> Double {
     if t < 0 { return 1 }
-    if probabilityOfWaiting <= 0 { return 0 }
-    return probabilityOfWaiting * conditional(t).survival
+    let admitted = admission.map { $0.probability * exp(-t / $0.meanSeconds) } ?? 0
+    if probabilityOfWaiting <= 0 { return admitted }
+    return probabilityOfWaiting * conditional(t).survival + admitted
   }
 
   /// P(W ≤ t).
@@ -103,6 +125,7 @@ public struct WaitingTimeDistribution: Sendable, Hashable {
   public func quantileSeconds(_ p: Double) throws -> Double {
     guard p > 0 && p < 1 else { throw LoadModelError("quantile level must lie in (0, 1) (got \(p))") }
     let tail = 1 - p
+    if let admission { return try quantileWithAdmission(tail: tail, admission) }
     if probabilityOfWaiting <= tail { return 0 }
     let target = tail / probabilityOfWaiting  // conditional survival to reach, in (0, 1)
     let nu = advanceRatePerSecond
@@ -135,6 +158,26 @@ public struct WaitingTimeDistribution: Sendable, Hashable {
       t = next
     }
     return t
+  }
+
+  /// The smallest t with P(W > t) ≤ `tail`, by bisection on the survival (monotone), to 1e-13
+  /// relative.
+  func quantileWithAdmission(tail: Double, _ admission: AdmissionWait) throws -> Double {
+    if survival(seconds: 0) <= tail { return 0 }
+    var lo = 0.0
+    var hi = max(admission.meanSeconds, meanSeconds / max(probabilityOfWaiting, 1e-300), 1e-9)
+    var doublings = 0
+    while survival(seconds: hi) > tail {
+      lo = hi
+      hi *= 2
+      doublings += 1
+      guard doublings < 2000 else { throw LoadModelError("waiting-time quantile did not bracket") }
+    }
+    for _ in 0..<200 where hi - lo > 1e-13 * hi {
+      let middle = 0.5 * (lo + hi)
+      if survival(seconds: middle) > tail { lo = middle } else { hi = middle }
+    }
+    return hi
   }
 
   /// G(t) = P(W > t | wait) and its density −G′(t).

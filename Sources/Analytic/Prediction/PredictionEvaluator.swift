@@ -34,6 +34,15 @@ public struct PredictionLoadInputs: Sendable, Hashable, Codable {
   public var prefillSeconds: Double
   /// Sequences a replica runs at once (memory and `maxSequences`).
   public var maxConcurrentSequences: Int
+  /// How long one prompt's prefill holds the decode batch back: the whole prefill with PP = 1;
+  /// with PP > 1 its busiest stage's share (the prompt's micro-batch runs on the stages the
+  /// decode batch is not using, see `ReplicaCostModel.saturatedThroughput`), seconds.
+  public var prefillOccupancySeconds: Double
+  /// Stage 0's share of the prefill and, per batch b = 1…max, of one decode iteration: the
+  /// stage a newly arrived prompt waits for (`ReplicaServiceModel`, admission wait). Equal to
+  /// the prefill and the decode iteration with PP = 1.
+  public var admissionPrefillSeconds: Double
+  public var admissionDecodeSeconds: [Double]
 }
 
 /// Evaluates a layout: precomputes per replica everything that does not depend on the request
@@ -186,16 +195,29 @@ public struct LayoutEvaluator: Sendable {
     let maxBatch = maxBatch(promptTokens: promptTokens, outputTokens: outputTokens)
     let context = Self.meanDecodeContext(promptTokens, outputTokens)
     var decode = [Double](repeating: 0, count: maxBatch)
+    var firstStageDecode = [Double](repeating: 0, count: maxBatch)
     var prefill = 0.0
+    var occupancy = 0.0
+    var firstStagePrefill = 0.0
     for replica in replicas {
       prefill = max(
         prefill, replica.lonePrefill(promptTokens: promptTokens, chunkTokens: config.maxBatchedTokens).totalSeconds)
+      let byStage = replica.lonePrefillByStage(promptTokens: promptTokens, chunkTokens: config.maxBatchedTokens)
+      occupancy = max(occupancy, byStage.max() ?? 0)
+      firstStagePrefill = max(firstStagePrefill, byStage.first ?? 0)
       for b in stride(from: 1, through: maxBatch, by: 1) {
-        decode[b - 1] = max(decode[b - 1], replica.decode(batch: b, context: context).totalSeconds)
+        let seconds = replica.decode(batch: b, context: context).totalSeconds
+        decode[b - 1] = max(decode[b - 1], seconds)
+        firstStageDecode[b - 1] = max(
+          firstStageDecode[b - 1],
+          replica.stageCount == 1 ? seconds : replica.decodeFirstStageSeconds(batch: b, context: context))
       }
     }
     return PredictionLoadInputs(
-      decodeIterationSeconds: decode, prefillSeconds: prefill, maxConcurrentSequences: maxBatch)
+      decodeIterationSeconds: decode, prefillSeconds: prefill, maxConcurrentSequences: maxBatch,
+      prefillOccupancySeconds: layout.pp == 1 ? prefill : occupancy,
+      admissionPrefillSeconds: layout.pp == 1 ? prefill : firstStagePrefill,
+      admissionDecodeSeconds: layout.pp == 1 ? decode : firstStageDecode)
   }
 }
 
@@ -235,26 +257,71 @@ extension ReplicaCostModel {
     return total
   }
 
-  /// Time per output token with `batch` sequences decoding, each with `context` tokens cached.
+  /// Micro-batches a replica's running batch circulates as, in LLMPlan's engine (the
+  /// simulator, `Sources/Simulation/Engine.swift`).
   ///
-  /// With PP the engine keeps min(PP, batch) micro-batches in flight (vLLM's virtual engines),
-  /// each with ⌈batch / in-flight⌉ sequences; a sequence gets one token per cycle, and a cycle is
-  /// the longer of one trip through the pipeline and the busiest stage serving every micro-batch.
+  /// **Why one.** The engine keeps one pool of running sequences per replica and launches a
+  /// micro-batch whenever stage 0 is free and fewer than PP are in flight; the micro-batch takes
+  /// *every* sequence that is idle at that moment. Sequences whose micro-batch leaves the last
+  /// stage while stage 0 is busy wait, and all of them leave together in the next launch:
+  /// micro-batches merge. Every prompt makes them merge: without chunked prefill a waiting
+  /// prompt takes the next launch alone (prefill first), so the decodes that came back meanwhile
+  /// wait for the prompt's stage-0 time — longer than a decode pass — and then leave as one. A
+  /// split happens only when a new request's first decode launches alone, and the next prompt
+  /// merges it back. So in steady state the running batch is one micro-batch, and a sequence
+  /// gets one token per *serial* pass of the whole batch: TPOT(b) = Σ_stages s_j(b) + transfers,
+  /// not vLLM's virtual-engine split (b/PP per micro-batch, cycle max(serial, PP · busiest
+  /// stage)). Measured on the simulator (Llama-2-13B, TP1·PP4, A100 40GB, 680 + 460 tokens):
+  /// TPOT 26.6 / 35.3 / 63.1 ms at 0.2 / 1 / 2 req/s against a serial pass of the mean running
+  /// batch (2, 15, 60 sequences) of 25.5 / 34.0 / 63.5 ms; the even split gives 34 ms at 60.
+  public static let decodeMicroBatches = 1
+
+  /// Time per output token with `batch` sequences decoding, each with `context` tokens cached:
+  /// the cycle of `decodeMicroBatches` micro-batch(es) sharing the batch (see there), i.e. with
+  /// one micro-batch its serial pass through every stage and transfer. With PP = 1 every form
+  /// is the plain iteration time.
   public func decode(batch: Int, context: Int) -> TimeBreakdown {
     guard batch >= 1 else { return TimeBreakdown() }
-    let inFlight = min(stageCount, batch)
+    let inFlight = min(Self.decodeMicroBatches, batch)
     let perMicroBatch = (batch + inFlight - 1) / inFlight
     return pass(.decode(batch: perMicroBatch, context: context)).cycleBreakdown(inFlight: inFlight)
   }
 
+  /// Stage 0's time for one decode iteration of `batch` sequences (the stage every launch
+  /// waits for: a prompt arriving mid-iteration is scheduled when stage 0 frees).
+  public func decodeFirstStageSeconds(batch: Int, context: Int) -> Double {
+    guard batch >= 1 else { return 0 }
+    let shape = BatchShape.decode(batch: batch, context: context)
+    return stageTime(stage: 0, batch: shape, layer: cost.layerTotals(batch: shape)).totalSeconds
+  }
+
+  /// A lone prompt's prefill time on each stage (all chunks), seconds.
+  public func lonePrefillByStage(promptTokens: Int, chunkTokens: Int) -> [Double] {
+    var result = [Double](repeating: 0, count: stageCount)
+    var done = 0
+    let chunk = max(1, chunkTokens)
+    while done < promptTokens {
+      let tokens = min(chunk, promptTokens - done)
+      var shape = BatchShape()
+      shape.addPrefill(tokens: tokens, cached: done)
+      let layer = cost.layerTotals(batch: shape)
+      for stage in 0..<stageCount { result[stage] += stageTime(stage: stage, batch: shape, layer: layer).totalSeconds }
+      done += tokens
+    }
+    return result
+  }
+
   /// Saturated throughput with `batch` sequences running, new requests admitted as others finish.
   ///
-  /// Steady state: each micro-batch iteration decodes m sequences and admits w = m / (o − 1)
-  /// new prompts on average (a request decodes for o − 1 iterations after its prefill produced
-  /// the first token), within the token budget m + w·prompt ≤ `maxBatchedTokens`. The average
-  /// iteration blends the decode-only iteration with the one carrying a whole prompt, stage by
-  /// stage, so the slowest stage of the average iteration bounds the cycle. Each cycle yields
-  /// in-flight × (m + w) output tokens and in-flight × w requests.
+  /// Steady state: each iteration of the running batch (one micro-batch, see
+  /// `decodeMicroBatches`) decodes m sequences and admits w = m / (o − 1) new prompts on
+  /// average (a request decodes for o − 1 iterations after its prefill produced the first
+  /// token), within the token budget m + w·prompt ≤ `maxBatchedTokens`. The cycle is the decode
+  /// pass plus w times what one prompt adds to it. With PP = 1 that is the whole prefill. With
+  /// PP > 1 the prompt's micro-batch runs through the stages the decode batch is not using (one
+  /// stage at a time is busy with it), so it holds the decode batch back by at most one stage's
+  /// share, the busiest: cycle = serial(decode) + w · max_j Δs_j, with Δs_j stage j's time with
+  /// the prompt minus without it. Each cycle yields m + w output tokens and w requests.
   public func saturatedThroughput(
     promptTokens: Int, outputTokens: Int, batch: Int, config: EngineConfig
   ) -> ReplicaThroughput {
@@ -263,9 +330,10 @@ extension ReplicaCostModel {
     guard batch >= 1, promptTokens >= 1, outputTokens >= 1 else { return result }
     let budget = Double(config.maxBatchedTokens)
     let prompt = Double(promptTokens)
-    let inFlight = min(stageCount, batch)
+    let inFlight = min(Self.decodeMicroBatches, batch)
     let whole = BatchShape.prefill(tokens: promptTokens)
-    let pipelinePass: PipelinePass
+    let cycle: Double
+    var breakdown: TimeBreakdown
     let requestsPerIteration: Double
     let tokensPerIteration: Double
     if outputTokens == 1 {
@@ -275,7 +343,11 @@ extension ReplicaCostModel {
         prefillTokens: prompts * promptTokens, prefillSequences: prompts,
         prefillAttentionPairs: Double(prompts) * whole.prefillAttentionPairs,
         prefillContextTokens: prompts * promptTokens)
-      pipelinePass = pass(shape)
+      let pipelinePass = pass(shape)
+      // Prompt-only micro-batches do pipeline: the busiest stage paces them.
+      cycle = stageCount > 1 ? pipelinePass.maxStageSeconds : pipelinePass.serialSeconds
+      breakdown = pipelinePass.breakdown
+      breakdown.pipelineSeconds += cycle - pipelinePass.serialSeconds
       requestsPerIteration = Double(prompts)
       tokensPerIteration = Double(prompts)
     } else {
@@ -288,15 +360,40 @@ extension ReplicaCostModel {
       let decodeOnly = BatchShape.decode(batch: decoding, context: promptTokens + outputTokens / 2)
       var withPrompt = decodeOnly
       withPrompt.addPrefill(tokens: promptTokens, cached: 0)
-      pipelinePass = blendedPass(decodeOnly, withPrompt, weight: admitted)
+      let decodePass = pass(decodeOnly)
+      if stageCount == 1 {
+        let blended = blendedPass(decodeOnly, withPrompt, weight: admitted)
+        cycle = blended.serialSeconds
+        breakdown = blended.breakdown
+      } else {
+        let layerA = cost.layerTotals(batch: decodeOnly)
+        let layerB = cost.layerTotals(batch: withPrompt)
+        var busiest = 0.0
+        var busiestAdded = TimeBreakdown()
+        for stage in 0..<stageCount {
+          let a = stageTime(stage: stage, batch: decodeOnly, layer: layerA)
+          let b = stageTime(stage: stage, batch: withPrompt, layer: layerB)
+          if b.totalSeconds - a.totalSeconds > busiest {
+            busiest = b.totalSeconds - a.totalSeconds
+            busiestAdded = b
+            busiestAdded.computeBoundSeconds -= a.computeBoundSeconds
+            busiestAdded.memoryBoundSeconds -= a.memoryBoundSeconds
+            busiestAdded.communicationSeconds -= a.communicationSeconds
+            busiestAdded.pipelineSeconds -= a.pipelineSeconds
+            busiestAdded.overheadSeconds -= a.overheadSeconds
+          }
+        }
+        cycle = decodePass.serialSeconds + admitted * busiest
+        breakdown = decodePass.breakdown
+        breakdown.add(TimeBreakdown().blended(with: busiestAdded, weight: admitted))
+      }
       requestsPerIteration = admitted
       tokensPerIteration = Double(decoding) + admitted
     }
-    let cycle = pipelinePass.cycleSeconds(inFlight: inFlight)
     guard cycle > 0 else { return result }
     result.cycleSeconds = cycle
     result.inFlight = inFlight
-    result.breakdown = pipelinePass.cycleBreakdown(inFlight: inFlight)
+    result.breakdown = breakdown
     result.outputTokensPerSecond = Double(inFlight) * tokensPerIteration / cycle
     result.requestsPerSecond = Double(inFlight) * requestsPerIteration / cycle
     return result

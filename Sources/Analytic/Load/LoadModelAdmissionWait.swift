@@ -1,0 +1,83 @@
+import Foundation
+import PlanCore
+
+// The wait between a request's arrival and the start of its prefill when a batch slot is free.
+
+extension LoadModel {
+  /// The admission wait of an arrival that finds a free batch slot (the chain's slot wait
+  /// covers the others), as the engine schedules: without chunked prefill an iteration is
+  /// either prompts or decodes, and waiting prompts go first (vLLM V0).
+  ///
+  /// **Model.** Stage 0 (the whole engine with PP = 1) is a single server taking prompts in
+  /// FCFS order, non-preemptively, with priority over decode iterations; decode iterations run
+  /// while no prompt waits. This is an M/G/1 queue whose server, when it has no prompt, is busy
+  /// with decodes (a vacation in queueing terms). By the mean-value argument (PASTA + Little),
+  /// an arrival waits for the residual R of whatever stage 0 is doing, then for the prompts
+  /// queued ahead, E[N_q]·p₀ with E[N_q] = λ·E[W]:
+  ///
+  ///     E[W] = E[R] / (1 − λ·p₀),   E[R] = Σ_activities P(in it) · E[length²] / (2 E[length]).
+  ///
+  /// With deterministic lengths the residual of an activity of length x is x/2. Stage 0 is
+  /// busy with prompts a fraction λ·p₀ of the time; of the rest, while a batch decodes, it is
+  /// busy d₀/d of the time (its share of the decode iteration d; 1 with PP = 1). Given the
+  /// replica is busy (at least one request in it, probability 1 − π₀ − P(slot wait) among
+  /// arrivals that find a free slot), φ = λp₀/(1 − π₀) of the time goes to prompts, and
+  ///
+  ///     E[R | busy] = φ·p₀/2 + (1 − φ)·(d₀/d)·d₀/2,
+  ///     P(stage 0 busy | busy) = φ + (1 − φ)·d₀/d.
+  ///
+  /// When the prompts waiting at an iteration's end are admitted together, the request's
+  /// prefill iteration also carries the prompts that arrived after it during its wait: λ·W more
+  /// prompts of p each, so the wait stretches by the factor (1 + λ·p). With M/M/1's and
+  /// M/D/1's tail in mind (an atom at zero and a near-exponential tail), the wait given it
+  /// happens is taken as exponential with the mean above: P(W > t) = P(wait)·e^{−t/m}. The
+  /// decode iteration is taken at the mean running batch.
+  ///
+  /// Reductions: with no prompt work (p = 0) it is the residual of the decode iteration, d/2
+  /// on average for a busy replica; a replica of one slot (B = 1) never has a free slot while
+  /// busy, so nothing is added (M/M/1 stays exact); at λ → 0 it vanishes.
+  ///
+  /// - Parameters:
+  ///   - queue: the solved chain (one replica's, or the pooled one of `replicas`).
+  ///   - perReplica: replicas the chain spreads over (1 for a replica's own chain).
+  /// - Returns: nil when no arrival waits (idle replica, B = 1, no free slot ever).
+  static func admissionWait(
+    queue: QueueSolution, service: ReplicaServiceModel, perReplica: Double
+  ) -> WaitingTimeDistribution.AdmissionWait? {
+    let lambda = queue.throughputPerSecond / perReplica
+    guard lambda > 0 else { return nil }
+    let slotWait = queue.waiting.probabilityOfWaiting * (1 - queue.blockingProbability)
+    guard slotWait < 1 else { return nil }
+    let busyFreeSlot = max(0, 1 - queue.probabilityEmpty - slotWait) / (1 - slotWait)
+    guard busyFreeSlot > 1e-12 else { return nil }
+    let p = service.prefillSeconds
+    let p0 = service.admissionPrefillSeconds
+    let batch = queue.meanBusyServers / perReplica
+    let d = decodeStepSeconds(atMeanBatch: batch, table: service.decodeStepSecondsByBatch)
+    let d0 = decodeStepSeconds(atMeanBatch: batch, table: service.admissionDecodeSecondsByBatch)
+    let prefillLoad = lambda * p0  // < λ·p_occ < 1 in a stable replica
+    guard prefillLoad < 1 else { return nil }
+    let phi = min(1, prefillLoad / max(1 - queue.probabilityEmpty, 1e-300))
+    let share = min(1, d0 / d)
+    let residual = phi * p0 / 2 + (1 - phi) * share * d0 / 2
+    let busyStage = phi + (1 - phi) * share
+    guard busyStage > 0, residual > 0 else { return nil }
+    let meanGivenBusy = residual / (1 - prefillLoad) * (1 + lambda * p)
+    return WaitingTimeDistribution.AdmissionWait(
+      probability: (1 - queue.waiting.probabilityOfWaiting) * busyFreeSlot * busyStage,
+      meanSeconds: meanGivenBusy / busyStage)
+  }
+
+  /// The wait before a request's prefill starts (for a batch slot, then for the engine), the
+  /// distribution TTFT = wait + prefill is read from; for TTFT quantiles over a prompt mix.
+  /// - Throws: as `queue`.
+  public static func firstTokenWait(
+    rateRequestsPerSecond lambda: Double, replicas: Int, router: RouterPolicy, service: ReplicaServiceModel,
+    arrivals: ArrivalProcess = .poisson
+  ) throws -> WaitingTimeDistribution {
+    let queue = try queue(
+      rateRequestsPerSecond: lambda, replicas: replicas, router: router, service: service, arrivals: arrivals)
+    let perReplica = (router == .roundRobin || replicas == 1) ? 1 : Double(replicas)
+    return queue.waiting.withAdmission(admissionWait(queue: queue, service: service, perReplica: perReplica))
+  }
+}
