@@ -28,10 +28,15 @@ extension LoadModel {
   ///
   /// When the prompts waiting at an iteration's end are admitted together, the request's
   /// prefill iteration also carries the prompts that arrived after it during its wait: λ·W more
-  /// prompts of p each, so the wait stretches by the factor (1 + λ·p). With M/M/1's and
-  /// M/D/1's tail in mind (an atom at zero and a near-exponential tail), the wait given it
-  /// happens is taken as exponential with the mean above: P(W > t) = P(wait)·e^{−t/m}. The
-  /// decode iteration is taken at the mean running batch.
+  /// prompts of p each, so the wait stretches by the factor (1 + λ·p).
+  ///
+  /// **Distribution** (for p90, not just the mean). Given a wait, R is uniform over the
+  /// activity it lands in (the residual of a fixed-length interval seen at a random moment):
+  /// on [0, p₀] with probability φ/P(stage 0 busy | busy), else on [0, d₀]. The rest, the
+  /// prompts ahead (and alongside), is present with probability λp₀ (PASTA: stage 0 is on
+  /// prompts that fraction of the time) and taken as exponential (M/G/1 waiting tails are
+  /// asymptotically exponential) with the mean that makes the total E[W] above. The decode
+  /// iteration is taken at the mean running batch.
   ///
   /// Reductions: with no prompt work (p = 0) it is the residual of the decode iteration, d/2
   /// on average for a busy replica; a replica of one slot (B = 1) never has a free slot while
@@ -63,9 +68,16 @@ extension LoadModel {
     let busyStage = phi + (1 - phi) * share
     guard busyStage > 0, residual > 0 else { return nil }
     let meanGivenBusy = residual / (1 - prefillLoad) * (1 + lambda * p)
+    // Given stage 0 is busy: the residual R (uniform over what runs), then the queued prompts.
+    let prefillShare = phi / busyStage
+    let residualGivenWait = residual / busyStage
+    let queueGivenWait = meanGivenBusy / busyStage - residualGivenWait
+    let queueProbability = queueGivenWait > 0 ? min(1, prefillLoad) : 0
     return WaitingTimeDistribution.AdmissionWait(
       probability: (1 - queue.waiting.probabilityOfWaiting) * busyFreeSlot * busyStage,
-      meanSeconds: meanGivenBusy / busyStage)
+      prefillShare: prefillShare, prefillResidualSpanSeconds: p0, decodeResidualSpanSeconds: d0,
+      queueProbability: queueProbability,
+      queueMeanSeconds: queueProbability > 0 ? queueGivenWait / queueProbability : 0)
   }
 
   /// The wait before a request's prefill starts (for a batch slot, then for the engine), the

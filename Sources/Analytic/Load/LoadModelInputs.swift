@@ -35,8 +35,9 @@ public struct LoadModelError: Error, CustomStringConvertible, Equatable, Sendabl
 /// lengths are closer to deterministic for a fixed output length); the simulator measures the
 /// difference.
 public struct ReplicaServiceModel: Sendable, Hashable {
-  /// B: the most sequences the replica runs at once (KV cache for the workload's mean
-  /// sequence, or the scheduler's cap, whichever is lower).
+  /// B: the most sequences the replica runs at once (KV cache over the tokens the workload's
+  /// mean sequence holds on average, prompt + output/2, or the scheduler's cap, whichever is
+  /// lower; `LayoutEvaluator.meanHeldBatch`).
   public let maxConcurrentSequences: Int
   /// p: seconds to prefill one mean prompt with nothing else running.
   public let prefillSeconds: Double

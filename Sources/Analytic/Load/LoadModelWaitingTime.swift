@@ -29,12 +29,49 @@ public struct WaitingTimeDistribution: Sendable, Hashable {
   /// (`LoadModel.admissionWait`); nil: scheduled at once.
   public internal(set) var admission: AdmissionWait? = nil
 
-  /// An atom at zero plus an exponential: P(W > t) = probability · e^{−t/meanSeconds}.
+  /// An atom at zero; given a wait, the residual R of what stage 0 is doing — uniform on
+  /// [0, p₀] (a prompt) with probability `prefillShare`, else uniform on [0, d₀] (a decode
+  /// iteration) — plus, with probability `queueProbability`, an exponential of mean
+  /// `queueMeanSeconds` for the prompts queued ahead of it or admitted with it.
   public struct AdmissionWait: Sendable, Hashable {
     /// P(an admitted request waits for the engine), over all admitted requests.
     public var probability: Double
-    /// Mean of that wait given it happens, seconds.
-    public var meanSeconds: Double
+    public var prefillShare: Double
+    public var prefillResidualSpanSeconds: Double
+    public var decodeResidualSpanSeconds: Double
+    public var queueProbability: Double
+    public var queueMeanSeconds: Double
+
+    /// Mean of the wait given it happens, seconds.
+    public var meanSeconds: Double {
+      prefillShare * prefillResidualSpanSeconds / 2 + (1 - prefillShare) * decodeResidualSpanSeconds / 2
+        + queueProbability * queueMeanSeconds
+    }
+
+    /// P(wait > t | wait).
+    func conditionalSurvival(_ t: Double) -> Double {
+      prefillShare * residualPlusQueueSurvival(t, span: prefillResidualSpanSeconds) + (1 - prefillShare)
+        * residualPlusQueueSurvival(t, span: decodeResidualSpanSeconds)
+    }
+
+    /// P(U + X > t), U uniform on [0, L], X = 0 with probability 1 − q, else exponential of
+    /// mean m: (1 − q)·(1 − t/L)⁺ + q·P(U + E > t), where P(U + E > t) is
+    /// 1 − t/L + (1 − e^{−t/m})·m/L for t ≤ L and e^{−t/m}(e^{L/m} − 1)·m/L beyond.
+    func residualPlusQueueSurvival(_ t: Double, span l: Double) -> Double {
+      let q = queueProbability
+      let m = queueMeanSeconds
+      let uniform = l > 0 ? max(0, 1 - t / l) : 0
+      guard q > 0, m > 0 else { return uniform }
+      let withQueue: Double
+      if l <= 0 {
+        withQueue = exp(-t / m)
+      } else if t <= l {
+        withQueue = 1 - t / l - expm1(-t / m) * m / l
+      } else {
+        withQueue = exp(-(t - l) / m) * (-expm1(-l / m)) * m / l
+      }
+      return (1 - q) * uniform + q * min(max(withQueue, 0), 1)
+    }
   }
 
   /// Mean wait for a slot plus the admission wait, over all admitted requests, seconds.
@@ -112,7 +149,7 @@ public struct WaitingTimeDistribution: Sendable, Hashable {
   /// P(W > t), t in seconds (1 for t < 0).
   public func survival(seconds t: Double) -> Double {
     if t < 0 { return 1 }
-    let admitted = admission.map { $0.probability * exp(-t / $0.meanSeconds) } ?? 0
+    let admitted = admission.map { $0.probability * $0.conditionalSurvival(t) } ?? 0
     if probabilityOfWaiting <= 0 { return admitted }
     return probabilityOfWaiting * conditional(t).survival + admitted
   }
@@ -165,7 +202,9 @@ public struct WaitingTimeDistribution: Sendable, Hashable {
   func quantileWithAdmission(tail: Double, _ admission: AdmissionWait) throws -> Double {
     if survival(seconds: 0) <= tail { return 0 }
     var lo = 0.0
-    var hi = max(admission.meanSeconds, meanSeconds / max(probabilityOfWaiting, 1e-300), 1e-9)
+    var hi = max(
+      admission.meanSeconds, admission.prefillResidualSpanSeconds, admission.decodeResidualSpanSeconds,
+      meanSeconds / max(probabilityOfWaiting, 1e-300), 1e-9)
     var doublings = 0
     while survival(seconds: hi) > tail {
       lo = hi

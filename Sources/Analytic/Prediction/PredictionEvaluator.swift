@@ -187,12 +187,23 @@ public struct LayoutEvaluator: Sendable {
     promptTokens + outputTokens / 2
   }
 
+  /// Sequences a replica runs at once *on average* under load: the KV cache over the blocks a
+  /// running sequence holds averaged over its life. The engine admits a request with blocks for
+  /// its prompt and adds one as each block fills, so a sequence holds prompt + j tokens while it
+  /// produces token j: prompt + output/2 on average (TPOT roughly constant over a request's
+  /// life). Capped by `maxSequences`; 0 when not one full-length sequence fits (the engine
+  /// rejects such requests).
+  public func meanHeldBatch(promptTokens: Int, outputTokens: Int) -> Int {
+    guard maxBatch(promptTokens: promptTokens, outputTokens: outputTokens) >= 1 else { return 0 }
+    return min(config.maxSequences, memory.maxConcurrentSequences(tokensPerSequence: promptTokens + outputTokens / 2))
+  }
+
   /// Inputs of the load model for requests of mean shape (`promptTokens`, `outputTokens`):
-  /// the slowest replica's decode iteration time for every batch up to the largest, and its
-  /// lone prefill time.
+  /// the slowest replica's decode iteration time for every batch up to the largest the load
+  /// model runs (`meanHeldBatch`), and its lone prefill time.
   public func loadInputs(promptTokens: Int, outputTokens: Int) throws -> PredictionLoadInputs {
     try check(promptTokens: promptTokens, outputTokens: outputTokens, batch: 1)
-    let maxBatch = maxBatch(promptTokens: promptTokens, outputTokens: outputTokens)
+    let maxBatch = meanHeldBatch(promptTokens: promptTokens, outputTokens: outputTokens)
     let context = Self.meanDecodeContext(promptTokens, outputTokens)
     var decode = [Double](repeating: 0, count: maxBatch)
     var firstStageDecode = [Double](repeating: 0, count: maxBatch)
