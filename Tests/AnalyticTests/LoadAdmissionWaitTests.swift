@@ -106,19 +106,31 @@ private let looseSLO = SLO(ttftSeconds: 1e6, tpotSeconds: 1e6)
       model: Fixtures.llama2_13b, gpu: Fixtures.a100_40gb, cluster: Fixtures.nvswitch8,
       layout: Layout(tp: 2, pp: 1, dp: 1))
     let inputs = try one.loadInputs(promptTokens: 1000, outputTokens: 200)
-    #expect(inputs.prefillOccupancySeconds == inputs.prefillSeconds)
+    #expect(inputs.prefillOccupancySeconds.allSatisfy { $0 == inputs.prefillSeconds })
     #expect(inputs.admissionPrefillSeconds == inputs.prefillSeconds)
     #expect(inputs.admissionDecodeSeconds == inputs.decodeIterationSeconds)
-    // PP = 2: a prompt holds the decode batch back by its busiest stage, a share of the whole.
+    // PP = 2: a prompt holds the decode batch back by max(p₀, p + s_last − D), within [p₀, p].
     let two = try LayoutEvaluator(
       model: Fixtures.llama2_13b, gpu: Fixtures.a100_40gb, cluster: Fixtures.nvswitch8,
       layout: Layout(tp: 1, pp: 2, dp: 1))
     let replica = two.replicas[0]
     let byStage = replica.lonePrefillByStage(promptTokens: 1000, chunkTokens: two.config.maxBatchedTokens)
     let pp = try two.loadInputs(promptTokens: 1000, outputTokens: 200)
-    #expect(pp.prefillOccupancySeconds == byStage.max())
     #expect(pp.admissionPrefillSeconds == byStage[0])
-    #expect(pp.prefillOccupancySeconds < 0.6 * pp.prefillSeconds)
+    for (b, hold) in pp.prefillOccupancySeconds.enumerated() {
+      #expect(hold >= byStage[0] && hold <= pp.prefillSeconds)
+      let stages = replica.decodeStageSeconds(batch: b + 1, context: 1100)
+      let expected = max(byStage[0], pp.prefillSeconds + stages.last - pp.decodeIterationSeconds[b])
+      #expect(close(hold, min(expected, pp.prefillSeconds), 1e-12))
+    }
+    // A batch whose pass is short next to the prompt's pays most of the prefill; a long pass hides it.
+    #expect(pp.prefillOccupancySeconds[0] > 0.6 * pp.prefillSeconds)
+    #expect(
+      ReplicaCostModel.prefillHoldSeconds(prefill: 0.1, firstStagePrefill: 0.05, decodePass: 0.2, lastStageDecode: 0.1)
+        == 0.05)
+    #expect(
+      ReplicaCostModel.prefillHoldSeconds(prefill: 0.1, firstStagePrefill: 0.1, decodePass: 0.02, lastStageDecode: 0.02)
+        == 0.1)
     // Stages plus transfers make up the lone prefill.
     let lone = replica.lonePrefill(promptTokens: 1000, chunkTokens: two.config.maxBatchedTokens)
     #expect(close(byStage.reduce(0, +) + lone.pipelineSeconds, lone.totalSeconds, 1e-12))
@@ -167,19 +179,18 @@ private let looseSLO = SLO(ttftSeconds: 1e6, tpotSeconds: 1e6)
   }
 
   @Test func pipelineSaturatedThroughputOverlapsPromptsWithTheDecodePass() throws {
-    // PP = 2: each cycle is the decode pass plus w prompts' busiest-stage share, so it lies
-    // between the decode pass alone and the decode pass with w whole serial prefills.
+    // PP = 2: each cycle is the decode pass plus w prompts' hold, between their stage-0 time
+    // and their whole serial prefill.
     let r = try replica(pp: 2)
     let config = EngineConfig()
     let rate = r.saturatedThroughput(promptTokens: 1000, outputTokens: 200, batch: 40, config: config)
     #expect(rate.inFlight == 1)
     let decodePass = r.pass(.decode(batch: 40, context: 1100)).serialSeconds
     let w = 40.0 / 199
-    var withPrompt = BatchShape.decode(batch: 40, context: 1100)
-    withPrompt.addPrefill(tokens: 1000, cached: 0)
-    let serialPrompt = r.pass(withPrompt).serialSeconds - decodePass
-    #expect(rate.cycleSeconds > decodePass)
-    #expect(rate.cycleSeconds < decodePass + w * serialPrompt)
+    let prompt = r.lonePrefill(promptTokens: 1000, chunkTokens: config.maxBatchedTokens).totalSeconds
+    let firstStage = r.lonePrefillByStage(promptTokens: 1000, chunkTokens: config.maxBatchedTokens)[0]
+    #expect(rate.cycleSeconds >= decodePass + w * firstStage - 1e-12)
+    #expect(rate.cycleSeconds <= decodePass + w * prompt + 1e-12)
     #expect(close(rate.requestsPerSecond, w / rate.cycleSeconds, 1e-12))
     #expect(close(rate.breakdown.totalSeconds, rate.cycleSeconds, 1e-9))
   }

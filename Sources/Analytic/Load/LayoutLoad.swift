@@ -19,7 +19,7 @@ extension LayoutEvaluator {
     return try ReplicaServiceModel(
       maxConcurrentSequences: inputs.maxConcurrentSequences, prefillSeconds: inputs.prefillSeconds,
       decodeStepSecondsByBatch: inputs.decodeIterationSeconds, meanOutputTokens: Double(max(outputTokens, 1)),
-      queueCapacity: queueCapacity, prefillOccupancySeconds: inputs.prefillOccupancySeconds,
+      queueCapacity: queueCapacity, prefillOccupancySecondsByBatch: inputs.prefillOccupancySeconds,
       admissionPrefillSeconds: inputs.admissionPrefillSeconds,
       admissionDecodeSecondsByBatch: inputs.admissionDecodeSeconds)
   }

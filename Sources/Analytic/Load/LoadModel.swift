@@ -203,7 +203,10 @@ public enum LoadModel {
     // A round-robin queue is one replica's; a pooled one is the whole deployment's.
     let copies = (router == .roundRobin || replicas == 1) ? Double(replicas) : 1
     let prefill = service.prefillSeconds
-    let occupancy = service.prefillOccupancySeconds
+    // Per replica: a pooled queue holds the whole deployment's batch and arrivals.
+    let perReplica = (router == .roundRobin || replicas == 1) ? 1 : Double(replicas)
+    let occupancy = decodeStepSeconds(
+      atMeanBatch: queue.meanBusyServers / perReplica, table: service.prefillOccupancySecondsByBatch)
     let decodeTokens = service.meanOutputTokens - 1
     let tpot: Double?
     if decodeTokens <= 0 {
@@ -215,8 +218,6 @@ public enum LoadModel {
       tpot = service.decodeStepSecondsByBatch[0]  // idle: a lone request decodes at batch 1
     }
     let waiting = queue.waiting
-    // Per replica: a pooled queue holds the whole deployment's batch and arrivals.
-    let perReplica = (router == .roundRobin || replicas == 1) ? 1 : Double(replicas)
     let admission = admissionWait(queue: queue, service: service, perReplica: perReplica)
     let firstToken = waiting.withAdmission(admission)
     let ttftSlack = slo.ttftSeconds - prefill

@@ -28,9 +28,9 @@ public struct LoadModelError: Error, CustomStringConvertible, Equatable, Sendabl
 ///
 /// and by Little's law on the running batch a request stays `b / μ(b) = b·p + (N − 1)·d(b)`
 /// in it. With pipeline parallelism d(b) is the serial pass of the whole batch (the engine runs
-/// it as one micro-batch, `ReplicaCostModel.decodeMicroBatches`) and p is replaced by
-/// `prefillOccupancySeconds`, the busiest stage's share of the prefill: the prompt's own
-/// micro-batch runs on the stages the decode batch is not using. With exponential holding times this is the departure rate of the birth–death chain
+/// it as one micro-batch, `ReplicaCostModel.decodeMicroBatches`) and p by p_occ(b) =
+/// `prefillOccupancySecondsByBatch`, what a prompt's own micro-batch, run ahead of the decode
+/// batch, delays it (`ReplicaCostModel.prefillHoldSeconds`). With exponential holding times this is the departure rate of the birth–death chain
 /// in state `min(n, B)`. The exponential assumption is the model's approximation (real decode
 /// lengths are closer to deterministic for a fixed output length); the simulator measures the
 /// difference.
@@ -48,10 +48,10 @@ public struct ReplicaServiceModel: Sendable, Hashable {
   /// Requests that may wait for a batch slot before new arrivals are rejected; `nil` means an
   /// unbounded queue (vLLM's default), so nothing is ever rejected.
   public let queueCapacity: Int?
-  /// p_occ: how long one prefill holds the decode batch back (= p with PP = 1; with PP > 1 its
-  /// busiest stage's share, as the prompt's micro-batch runs on stages the decode batch is not
-  /// using). It replaces p in μ(b) and in the stalls a decoding request sees.
-  public let prefillOccupancySeconds: Double
+  /// p_occ(b), b = 1…B: how long one prefill holds a decode batch of b back (= p with PP = 1;
+  /// with PP > 1 `ReplicaCostModel.prefillHoldSeconds`). It replaces p in μ(b) and in the
+  /// stalls a decoding request sees.
+  public let prefillOccupancySecondsByBatch: [Double]
   /// p₀ and d₀(b): stage 0's share of a prefill and of a decode iteration at batch b (= p and
   /// d(b) with PP = 1). A new prompt is scheduled when stage 0 frees, so these set its
   /// admission wait (`LoadModel.admissionWait`).
@@ -67,7 +67,7 @@ public struct ReplicaServiceModel: Sendable, Hashable {
   ///   negative.
   public init(
     maxConcurrentSequences: Int, prefillSeconds: Double, decodeStepSecondsByBatch: [Double],
-    meanOutputTokens: Double, queueCapacity: Int?, prefillOccupancySeconds: Double? = nil,
+    meanOutputTokens: Double, queueCapacity: Int?, prefillOccupancySecondsByBatch: [Double]? = nil,
     admissionPrefillSeconds: Double? = nil, admissionDecodeSecondsByBatch: [Double]? = nil
   ) throws {
     guard maxConcurrentSequences >= 1 else {
@@ -93,16 +93,20 @@ public struct ReplicaServiceModel: Sendable, Hashable {
     if let queueCapacity, queueCapacity < 0 {
       throw LoadModelError("queueCapacity must be ≥ 0 or nil for unbounded (got \(queueCapacity))")
     }
-    if (prefillSeconds == 0 || prefillOccupancySeconds == 0) && meanOutputTokens == 1 {
+    if prefillSeconds == 0 && meanOutputTokens == 1 {
       throw LoadModelError(
         "a request with no prefill time and no decode tokens takes no time: service rate is infinite")
     }
-    let occupancy = prefillOccupancySeconds ?? prefillSeconds
+    let occupancy =
+      prefillOccupancySecondsByBatch ?? [Double](repeating: prefillSeconds, count: maxConcurrentSequences)
     let admissionPrefill = admissionPrefillSeconds ?? prefillSeconds
     let admissionDecode = admissionDecodeSecondsByBatch ?? decodeStepSecondsByBatch
-    for (what, value) in [("prefillOccupancySeconds", occupancy), ("admissionPrefillSeconds", admissionPrefill)]
-    where !(value.isFinite && value >= 0 && value <= prefillSeconds * (1 + 1e-12)) {
-      throw LoadModelError("\(what) must be finite, ≥ 0 and at most prefillSeconds \(prefillSeconds) (got \(value))")
+    guard occupancy.count == maxConcurrentSequences else {
+      throw LoadModelError("prefillOccupancySecondsByBatch needs one entry per batch size 1…\(maxConcurrentSequences)")
+    }
+    for (what, value) in occupancy.map({ ("prefill occupancy", $0) }) + [("admissionPrefillSeconds", admissionPrefill)]
+    where !(value.isFinite && value > 0 && value <= prefillSeconds * (1 + 1e-12)) && !(prefillSeconds == 0 && value == 0) {
+      throw LoadModelError("\(what) must be finite, > 0 and at most prefillSeconds \(prefillSeconds) (got \(value))")
     }
     guard admissionDecode.count == maxConcurrentSequences,
       zip(admissionDecode, decodeStepSecondsByBatch).allSatisfy({ $0.isFinite && $0 > 0 && $0 <= $1 * (1 + 1e-12) })
@@ -114,7 +118,7 @@ public struct ReplicaServiceModel: Sendable, Hashable {
     var rates = [Double](repeating: 0, count: maxConcurrentSequences)
     var inverse = [Double](repeating: 0, count: maxConcurrentSequences)
     for b in 1...maxConcurrentSequences {
-      let seconds = occupancy + (meanOutputTokens - 1) * decodeStepSecondsByBatch[b - 1] / Double(b)
+      let seconds = occupancy[b - 1] + (meanOutputTokens - 1) * decodeStepSecondsByBatch[b - 1] / Double(b)
       inverse[b - 1] = seconds
       rates[b - 1] = 1 / seconds
     }
@@ -123,7 +127,7 @@ public struct ReplicaServiceModel: Sendable, Hashable {
     self.decodeStepSecondsByBatch = decodeStepSecondsByBatch
     self.meanOutputTokens = meanOutputTokens
     self.queueCapacity = queueCapacity
-    self.prefillOccupancySeconds = occupancy
+    self.prefillOccupancySecondsByBatch = occupancy
     self.admissionPrefillSeconds = admissionPrefill
     self.admissionDecodeSecondsByBatch = admissionDecode
     self.departureRatesPerSecond = rates

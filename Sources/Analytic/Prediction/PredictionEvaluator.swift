@@ -34,10 +34,9 @@ public struct PredictionLoadInputs: Sendable, Hashable, Codable {
   public var prefillSeconds: Double
   /// Sequences a replica runs at once (memory and `maxSequences`).
   public var maxConcurrentSequences: Int
-  /// How long one prompt's prefill holds the decode batch back: the whole prefill with PP = 1;
-  /// with PP > 1 its busiest stage's share (the prompt's micro-batch runs on the stages the
-  /// decode batch is not using, see `ReplicaCostModel.saturatedThroughput`), seconds.
-  public var prefillOccupancySeconds: Double
+  /// How long one prompt's prefill holds the decode batch back at batch b = 1…max: the whole
+  /// prefill with PP = 1; with PP > 1 `ReplicaCostModel.prefillHoldSeconds`, seconds.
+  public var prefillOccupancySeconds: [Double]
   /// Stage 0's share of the prefill and, per batch b = 1…max, of one decode iteration: the
   /// stage a newly arrived prompt waits for (`ReplicaServiceModel`, admission wait). Equal to
   /// the prefill and the decode iteration with PP = 1.
@@ -207,26 +206,35 @@ public struct LayoutEvaluator: Sendable {
     let context = Self.meanDecodeContext(promptTokens, outputTokens)
     var decode = [Double](repeating: 0, count: maxBatch)
     var firstStageDecode = [Double](repeating: 0, count: maxBatch)
+    var occupancy = [Double](repeating: 0, count: maxBatch)
     var prefill = 0.0
-    var occupancy = 0.0
     var firstStagePrefill = 0.0
     for replica in replicas {
-      prefill = max(
-        prefill, replica.lonePrefill(promptTokens: promptTokens, chunkTokens: config.maxBatchedTokens).totalSeconds)
-      let byStage = replica.lonePrefillByStage(promptTokens: promptTokens, chunkTokens: config.maxBatchedTokens)
-      occupancy = max(occupancy, byStage.max() ?? 0)
-      firstStagePrefill = max(firstStagePrefill, byStage.first ?? 0)
+      let lone = replica.lonePrefill(promptTokens: promptTokens, chunkTokens: config.maxBatchedTokens).totalSeconds
+      prefill = max(prefill, lone)
+      let p0 = replica.lonePrefillByStage(promptTokens: promptTokens, chunkTokens: config.maxBatchedTokens)[0]
+      firstStagePrefill = max(firstStagePrefill, p0)
       for b in stride(from: 1, through: maxBatch, by: 1) {
         let seconds = replica.decode(batch: b, context: context).totalSeconds
         decode[b - 1] = max(decode[b - 1], seconds)
-        firstStageDecode[b - 1] = max(
-          firstStageDecode[b - 1],
-          replica.stageCount == 1 ? seconds : replica.decodeFirstStageSeconds(batch: b, context: context))
+        if replica.stageCount == 1 {
+          firstStageDecode[b - 1] = max(firstStageDecode[b - 1], seconds)
+          occupancy[b - 1] = max(occupancy[b - 1], lone)
+        } else {
+          let stages = replica.decodeStageSeconds(batch: b, context: context)
+          firstStageDecode[b - 1] = max(firstStageDecode[b - 1], stages.first)
+          occupancy[b - 1] = max(
+            occupancy[b - 1],
+            ReplicaCostModel.prefillHoldSeconds(
+              prefill: lone, firstStagePrefill: p0, decodePass: seconds, lastStageDecode: stages.last))
+        }
       }
     }
+    // The slowest replica's prefill bounds every replica's hold.
+    for b in occupancy.indices { occupancy[b] = min(occupancy[b], prefill) }
     return PredictionLoadInputs(
       decodeIterationSeconds: decode, prefillSeconds: prefill, maxConcurrentSequences: maxBatch,
-      prefillOccupancySeconds: layout.pp == 1 ? prefill : occupancy,
+      prefillOccupancySeconds: occupancy,
       admissionPrefillSeconds: layout.pp == 1 ? prefill : firstStagePrefill,
       admissionDecodeSeconds: layout.pp == 1 ? decode : firstStageDecode)
   }
@@ -301,9 +309,38 @@ extension ReplicaCostModel {
   /// Stage 0's time for one decode iteration of `batch` sequences (the stage every launch
   /// waits for: a prompt arriving mid-iteration is scheduled when stage 0 frees).
   public func decodeFirstStageSeconds(batch: Int, context: Int) -> Double {
-    guard batch >= 1 else { return 0 }
+    decodeStageSeconds(batch: batch, context: context).first
+  }
+
+  /// Stage 0's and the last stage's time for one decode iteration of `batch` sequences.
+  public func decodeStageSeconds(batch: Int, context: Int) -> (first: Double, last: Double) {
+    guard batch >= 1 else { return (0, 0) }
     let shape = BatchShape.decode(batch: batch, context: context)
-    return stageTime(stage: 0, batch: shape, layer: cost.layerTotals(batch: shape)).totalSeconds
+    let layer = cost.layerTotals(batch: shape)
+    return (
+      stageTime(stage: 0, batch: shape, layer: layer).totalSeconds,
+      stageTime(stage: stageCount - 1, batch: shape, layer: layer).totalSeconds
+    )
+  }
+
+  /// How long one prompt holds back a running batch of `batch` decoding sequences, seconds.
+  ///
+  /// With PP = 1 the engine runs the prompt's iteration instead of a decode one: the whole
+  /// prefill p. With PP > 1 the prompt runs as its own micro-batch while the decode batch (one
+  /// micro-batch, see `decodeMicroBatches`) circulates, and micro-batches pass every stage in
+  /// launch order. Prompts go first: a prompt waiting when the decode batch returns is launched
+  /// ahead of it, and the batch follows once stage 0 is free (after p₀), trailing the prompt
+  /// through the stages. The batch's next pass then ends at the later of its own pass D(b)
+  /// after p₀ and the prompt's pass p plus the batch's last stage s_last(b):
+  ///
+  ///     delay = max(p₀, p + s_last(b) − D(b)).
+  ///
+  /// A short prompt costs its stage-0 time; a prompt longer than the batch's pass costs most of
+  /// its serial prefill (with PP = 1: p₀ = p, s_last = D, so p).
+  public static func prefillHoldSeconds(
+    prefill p: Double, firstStagePrefill p0: Double, decodePass d: Double, lastStageDecode last: Double
+  ) -> Double {
+    min(p, max(p0, p + last - d))
   }
 
   /// A lone prompt's prefill time on each stage (all chunks), seconds.
@@ -328,11 +365,11 @@ extension ReplicaCostModel {
   /// `decodeMicroBatches`) decodes m sequences and admits w = m / (o − 1) new prompts on
   /// average (a request decodes for o − 1 iterations after its prefill produced the first
   /// token), within the token budget m + w·prompt ≤ `maxBatchedTokens`. The cycle is the decode
-  /// pass plus w times what one prompt adds to it. With PP = 1 that is the whole prefill. With
-  /// PP > 1 the prompt's micro-batch runs through the stages the decode batch is not using (one
-  /// stage at a time is busy with it), so it holds the decode batch back by at most one stage's
-  /// share, the busiest: cycle = serial(decode) + w · max_j Δs_j, with Δs_j stage j's time with
-  /// the prompt minus without it. Each cycle yields m + w output tokens and w requests.
+  /// pass plus w times what one prompt adds to it. With PP = 1 that is the whole prefill (the
+  /// average iteration blends decode-only and decode-with-prompt, stage by stage). With PP > 1
+  /// the prompt runs as its own micro-batch ahead of the decode batch and holds it back by
+  /// `prefillHoldSeconds`: cycle = serial(decode) + w · hold. Each cycle yields m + w output
+  /// tokens and w requests.
   public func saturatedThroughput(
     promptTokens: Int, outputTokens: Int, batch: Int, config: EngineConfig
   ) -> ReplicaThroughput {
@@ -377,26 +414,19 @@ extension ReplicaCostModel {
         cycle = blended.serialSeconds
         breakdown = blended.breakdown
       } else {
-        let layerA = cost.layerTotals(batch: decodeOnly)
-        let layerB = cost.layerTotals(batch: withPrompt)
-        var busiest = 0.0
-        var busiestAdded = TimeBreakdown()
-        for stage in 0..<stageCount {
-          let a = stageTime(stage: stage, batch: decodeOnly, layer: layerA)
-          let b = stageTime(stage: stage, batch: withPrompt, layer: layerB)
-          if b.totalSeconds - a.totalSeconds > busiest {
-            busiest = b.totalSeconds - a.totalSeconds
-            busiestAdded = b
-            busiestAdded.computeBoundSeconds -= a.computeBoundSeconds
-            busiestAdded.memoryBoundSeconds -= a.memoryBoundSeconds
-            busiestAdded.communicationSeconds -= a.communicationSeconds
-            busiestAdded.pipelineSeconds -= a.pipelineSeconds
-            busiestAdded.overheadSeconds -= a.overheadSeconds
-          }
-        }
-        cycle = decodePass.serialSeconds + admitted * busiest
+        // The prompt runs as its own micro-batch ahead of the decode batch and holds it back by
+        // `prefillHoldSeconds` (its stage-0 time, or most of its pass when that is longer).
+        let promptPass = pass(whole)
+        let layer = cost.layerTotals(batch: whole)
+        let hold = Self.prefillHoldSeconds(
+          prefill: promptPass.serialSeconds,
+          firstStagePrefill: stageTime(stage: 0, batch: whole, layer: layer).totalSeconds,
+          decodePass: decodePass.serialSeconds,
+          lastStageDecode: stageTime(stage: stageCount - 1, batch: decodeOnly, layer: cost.layerTotals(batch: decodeOnly))
+            .totalSeconds)
+        cycle = decodePass.serialSeconds + admitted * hold
         breakdown = decodePass.breakdown
-        breakdown.add(TimeBreakdown().blended(with: busiestAdded, weight: admitted))
+        breakdown.add(TimeBreakdown().blended(with: promptPass.breakdown, weight: admitted * hold / promptPass.serialSeconds))
       }
       requestsPerIteration = admitted
       tokensPerIteration = Double(decoding) + admitted
