@@ -72,6 +72,7 @@ public enum LoadModel {
     let chainArrivals = try chainArrivalProcess(arrivals, router: router, replicas: replicas, lambda: lambda)
     let dp = Double(replicas)
     let capacity = dp * service.capacityRequestsPerSecond
+    let service = service.atRate(lambda / dp)
     var prediction = LoadPrediction(
       arrivalRateRequestsPerSecond: lambda, replicas: replicas, router: router,
       perReplicaArrivalRateRequestsPerSecond: lambda / dp, arrivalModel: chainArrivals.model,
@@ -79,7 +80,7 @@ public enum LoadModel {
       utilisation: lambda / capacity, verdict: .stable,
       successRateUpperBound: lambda > capacity ? capacity / lambda : 1,
       steadyState: nil, solver: nil)
-    if lambda >= capacity {
+    if lambda >= capacity || lambda / dp >= service.departureRatesPerSecond[service.maxConcurrentSequences - 1] {
       prediction.verdict = .unstable(.arrivalRateAtOrAboveCapacity)
       return prediction
     }
@@ -100,7 +101,10 @@ public enum LoadModel {
     arrivals: ArrivalProcess = .poisson, solver: ChainSolver? = nil
   ) throws -> QueueSolution {
     let chainArrivals = try chainArrivalProcess(arrivals, router: router, replicas: replicas, lambda: lambda)
-    guard lambda < Double(replicas) * service.capacityRequestsPerSecond else {
+    let service = service.atRate(lambda / Double(replicas))
+    guard lambda < Double(replicas) * service.capacityRequestsPerSecond,
+      lambda < Double(replicas) * service.departureRatesPerSecond[service.maxConcurrentSequences - 1]
+    else {
       throw LoadModelError(
         "λ = \(lambda)/s is at or above the capacity \(Double(replicas) * service.capacityRequestsPerSecond)/s: no steady state"
       )
