@@ -88,7 +88,8 @@ public enum LoadModel {
       lambda: lambda, replicas: replicas, router: router, service: service, arrivals: chainArrivals, solver: solver)
     prediction.solver = queue.solver
     prediction.steadyState = try steadyState(
-      queue: queue, lambda: lambda, replicas: replicas, router: router, service: service, slo: slo)
+      queue: queue, lambda: lambda, replicas: replicas, router: router, service: service, slo: slo,
+      arrivalVariability: admissionArrivalVariability(arrivals, router: router, replicas: replicas))
     return prediction
   }
 
@@ -202,7 +203,8 @@ public enum LoadModel {
   }
 
   static func steadyState(
-    queue: QueueSolution, lambda: Double, replicas: Int, router: RouterPolicy, service: ReplicaServiceModel, slo: SLO
+    queue: QueueSolution, lambda: Double, replicas: Int, router: RouterPolicy, service: ReplicaServiceModel, slo: SLO,
+    arrivalVariability: Double = 1
   ) throws -> LoadSteadyState {
     // A round-robin queue is one replica's; a pooled one is the whole deployment's.
     let copies = (router == .roundRobin || replicas == 1) ? Double(replicas) : 1
@@ -222,7 +224,8 @@ public enum LoadModel {
       tpot = service.decodeStepSecondsByBatch[0]  // idle: a lone request decodes at batch 1
     }
     let waiting = queue.waiting
-    let admission = admissionWait(queue: queue, service: service, perReplica: perReplica)
+    let admission = admissionWait(
+      queue: queue, service: service, perReplica: perReplica, arrivalVariability: arrivalVariability)
     let firstToken = waiting.withAdmission(admission)
     let ttftSlack = slo.ttftSeconds - prefill
     let ttftWithin = ttftSlack < 0 ? 0 : firstToken.cumulativeProbability(seconds: ttftSlack)

@@ -17,6 +17,12 @@ extension LoadModel {
   ///
   ///     E[W] = E[R] / (1 − λ·p₀),   E[R] = Σ_activities P(in it) · E[length²] / (2 E[length]).
   ///
+  /// Arrivals more regular than Poisson queue less: the part of E[W] beyond E[R],
+  /// E[R]·λp₀/(1 − λp₀), is scaled by the squared coefficient of variation c_a² of the gaps
+  /// between arrivals at a replica (Kingman's heavy-traffic / Allen–Cunneen approximation for
+  /// GI/G/1, with c_s² = 0 for prompts of one length): a round-robin router hands each replica
+  /// every dp-th arrival of a Poisson stream, c_a² = 1/dp (`admissionArrivalVariability`).
+  ///
   /// With deterministic lengths the residual of an activity of length x is x/2. Stage 0 is
   /// busy with prompts a fraction λ·p₀ of the time; of the rest, while a batch decodes, it is
   /// busy d₀/d of the time (its share of the decode iteration d; 1 with PP = 1). Given the
@@ -47,7 +53,7 @@ extension LoadModel {
   ///   - perReplica: replicas the chain spreads over (1 for a replica's own chain).
   /// - Returns: nil when no arrival waits (idle replica, B = 1, no free slot ever).
   static func admissionWait(
-    queue: QueueSolution, service: ReplicaServiceModel, perReplica: Double
+    queue: QueueSolution, service: ReplicaServiceModel, perReplica: Double, arrivalVariability ca2: Double = 1
   ) -> WaitingTimeDistribution.AdmissionWait? {
     let lambda = queue.throughputPerSecond / perReplica
     guard lambda > 0 else { return nil }
@@ -67,7 +73,9 @@ extension LoadModel {
     let residual = phi * p0 / 2 + (1 - phi) * share * d0 / 2
     let busyStage = phi + (1 - phi) * share
     guard busyStage > 0, residual > 0 else { return nil }
-    let meanGivenBusy = residual / (1 - prefillLoad) * (1 + lambda * p)
+    // R, then the prompts ahead: R·λp₀/(1 − λp₀) for Poisson arrivals, times c_a² otherwise
+    // (Kingman's / Allen–Cunneen's GI/G/1 scaling with deterministic prompts, c_s² = 0).
+    let meanGivenBusy = (residual + ca2 * residual * prefillLoad / (1 - prefillLoad)) * (1 + lambda * p)
     // Given stage 0 is busy: the residual R (uniform over what runs), then the queued prompts.
     let prefillShare = phi / busyStage
     let residualGivenWait = residual / busyStage
@@ -90,6 +98,23 @@ extension LoadModel {
     let queue = try queue(
       rateRequestsPerSecond: lambda, replicas: replicas, router: router, service: service, arrivals: arrivals)
     let perReplica = (router == .roundRobin || replicas == 1) ? 1 : Double(replicas)
-    return queue.waiting.withAdmission(admissionWait(queue: queue, service: service, perReplica: perReplica))
+    return queue.waiting.withAdmission(
+      admissionWait(
+        queue: queue, service: service.atRate(lambda / Double(replicas)), perReplica: perReplica,
+        arrivalVariability: admissionArrivalVariability(arrivals, router: router, replicas: replicas)))
+  }
+
+  /// c_a²: squared coefficient of variation of the gaps between arrivals at one replica. Poisson
+  /// 1, gamma cv², constant 0, a trace taken as Poisson; a round-robin router divides it by dp
+  /// (each replica gets every dp-th arrival: a sum of dp gaps). Least-loaded routers are left
+  /// as the stream's (conservative).
+  static func admissionArrivalVariability(_ arrivals: ArrivalProcess, router: RouterPolicy, replicas: Int) -> Double {
+    let stream: Double
+    switch arrivals {
+    case .poisson, .trace: stream = 1
+    case .constant: stream = 0
+    case .gamma(let cv): stream = cv * cv
+    }
+    return router == .roundRobin ? stream / Double(max(replicas, 1)) : stream
   }
 }
