@@ -93,10 +93,13 @@ private let looseSLO = SLO(ttftSeconds: 1e6, tpotSeconds: 1e6)
     #expect(previous.p90 > 2 * lone)  // near capacity the prompts queue
     // The distribution handed to prompt-mix quantiles is the one the TTFT came from.
     let rate = 0.7 * service.capacityRequestsPerSecond
-    let wait = try LoadModel.firstTokenWait(rateRequestsPerSecond: rate, replicas: 1, router: .roundRobin, service: service)
+    let wait = try LoadModel.firstTokenWait(
+      rateRequestsPerSecond: rate, replicas: 1, router: .roundRobin, service: service)
     let s = try #require(
-      try LoadModel.evaluate(rateRequestsPerSecond: rate, replicas: 1, router: .roundRobin, service: service, slo: looseSLO)
-        .steadyState)
+      try LoadModel.evaluate(
+        rateRequestsPerSecond: rate, replicas: 1, router: .roundRobin, service: service, slo: looseSLO
+      )
+      .steadyState)
     #expect(close(try wait.quantileSeconds(0.9) + service.prefillSeconds, s.ttftP90Seconds, 1e-12))
     #expect(close(wait.cumulativeProbability(seconds: s.ttftP90Seconds - service.prefillSeconds), 0.9, 1e-9))
   }

@@ -111,7 +111,9 @@ public struct ReplicaServiceModel: Sendable, Hashable {
       throw LoadModelError("prefillOccupancySecondsByBatch needs one entry per batch size 1…\(maxConcurrentSequences)")
     }
     for (what, value) in occupancy.map({ ("prefill occupancy", $0) }) + [("admissionPrefillSeconds", admissionPrefill)]
-    where !(value.isFinite && value > 0 && value <= prefillSeconds * (1 + 1e-12)) && !(prefillSeconds == 0 && value == 0) {
+    where !(value.isFinite && value > 0 && value <= prefillSeconds * (1 + 1e-12))
+      && !(prefillSeconds == 0 && value == 0)
+    {
       throw LoadModelError("\(what) must be finite, > 0 and at most prefillSeconds \(prefillSeconds) (got \(value))")
     }
     guard admissionDecode.count == maxConcurrentSequences,
@@ -171,7 +173,9 @@ public struct ReplicaServiceModel: Sendable, Hashable {
 
   /// The rate λ* with λ* = μ_{λ*}(B) = 1 / (hold(λ*) + a), a = (N − 1) d(B) / B: with
   /// c = H − p₀, a c λ² + (p₀ + a) λ − 1 = 0, whose positive root is λ* (1 / (H + a) when c = 0).
-  static func fixedPointCapacity(soloHold h: Double, firstStagePrefill p0: Double, decodePerCompletion a: Double)
+  static func fixedPointCapacity(
+    soloHold h: Double, firstStagePrefill p0: Double, decodePerCompletion a: Double
+  )
     -> Double
   {
     let c = max(0, h - p0)

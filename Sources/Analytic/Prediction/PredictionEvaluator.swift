@@ -422,11 +422,14 @@ extension ReplicaCostModel {
           prefill: promptPass.serialSeconds,
           firstStagePrefill: stageTime(stage: 0, batch: whole, layer: layer).totalSeconds,
           decodePass: decodePass.serialSeconds,
-          lastStageDecode: stageTime(stage: stageCount - 1, batch: decodeOnly, layer: cost.layerTotals(batch: decodeOnly))
-            .totalSeconds)
+          lastStageDecode: stageTime(
+            stage: stageCount - 1, batch: decodeOnly, layer: cost.layerTotals(batch: decodeOnly)
+          )
+          .totalSeconds)
         cycle = decodePass.serialSeconds + admitted * hold
         breakdown = decodePass.breakdown
-        breakdown.add(TimeBreakdown().blended(with: promptPass.breakdown, weight: admitted * hold / promptPass.serialSeconds))
+        breakdown.add(
+          TimeBreakdown().blended(with: promptPass.breakdown, weight: admitted * hold / promptPass.serialSeconds))
       }
       requestsPerIteration = admitted
       tokensPerIteration = Double(decoding) + admitted
