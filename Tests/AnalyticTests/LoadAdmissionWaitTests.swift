@@ -104,6 +104,27 @@ private let looseSLO = SLO(ttftSeconds: 1e6, tpotSeconds: 1e6)
     #expect(close(wait.cumulativeProbability(seconds: s.ttftP90Seconds - service.prefillSeconds), 0.9, 1e-9))
   }
 
+  @Test func pipelinedPromptHoldsShrinkWithTheRateAndCapacityIsTheirFixedPoint() throws {
+    // Solo hold H = 0.1 s, stage-0 share p₀ = 0.04 s: at rate λ the hold per prompt is
+    // H/(1 + λ(H − p₀)); the capacity λ* solves λ* = μ_{λ*}(B).
+    let service = try ReplicaServiceModel(
+      maxConcurrentSequences: 4, prefillSeconds: 0.12, decodeStepSecondsByBatch: [0.02, 0.021, 0.022, 0.023],
+      meanOutputTokens: 101, queueCapacity: nil, prefillOccupancySecondsByBatch: [0.1, 0.1, 0.1, 0.1],
+      admissionPrefillSeconds: 0.04)
+    let at = service.atRate(2)
+    #expect(close(at.prefillOccupancySecondsByBatch[3], 0.1 / (1 + 2 * 0.06), 1e-14))
+    #expect(close(at.departureRatesPerSecond[3], 1 / (0.1 / 1.12 + 100 * 0.023 / 4), 1e-14))
+    let capacity = service.capacityRequestsPerSecond
+    #expect(close(service.atRate(capacity).departureRatesPerSecond[3], capacity, 1e-12))
+    #expect(capacity > service.departureRatesPerSecond[3])  // pipelining prompts only helps
+    // Without a pipelining gain (H = p₀) nothing depends on the rate.
+    let flat = try ReplicaServiceModel(
+      maxConcurrentSequences: 4, prefillSeconds: 0.1, decodeStepSecondsByBatch: [0.02, 0.021, 0.022, 0.023],
+      meanOutputTokens: 101, queueCapacity: nil)
+    #expect(flat.atRate(3).departureRatesPerSecond == flat.departureRatesPerSecond)
+    #expect(flat.capacityRequestsPerSecond == flat.departureRatesPerSecond[3])
+  }
+
   @Test func admissionInputsReduceToThePrefillAndDecodeWithOneStage() throws {
     let one = try LayoutEvaluator(
       model: Fixtures.llama2_13b, gpu: Fixtures.a100_40gb, cluster: Fixtures.nvswitch8,
