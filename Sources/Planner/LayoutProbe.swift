@@ -59,9 +59,8 @@ public struct LayoutProbe: Sendable {
       rateRequestsPerSecond: rate, replicas: layout.dp, router: router, service: service, slo: slo, arrivals: arrivals)
     var figures = LoadFigures(prediction)
     if promptMix.varies, let steady = prediction.steadyState {
-      let waiting = try LoadModel.queue(
-        rateRequestsPerSecond: rate, replicas: layout.dp, router: router, service: service, arrivals: arrivals
-      ).waiting
+      let waiting = try LoadModel.firstTokenWait(
+        rateRequestsPerSecond: rate, replicas: layout.dp, router: router, service: service, arrivals: arrivals)
       figures.ttftP50Seconds = promptMix.quantileSeconds(0.5, waiting: waiting)
       figures.ttftP90Seconds = promptMix.quantileSeconds(0.9, waiting: waiting)
       let within = promptMix.cumulativeProbability(seconds: slo.ttftSeconds, waiting: waiting)

@@ -19,7 +19,9 @@ extension LayoutEvaluator {
     return try ReplicaServiceModel(
       maxConcurrentSequences: inputs.maxConcurrentSequences, prefillSeconds: inputs.prefillSeconds,
       decodeStepSecondsByBatch: inputs.decodeIterationSeconds, meanOutputTokens: Double(max(outputTokens, 1)),
-      queueCapacity: queueCapacity)
+      queueCapacity: queueCapacity, prefillOccupancySecondsByBatch: inputs.prefillOccupancySeconds,
+      admissionPrefillSeconds: inputs.admissionPrefillSeconds,
+      admissionDecodeSecondsByBatch: inputs.admissionDecodeSeconds)
   }
 
   /// Latency, blocking and success under `rateRequestsPerSecond` spread over the layout's

@@ -33,8 +33,10 @@ import PlanCore
 /// wait less in a GI/M/c queue).
 ///
 /// **Figures.** Waiting time: an admitted arrival that finds n ≥ B waits n − B + 1 departures
-/// at μ(B) (Erlang mixture, `WaitingTimeDistribution`). TTFT = wait + prefill of a mean prompt
-/// (the prefill is not slowed by other arrivals' prefills: an approximation). TPOT under load
+/// at μ(B) (Erlang mixture, `WaitingTimeDistribution`); one that finds a free slot waits for
+/// the engine instead: the running iteration's residual and the prompts queued ahead of it
+/// (`admissionWait`, an M/G/1 queue of prompts with decode iterations as vacations). TTFT =
+/// wait + prefill of a mean prompt, quantiles from the mixture of the two waits. TPOT under load
 /// from Little's law on the running batch: a request stays R = E[running]/throughput in it,
 /// of which its own prefill is p and the rest spreads over N − 1 decode tokens, so
 /// TPOT = (R − p)/(N − 1) — d(1) for a lone request, d(B) + (B − 1)p/(N − 1) with the batch
@@ -70,6 +72,7 @@ public enum LoadModel {
     let chainArrivals = try chainArrivalProcess(arrivals, router: router, replicas: replicas, lambda: lambda)
     let dp = Double(replicas)
     let capacity = dp * service.capacityRequestsPerSecond
+    let service = service.atRate(lambda / dp)
     var prediction = LoadPrediction(
       arrivalRateRequestsPerSecond: lambda, replicas: replicas, router: router,
       perReplicaArrivalRateRequestsPerSecond: lambda / dp, arrivalModel: chainArrivals.model,
@@ -77,7 +80,7 @@ public enum LoadModel {
       utilisation: lambda / capacity, verdict: .stable,
       successRateUpperBound: lambda > capacity ? capacity / lambda : 1,
       steadyState: nil, solver: nil)
-    if lambda >= capacity {
+    if lambda >= capacity || lambda / dp >= service.departureRatesPerSecond[service.maxConcurrentSequences - 1] {
       prediction.verdict = .unstable(.arrivalRateAtOrAboveCapacity)
       return prediction
     }
@@ -85,7 +88,8 @@ public enum LoadModel {
       lambda: lambda, replicas: replicas, router: router, service: service, arrivals: chainArrivals, solver: solver)
     prediction.solver = queue.solver
     prediction.steadyState = try steadyState(
-      queue: queue, lambda: lambda, replicas: replicas, router: router, service: service, slo: slo)
+      queue: queue, lambda: lambda, replicas: replicas, router: router, service: service, slo: slo,
+      arrivalVariability: admissionArrivalVariability(arrivals, router: router, replicas: replicas))
     return prediction
   }
 
@@ -98,7 +102,10 @@ public enum LoadModel {
     arrivals: ArrivalProcess = .poisson, solver: ChainSolver? = nil
   ) throws -> QueueSolution {
     let chainArrivals = try chainArrivalProcess(arrivals, router: router, replicas: replicas, lambda: lambda)
-    guard lambda < Double(replicas) * service.capacityRequestsPerSecond else {
+    let service = service.atRate(lambda / Double(replicas))
+    guard lambda < Double(replicas) * service.capacityRequestsPerSecond,
+      lambda < Double(replicas) * service.departureRatesPerSecond[service.maxConcurrentSequences - 1]
+    else {
       throw LoadModelError(
         "λ = \(lambda)/s is at or above the capacity \(Double(replicas) * service.capacityRequestsPerSecond)/s: no steady state"
       )
@@ -196,33 +203,39 @@ public enum LoadModel {
   }
 
   static func steadyState(
-    queue: QueueSolution, lambda: Double, replicas: Int, router: RouterPolicy, service: ReplicaServiceModel, slo: SLO
+    queue: QueueSolution, lambda: Double, replicas: Int, router: RouterPolicy, service: ReplicaServiceModel, slo: SLO,
+    arrivalVariability: Double = 1
   ) throws -> LoadSteadyState {
     // A round-robin queue is one replica's; a pooled one is the whole deployment's.
     let copies = (router == .roundRobin || replicas == 1) ? Double(replicas) : 1
     let prefill = service.prefillSeconds
+    // Per replica: a pooled queue holds the whole deployment's batch and arrivals.
+    let perReplica = (router == .roundRobin || replicas == 1) ? 1 : Double(replicas)
+    let occupancy = decodeStepSeconds(
+      atMeanBatch: queue.meanBusyServers / perReplica, table: service.prefillOccupancySecondsByBatch)
     let decodeTokens = service.meanOutputTokens - 1
     let tpot: Double?
     if decodeTokens <= 0 {
       tpot = nil
     } else if queue.throughputPerSecond > 0 {
       let residence = queue.meanBusyServers / queue.throughputPerSecond  // Little's law on the batch
-      tpot = (residence - prefill) / decodeTokens
+      tpot = (residence - occupancy) / decodeTokens
     } else {
       tpot = service.decodeStepSecondsByBatch[0]  // idle: a lone request decodes at batch 1
     }
     let waiting = queue.waiting
+    let admission = admissionWait(
+      queue: queue, service: service, perReplica: perReplica, arrivalVariability: arrivalVariability)
+    let firstToken = waiting.withAdmission(admission)
     let ttftSlack = slo.ttftSeconds - prefill
-    let ttftWithin = ttftSlack < 0 ? 0 : waiting.cumulativeProbability(seconds: ttftSlack)
+    let ttftWithin = ttftSlack < 0 ? 0 : firstToken.cumulativeProbability(seconds: ttftSlack)
     let tpotWithin = tpot.map { $0 <= slo.tpotSeconds } ?? true
-    // Per replica: a pooled queue holds the whole deployment's batch and arrivals.
-    let perReplica = (router == .roundRobin || replicas == 1) ? 1 : Double(replicas)
     let tpotProbability =
       tpot.map { meanTPOT in
         tpotWithinSLOProbability(
           decodeStepSeconds: decodeStepSeconds(
             atMeanBatch: queue.meanBusyServers / perReplica, table: service.decodeStepSecondsByBatch),
-          meanTPOTSeconds: meanTPOT, prefillSeconds: prefill, decodeTokens: decodeTokens,
+          meanTPOTSeconds: meanTPOT, prefillSeconds: occupancy, decodeTokens: decodeTokens,
           arrivalRatePerSecond: queue.throughputPerSecond / perReplica, sloSeconds: slo.tpotSeconds)
       } ?? 1
     // TTFT and TPOT treated as independent (both grow with load, so the product errs low).
@@ -230,6 +243,8 @@ public enum LoadModel {
     let running = copies * queue.meanBusyServers
     let p50 = try waiting.quantileSeconds(0.5)
     let p90 = try waiting.quantileSeconds(0.9)
+    let firstP50 = try firstToken.quantileSeconds(0.5)
+    let firstP90 = try firstToken.quantileSeconds(0.9)
     let throughput = copies * queue.throughputPerSecond
     return LoadSteadyState(
       blockingProbability: queue.blockingProbability, throughputRequestsPerSecond: throughput,
@@ -237,8 +252,11 @@ public enum LoadModel {
       meanRequestsInSystem: copies * queue.meanInSystem, meanRunningRequests: running,
       meanWaitingRequests: copies * queue.meanInQueue, meanBatchSizePerReplica: running / Double(replicas),
       waitingProbability: waiting.probabilityOfWaiting, waitingMeanSeconds: waiting.meanSeconds,
-      waitingP50Seconds: p50, waitingP90Seconds: p90, ttftMeanSeconds: waiting.meanSeconds + prefill,
-      ttftP50Seconds: p50 + prefill, ttftP90Seconds: p90 + prefill, tpotMeanSeconds: tpot,
+      waitingP50Seconds: p50, waitingP90Seconds: p90,
+      admissionWaitProbability: admission?.probability ?? 0,
+      admissionWaitMeanSeconds: admission.map { $0.probability * $0.meanSeconds } ?? 0,
+      ttftMeanSeconds: firstToken.totalMeanSeconds + prefill,
+      ttftP50Seconds: firstP50 + prefill, ttftP90Seconds: firstP90 + prefill, tpotMeanSeconds: tpot,
       ttftWithinSLOProbability: ttftWithin, tpotWithinSLO: tpotWithin, tpotWithinSLOProbability: tpotProbability,
       successRate: success,
       goodputRequestsPerSecond: lambda * success, chainStatesSolved: queue.statesSolved)

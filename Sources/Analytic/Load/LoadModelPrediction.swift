@@ -76,7 +76,13 @@ public struct LoadSteadyState: Sendable, Hashable, Codable {
   public var waitingMeanSeconds: Double
   public var waitingP50Seconds: Double
   public var waitingP90Seconds: Double
-  /// TTFT = wait for a slot + prefill of the mean prompt.
+  /// P(an admitted request finds a free slot but waits for the engine: the running
+  /// iteration's end and the prompts ahead of it; `LoadModel.admissionWait`).
+  public var admissionWaitProbability: Double
+  /// That wait's mean over all admitted requests (0 for those that do not wait), seconds.
+  public var admissionWaitMeanSeconds: Double
+  /// TTFT = wait for a slot or for the engine + prefill of the mean prompt. `waiting*` above are
+  /// the slot wait alone.
   public var ttftMeanSeconds: Double
   public var ttftP50Seconds: Double
   public var ttftP90Seconds: Double

@@ -25,6 +25,64 @@ public struct WaitingTimeDistribution: Sendable, Hashable {
   /// Mean wait over all admitted requests (those that do not wait count as zero), seconds.
   public let meanSeconds: Double
   let shape: Shape
+  /// The wait of an arrival that finds a free batch slot for the engine to schedule its prompt
+  /// (`LoadModel.admissionWait`); nil: scheduled at once.
+  public internal(set) var admission: AdmissionWait? = nil
+
+  /// An atom at zero; given a wait, the residual R of what stage 0 is doing — uniform on
+  /// [0, p₀] (a prompt) with probability `prefillShare`, else uniform on [0, d₀] (a decode
+  /// iteration) — plus, with probability `queueProbability`, an exponential of mean
+  /// `queueMeanSeconds` for the prompts queued ahead of it or admitted with it.
+  public struct AdmissionWait: Sendable, Hashable {
+    /// P(an admitted request waits for the engine), over all admitted requests.
+    public var probability: Double
+    public var prefillShare: Double
+    public var prefillResidualSpanSeconds: Double
+    public var decodeResidualSpanSeconds: Double
+    public var queueProbability: Double
+    public var queueMeanSeconds: Double
+
+    /// Mean of the wait given it happens, seconds.
+    public var meanSeconds: Double {
+      prefillShare * prefillResidualSpanSeconds / 2 + (1 - prefillShare) * decodeResidualSpanSeconds / 2
+        + queueProbability * queueMeanSeconds
+    }
+
+    /// P(wait > t | wait).
+    func conditionalSurvival(_ t: Double) -> Double {
+      prefillShare * residualPlusQueueSurvival(t, span: prefillResidualSpanSeconds) + (1 - prefillShare)
+        * residualPlusQueueSurvival(t, span: decodeResidualSpanSeconds)
+    }
+
+    /// P(U + X > t), U uniform on [0, L], X = 0 with probability 1 − q, else exponential of
+    /// mean m: (1 − q)·(1 − t/L)⁺ + q·P(U + E > t), where P(U + E > t) is
+    /// 1 − t/L + (1 − e^{−t/m})·m/L for t ≤ L and e^{−t/m}(e^{L/m} − 1)·m/L beyond.
+    func residualPlusQueueSurvival(_ t: Double, span l: Double) -> Double {
+      let q = queueProbability
+      let m = queueMeanSeconds
+      let uniform = l > 0 ? max(0, 1 - t / l) : 0
+      guard q > 0, m > 0 else { return uniform }
+      let withQueue: Double
+      if l <= 0 {
+        withQueue = exp(-t / m)
+      } else if t <= l {
+        withQueue = 1 - t / l - expm1(-t / m) * m / l
+      } else {
+        withQueue = exp(-(t - l) / m) * (-expm1(-l / m)) * m / l
+      }
+      return (1 - q) * uniform + q * min(max(withQueue, 0), 1)
+    }
+  }
+
+  /// Mean wait for a slot plus the admission wait, over all admitted requests, seconds.
+  public var totalMeanSeconds: Double { meanSeconds + (admission.map { $0.probability * $0.meanSeconds } ?? 0) }
+
+  /// This wait for a slot, with `admission` added for the arrivals that find a free slot.
+  func withAdmission(_ admission: AdmissionWait?) -> WaitingTimeDistribution {
+    var result = self
+    result.admission = admission
+    return result
+  }
 
   enum Shape: Sendable, Hashable {
     /// w_m ∝ ratio^{m−1}, m = 1…length (nil: unbounded, ratio < 1). Used only when
@@ -91,8 +149,9 @@ public struct WaitingTimeDistribution: Sendable, Hashable {
   /// P(W > t), t in seconds (1 for t < 0).
   public func survival(seconds t: Double) -> Double {
     if t < 0 { return 1 }
-    if probabilityOfWaiting <= 0 { return 0 }
-    return probabilityOfWaiting * conditional(t).survival
+    let admitted = admission.map { $0.probability * $0.conditionalSurvival(t) } ?? 0
+    if probabilityOfWaiting <= 0 { return admitted }
+    return probabilityOfWaiting * conditional(t).survival + admitted
   }
 
   /// P(W ≤ t).
@@ -103,6 +162,7 @@ public struct WaitingTimeDistribution: Sendable, Hashable {
   public func quantileSeconds(_ p: Double) throws -> Double {
     guard p > 0 && p < 1 else { throw LoadModelError("quantile level must lie in (0, 1) (got \(p))") }
     let tail = 1 - p
+    if let admission { return try quantileWithAdmission(tail: tail, admission) }
     if probabilityOfWaiting <= tail { return 0 }
     let target = tail / probabilityOfWaiting  // conditional survival to reach, in (0, 1)
     let nu = advanceRatePerSecond
@@ -135,6 +195,28 @@ public struct WaitingTimeDistribution: Sendable, Hashable {
       t = next
     }
     return t
+  }
+
+  /// The smallest t with P(W > t) ≤ `tail`, by bisection on the survival (monotone), to 1e-13
+  /// relative.
+  func quantileWithAdmission(tail: Double, _ admission: AdmissionWait) throws -> Double {
+    if survival(seconds: 0) <= tail { return 0 }
+    var lo = 0.0
+    var hi = max(
+      admission.meanSeconds, admission.prefillResidualSpanSeconds, admission.decodeResidualSpanSeconds,
+      meanSeconds / max(probabilityOfWaiting, 1e-300), 1e-9)
+    var doublings = 0
+    while survival(seconds: hi) > tail {
+      lo = hi
+      hi *= 2
+      doublings += 1
+      guard doublings < 2000 else { throw LoadModelError("waiting-time quantile did not bracket") }
+    }
+    for _ in 0..<200 where hi - lo > 1e-13 * hi {
+      let middle = 0.5 * (lo + hi)
+      if survival(seconds: middle) > tail { lo = middle } else { hi = middle }
+    }
+    return hi
   }
 
   /// G(t) = P(W > t | wait) and its density −G′(t).

@@ -133,7 +133,7 @@ extension LayoutEvaluator {
       promptTokens: promptTokens, outputTokens: outputTokens, batch: summary.maxBatch, config: config)
 
     // Per-stage figures.
-    let inFlight = min(slowest.stageCount, batch)
+    let inFlight = min(ReplicaCostModel.decodeMicroBatches, batch)
     let microBatch = BatchShape.decode(batch: (batch + inFlight - 1) / inFlight, context: context)
     let decodeLayer = slowest.cost.layerTotals(batch: microBatch)
     var prefillByStage = [Double](repeating: 0, count: slowest.stageCount)

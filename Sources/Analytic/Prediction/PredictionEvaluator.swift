@@ -34,6 +34,14 @@ public struct PredictionLoadInputs: Sendable, Hashable, Codable {
   public var prefillSeconds: Double
   /// Sequences a replica runs at once (memory and `maxSequences`).
   public var maxConcurrentSequences: Int
+  /// How long one prompt's prefill holds the decode batch back at batch b = 1…max: the whole
+  /// prefill with PP = 1; with PP > 1 `ReplicaCostModel.prefillHoldSeconds`, seconds.
+  public var prefillOccupancySeconds: [Double]
+  /// Stage 0's share of the prefill and, per batch b = 1…max, of one decode iteration: the
+  /// stage a newly arrived prompt waits for (`ReplicaServiceModel`, admission wait). Equal to
+  /// the prefill and the decode iteration with PP = 1.
+  public var admissionPrefillSeconds: Double
+  public var admissionDecodeSeconds: [Double]
 }
 
 /// Evaluates a layout: precomputes per replica everything that does not depend on the request
@@ -181,24 +189,57 @@ public struct LayoutEvaluator: Sendable {
     promptTokens + outputTokens / 2
   }
 
+  /// Sequences a replica runs at once *on average* under load: the KV cache over the blocks a
+  /// running sequence holds averaged over its life. The engine admits a request with blocks for
+  /// its prompt and adds one as each block fills, so a sequence holds prompt + j tokens while it
+  /// produces token j: prompt + output/2 on average (TPOT roughly constant over a request's
+  /// life). Capped by `maxSequences`; 0 when not one full-length sequence fits (the engine
+  /// rejects such requests).
+  public func meanHeldBatch(promptTokens: Int, outputTokens: Int) -> Int {
+    guard maxBatch(promptTokens: promptTokens, outputTokens: outputTokens) >= 1 else { return 0 }
+    return min(config.maxSequences, memory.maxConcurrentSequences(tokensPerSequence: promptTokens + outputTokens / 2))
+  }
+
   /// Inputs of the load model for requests of mean shape (`promptTokens`, `outputTokens`):
-  /// the slowest replica's decode iteration time for every batch up to the largest, and its
-  /// lone prefill time.
+  /// the slowest replica's decode iteration time for every batch up to the largest the load
+  /// model runs (`meanHeldBatch`), and its lone prefill time.
   public func loadInputs(promptTokens: Int, outputTokens: Int) throws -> PredictionLoadInputs {
     try check(promptTokens: promptTokens, outputTokens: outputTokens, batch: 1)
-    let maxBatch = maxBatch(promptTokens: promptTokens, outputTokens: outputTokens)
+    let maxBatch = meanHeldBatch(promptTokens: promptTokens, outputTokens: outputTokens)
     let context = Self.meanDecodeContext(promptTokens, outputTokens)
     var decode = [Double](repeating: 0, count: maxBatch)
+    var firstStageDecode = [Double](repeating: 0, count: maxBatch)
+    var occupancy = [Double](repeating: 0, count: maxBatch)
     var prefill = 0.0
+    var firstStagePrefill = 0.0
     for replica in replicas {
-      prefill = max(
-        prefill, replica.lonePrefill(promptTokens: promptTokens, chunkTokens: config.maxBatchedTokens).totalSeconds)
+      let lone = replica.lonePrefill(promptTokens: promptTokens, chunkTokens: config.maxBatchedTokens).totalSeconds
+      prefill = max(prefill, lone)
+      let p0 = replica.lonePrefillByStage(promptTokens: promptTokens, chunkTokens: config.maxBatchedTokens)[0]
+      firstStagePrefill = max(firstStagePrefill, p0)
       for b in stride(from: 1, through: maxBatch, by: 1) {
-        decode[b - 1] = max(decode[b - 1], replica.decode(batch: b, context: context).totalSeconds)
+        let seconds = replica.decode(batch: b, context: context).totalSeconds
+        decode[b - 1] = max(decode[b - 1], seconds)
+        if replica.stageCount == 1 {
+          firstStageDecode[b - 1] = max(firstStageDecode[b - 1], seconds)
+          occupancy[b - 1] = max(occupancy[b - 1], lone)
+        } else {
+          let stages = replica.decodeStageSeconds(batch: b, context: context)
+          firstStageDecode[b - 1] = max(firstStageDecode[b - 1], stages.first)
+          occupancy[b - 1] = max(
+            occupancy[b - 1],
+            ReplicaCostModel.prefillHoldSeconds(
+              prefill: lone, firstStagePrefill: p0, decodePass: seconds, lastStageDecode: stages.last))
+        }
       }
     }
+    // The slowest replica's prefill bounds every replica's hold.
+    for b in occupancy.indices { occupancy[b] = min(occupancy[b], prefill) }
     return PredictionLoadInputs(
-      decodeIterationSeconds: decode, prefillSeconds: prefill, maxConcurrentSequences: maxBatch)
+      decodeIterationSeconds: decode, prefillSeconds: prefill, maxConcurrentSequences: maxBatch,
+      prefillOccupancySeconds: occupancy,
+      admissionPrefillSeconds: layout.pp == 1 ? prefill : firstStagePrefill,
+      admissionDecodeSeconds: layout.pp == 1 ? decode : firstStageDecode)
   }
 }
 
@@ -240,26 +281,100 @@ extension ReplicaCostModel {
     return total
   }
 
-  /// Time per output token with `batch` sequences decoding, each with `context` tokens cached.
+  /// Micro-batches a replica's running batch circulates as, in LLMPlan's engine (the
+  /// simulator, `Sources/Simulation/Engine.swift`).
   ///
-  /// With PP the engine keeps min(PP, batch) micro-batches in flight (vLLM's virtual engines),
-  /// each with ⌈batch / in-flight⌉ sequences; a sequence gets one token per cycle, and a cycle is
-  /// the longer of one trip through the pipeline and the busiest stage serving every micro-batch.
+  /// **Why one.** The engine keeps one pool of running sequences per replica and launches a
+  /// micro-batch whenever stage 0 is free and fewer than PP are in flight; the micro-batch takes
+  /// *every* sequence that is idle at that moment. Sequences whose micro-batch leaves the last
+  /// stage while stage 0 is busy wait, and all of them leave together in the next launch:
+  /// micro-batches merge. Every prompt makes them merge: without chunked prefill a waiting
+  /// prompt takes the next launch alone (prefill first), so the decodes that came back meanwhile
+  /// wait for the prompt's stage-0 time — longer than a decode pass — and then leave as one. A
+  /// split happens only when a new request's first decode launches alone, and the next prompt
+  /// merges it back. So in steady state the running batch is one micro-batch, and a sequence
+  /// gets one token per *serial* pass of the whole batch: TPOT(b) = Σ_stages s_j(b) + transfers,
+  /// not vLLM's virtual-engine split (b/PP per micro-batch, cycle max(serial, PP · busiest
+  /// stage)). Measured on the simulator (Llama-2-13B, TP1·PP4, A100 40GB, 680 + 460 tokens):
+  /// TPOT 26.6 / 35.3 / 63.1 ms at 0.2 / 1 / 2 req/s against a serial pass of the mean running
+  /// batch (2, 15, 60 sequences) of 25.5 / 34.0 / 63.5 ms; the even split gives 34 ms at 60.
+  public static let decodeMicroBatches = 1
+
+  /// Time per output token with `batch` sequences decoding, each with `context` tokens cached:
+  /// the cycle of `decodeMicroBatches` micro-batch(es) sharing the batch (see there), i.e. with
+  /// one micro-batch its serial pass through every stage and transfer. With PP = 1 every form
+  /// is the plain iteration time.
   public func decode(batch: Int, context: Int) -> TimeBreakdown {
     guard batch >= 1 else { return TimeBreakdown() }
-    let inFlight = min(stageCount, batch)
+    let inFlight = min(Self.decodeMicroBatches, batch)
     let perMicroBatch = (batch + inFlight - 1) / inFlight
     return pass(.decode(batch: perMicroBatch, context: context)).cycleBreakdown(inFlight: inFlight)
   }
 
+  /// Stage 0's time for one decode iteration of `batch` sequences (the stage every launch
+  /// waits for: a prompt arriving mid-iteration is scheduled when stage 0 frees).
+  public func decodeFirstStageSeconds(batch: Int, context: Int) -> Double {
+    decodeStageSeconds(batch: batch, context: context).first
+  }
+
+  /// Stage 0's and the last stage's time for one decode iteration of `batch` sequences.
+  public func decodeStageSeconds(batch: Int, context: Int) -> (first: Double, last: Double) {
+    guard batch >= 1 else { return (0, 0) }
+    let shape = BatchShape.decode(batch: batch, context: context)
+    let layer = cost.layerTotals(batch: shape)
+    return (
+      stageTime(stage: 0, batch: shape, layer: layer).totalSeconds,
+      stageTime(stage: stageCount - 1, batch: shape, layer: layer).totalSeconds
+    )
+  }
+
+  /// How long one prompt holds back a running batch of `batch` decoding sequences, seconds.
+  ///
+  /// With PP = 1 the engine runs the prompt's iteration instead of a decode one: the whole
+  /// prefill p. With PP > 1 the prompt runs as its own micro-batch while the decode batch (one
+  /// micro-batch, see `decodeMicroBatches`) circulates, and micro-batches pass every stage in
+  /// launch order. Prompts go first: a prompt waiting when the decode batch returns is launched
+  /// ahead of it, and the batch follows once stage 0 is free (after p₀), trailing the prompt
+  /// through the stages. The batch's next pass then ends at the later of its own pass D(b)
+  /// after p₀ and the prompt's pass p plus the batch's last stage s_last(b):
+  ///
+  ///     delay = max(p₀, p + s_last(b) − D(b)).
+  ///
+  /// A short prompt costs its stage-0 time; a prompt longer than the batch's pass costs most of
+  /// its serial prefill (with PP = 1: p₀ = p, s_last = D, so p).
+  public static func prefillHoldSeconds(
+    prefill p: Double, firstStagePrefill p0: Double, decodePass d: Double, lastStageDecode last: Double
+  ) -> Double {
+    min(p, max(p0, p + last - d))
+  }
+
+  /// A lone prompt's prefill time on each stage (all chunks), seconds.
+  public func lonePrefillByStage(promptTokens: Int, chunkTokens: Int) -> [Double] {
+    var result = [Double](repeating: 0, count: stageCount)
+    var done = 0
+    let chunk = max(1, chunkTokens)
+    while done < promptTokens {
+      let tokens = min(chunk, promptTokens - done)
+      var shape = BatchShape()
+      shape.addPrefill(tokens: tokens, cached: done)
+      let layer = cost.layerTotals(batch: shape)
+      for stage in 0..<stageCount { result[stage] += stageTime(stage: stage, batch: shape, layer: layer).totalSeconds }
+      done += tokens
+    }
+    return result
+  }
+
   /// Saturated throughput with `batch` sequences running, new requests admitted as others finish.
   ///
-  /// Steady state: each micro-batch iteration decodes m sequences and admits w = m / (o − 1)
-  /// new prompts on average (a request decodes for o − 1 iterations after its prefill produced
-  /// the first token), within the token budget m + w·prompt ≤ `maxBatchedTokens`. The average
-  /// iteration blends the decode-only iteration with the one carrying a whole prompt, stage by
-  /// stage, so the slowest stage of the average iteration bounds the cycle. Each cycle yields
-  /// in-flight × (m + w) output tokens and in-flight × w requests.
+  /// Steady state: each iteration of the running batch (one micro-batch, see
+  /// `decodeMicroBatches`) decodes m sequences and admits w = m / (o − 1) new prompts on
+  /// average (a request decodes for o − 1 iterations after its prefill produced the first
+  /// token), within the token budget m + w·prompt ≤ `maxBatchedTokens`. The cycle is the decode
+  /// pass plus w times what one prompt adds to it. With PP = 1 that is the whole prefill (the
+  /// average iteration blends decode-only and decode-with-prompt, stage by stage). With PP > 1
+  /// the prompt runs as its own micro-batch ahead of the decode batch and holds it back by
+  /// `prefillHoldSeconds`: cycle = serial(decode) + w · hold. Each cycle yields m + w output
+  /// tokens and w requests.
   public func saturatedThroughput(
     promptTokens: Int, outputTokens: Int, batch: Int, config: EngineConfig
   ) -> ReplicaThroughput {
@@ -268,9 +383,10 @@ extension ReplicaCostModel {
     guard batch >= 1, promptTokens >= 1, outputTokens >= 1 else { return result }
     let budget = Double(config.maxBatchedTokens)
     let prompt = Double(promptTokens)
-    let inFlight = min(stageCount, batch)
+    let inFlight = min(Self.decodeMicroBatches, batch)
     let whole = BatchShape.prefill(tokens: promptTokens)
-    let pipelinePass: PipelinePass
+    let cycle: Double
+    var breakdown: TimeBreakdown
     let requestsPerIteration: Double
     let tokensPerIteration: Double
     if outputTokens == 1 {
@@ -280,7 +396,11 @@ extension ReplicaCostModel {
         prefillTokens: prompts * promptTokens, prefillSequences: prompts,
         prefillAttentionPairs: Double(prompts) * whole.prefillAttentionPairs,
         prefillContextTokens: prompts * promptTokens)
-      pipelinePass = pass(shape)
+      let pipelinePass = pass(shape)
+      // Prompt-only micro-batches do pipeline: the busiest stage paces them.
+      cycle = stageCount > 1 ? pipelinePass.maxStageSeconds : pipelinePass.serialSeconds
+      breakdown = pipelinePass.breakdown
+      breakdown.pipelineSeconds += cycle - pipelinePass.serialSeconds
       requestsPerIteration = Double(prompts)
       tokensPerIteration = Double(prompts)
     } else {
@@ -293,15 +413,36 @@ extension ReplicaCostModel {
       let decodeOnly = BatchShape.decode(batch: decoding, context: promptTokens + outputTokens / 2)
       var withPrompt = decodeOnly
       withPrompt.addPrefill(tokens: promptTokens, cached: 0)
-      pipelinePass = blendedPass(decodeOnly, withPrompt, weight: admitted)
+      let decodePass = pass(decodeOnly)
+      if stageCount == 1 {
+        let blended = blendedPass(decodeOnly, withPrompt, weight: admitted)
+        cycle = blended.serialSeconds
+        breakdown = blended.breakdown
+      } else {
+        // The prompt runs as its own micro-batch ahead of the decode batch and holds it back by
+        // `prefillHoldSeconds` (its stage-0 time, or most of its pass when that is longer).
+        let promptPass = pass(whole)
+        let layer = cost.layerTotals(batch: whole)
+        let hold = Self.prefillHoldSeconds(
+          prefill: promptPass.serialSeconds,
+          firstStagePrefill: stageTime(stage: 0, batch: whole, layer: layer).totalSeconds,
+          decodePass: decodePass.serialSeconds,
+          lastStageDecode: stageTime(
+            stage: stageCount - 1, batch: decodeOnly, layer: cost.layerTotals(batch: decodeOnly)
+          )
+          .totalSeconds)
+        cycle = decodePass.serialSeconds + admitted * hold
+        breakdown = decodePass.breakdown
+        breakdown.add(
+          TimeBreakdown().blended(with: promptPass.breakdown, weight: admitted * hold / promptPass.serialSeconds))
+      }
       requestsPerIteration = admitted
       tokensPerIteration = Double(decoding) + admitted
     }
-    let cycle = pipelinePass.cycleSeconds(inFlight: inFlight)
     guard cycle > 0 else { return result }
     result.cycleSeconds = cycle
     result.inFlight = inFlight
-    result.breakdown = pipelinePass.cycleBreakdown(inFlight: inFlight)
+    result.breakdown = breakdown
     result.outputTokensPerSecond = Double(inFlight) * tokensPerIteration / cycle
     result.requestsPerSecond = Double(inFlight) * requestsPerIteration / cycle
     return result
