@@ -40,11 +40,12 @@ public struct MeasurementReader: Sendable {
   }
 
   func read(table: CSVTable) throws -> MeasurementSet {
+    // Collective tables first: they also have the kernel tables' op_name/kernel_source/latency.
+    if AIConfiguratorCollectives.matches(table) { return try AIConfiguratorCollectives.read(table) }
     if AIConfiguratorKernels.matches(table) { return try AIConfiguratorKernels.read(table) }
     if SimpleFormat.matches(table) {
       return try SimpleFormat.read(table, defaultModel: defaultModel, resolveModel: resolveModel)
     }
-    if AIConfiguratorCollectives.matches(table) { return try AIConfiguratorCollectives.read(table) }
     if ProfilerFormat.matches(table) {
       if table.has("num_tokens") { return try ProfilerFormat.readOperators(table, dtype: profilerDType) }
       if table.has("collective") { return try ProfilerFormat.readCollectives(table) }
