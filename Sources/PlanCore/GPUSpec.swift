@@ -105,6 +105,8 @@ public struct GPUSpec: Sendable, Hashable, Codable {
   public var l2CacheBytes: Double? = nil
   /// Streaming multiprocessors, if given; used with `waveQuantization`.
   public var streamingMultiprocessors: Int? = nil
+  /// Hourly rental price per GPU with its source (the file's `price` block), if given.
+  public var price: GPUPrice? = nil
 
   public init(
     name: String, displayName: String, peakFLOPSPerSecond: [DType: Double], memoryBytes: Double,
@@ -176,6 +178,7 @@ extension GPUSpec {
       source: try reader.string("source"))
     gpu.l2CacheBytes = l2
     gpu.streamingMultiprocessors = sms
+    gpu.price = try reader.optionalObject("price").map(GPUPrice.load)
     return gpu
   }
 }
@@ -185,6 +188,7 @@ extension GPUSpec {
   static let topLevelKeys: Set<String> = [
     "name", "display_name", "peak_dense", "memory", "memory_bandwidth", "intra_node_link", "l2_cache", "sm_count",
     "efficiency", "source", "note",
+    "price",
   ]
 }
 

@@ -93,6 +93,8 @@ public struct Scenario: Sendable, Hashable, Codable {
   public var gpuBudget: Int?
   public var router: RouterPolicy
   public var scheduler: ScenarioScheduler
+  /// Dollars per GPU-hour by GPU name (`prices:`), overriding the GPU files' prices.
+  public var prices: [String: Double] = [:]
 
   public init(
     name: String, model: String, gpu: String? = nil, cluster: String? = nil, layout: Layout? = nil, workload: Workload,
@@ -122,7 +124,7 @@ public struct Scenario: Sendable, Hashable, Codable {
 
   static let topLevelKeys: Set<String> = [
     "name", "model", "gpu", "cluster", "layout", "workload", "duration", "warmup", "drain", "seed", "slo", "objective",
-    "gpu_budget", "router", "scheduler",
+    "gpu_budget", "router", "scheduler", "prices",
   ]
 
   /// Builds a scenario from an already-read file; relative trace paths resolve against
@@ -260,15 +262,30 @@ public struct Scenario: Sendable, Hashable, Codable {
       }
     }
 
-    return Scenario(
+    var parsed = Scenario(
       name: name, model: model, gpu: gpu, cluster: cluster, layout: layout, workload: workload, tracePath: tracePath,
       slo: slo, objective: try reader.optionalString("objective"), gpuBudget: gpuBudget, router: router,
       scheduler: scheduler)
+    parsed.prices = try ScenarioField.prices(reader)
+    return parsed
   }
 }
 
 /// Field parsers of the scenario format.
 enum ScenarioField {
+  /// `prices: {h100-80gb-sxm: 2.99, l40s-48gb-pcie: 1.1}`: dollars per GPU-hour by GPU name.
+  static func prices(_ reader: FieldReader) throws -> [String: Double] {
+    guard let block = try reader.optionalObject("prices") else { return [:] }
+    var prices: [String: Double] = [:]
+    for name in block.object.keys.sorted() {
+      guard let dollars = try block.optionalQuantity(name, Plausibility.gpuPrice) else {
+        throw block.error(name, "missing dollars per GPU-hour (e.g. \(name): 2.99)")
+      }
+      prices[name] = dollars
+    }
+    return prices
+  }
+
   static func rejectUnknown(_ reader: FieldReader, allowed: Set<String>) throws {
     try reader.rejectUnknown(allowed: allowed)
   }
