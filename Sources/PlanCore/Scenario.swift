@@ -63,6 +63,7 @@ public struct ScenarioScheduler: Sendable, Hashable, Codable {
 /// slo: {ttft: 500 ms, tpot: 50 ms, success_rate: 0.99}
 /// objective: min_gpus           # passed to the planner
 /// gpu_budget: 8
+/// prices: {h100-80gb-sxm: 2.99}  # dollars per GPU-hour, overriding the GPU files' price
 /// router: round_robin           # round_robin | least_outstanding | least_kv_load
 /// scheduler: {max_num_seqs: 256, max_num_batched_tokens: 8192, chunked_prefill: false,
 ///             block_size: 16, waiting_queue_cap: 1000, queue_timeout: 30 s,
