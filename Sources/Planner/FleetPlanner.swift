@@ -155,7 +155,8 @@ public enum FleetPlanner {
     sentence += ") has \(what) of the \(outcomes.count) GPU types compared"
     let others = scored.filter { $0.0.gpu != best.gpu }
     if objective == .minCost, let next = others.min(by: { $0.1 < $1.1 }), let cost = best.cost {
-      sentence += "; next: \(next.0.gpuDisplayName) at \(Format.dollars(next.1))/h (+\(Format.percent(next.1 / cost.dollarsPerHour - 1)))"
+      sentence +=
+        "; next: \(next.0.gpuDisplayName) at \(Format.dollars(next.1))/h (+\(Format.percent(next.1 / cost.dollarsPerHour - 1)))"
     }
     return (best.gpu, sentence + ".")
   }

@@ -40,7 +40,9 @@ public struct FleetQuestion: Sendable {
   /// The GPU names a `--gpu` list asks for: comma-separated names or paths, or `all` (every
   /// catalog GPU, by name); duplicates dropped, order kept.
   public static func gpuList(_ text: String, catalog: Catalog) throws -> [String] {
-    let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    let items = text.split(separator: ",", omittingEmptySubsequences: false).map {
+      $0.trimmingCharacters(in: .whitespaces)
+    }
     guard !items.isEmpty, !items.contains(where: \.isEmpty) else {
       throw PlannerError("--gpu \"\(text)\": give one GPU, a comma-separated list (a,b,c) or all")
     }
@@ -96,7 +98,9 @@ public struct FleetQuestion: Sendable {
     if let clusterFlag {
       let cluster = try catalog.cluster(clusterFlag)
       let replaced = cluster.defaultGPU.flatMap { $0 == gpu.name ? nil : $0 }
-      return (clusterFlag, "cluster \(cluster.name) as asked (--cluster)" + (replaced.map { ", its \($0) replaced" } ?? ""))
+      return (
+        clusterFlag, "cluster \(cluster.name) as asked (--cluster)" + (replaced.map { ", its \($0) replaced" } ?? "")
+      )
     }
     if let name = scenario.cluster, let cluster = try? catalog.cluster(name), cluster.defaultGPU == gpu.name,
       cluster.gpuCount >= budget

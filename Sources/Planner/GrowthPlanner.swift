@@ -15,7 +15,9 @@ public enum GrowthPlanner {
   }
 
   /// The layout with the fewest GPUs serving `rate` (ties: higher maximum rate, then TP, PP, DP).
-  public static func cheapest(_ candidates: [AnalyticCandidate], request: PlanRequest, rate: Double)
+  public static func cheapest(
+    _ candidates: [AnalyticCandidate], request: PlanRequest, rate: Double
+  )
     -> AnalyticCandidate?
   {
     candidates.filter { servesAtSomeRate($0, request: request) && ($0.maxSustainableRequestsPerSecond ?? 0) >= rate }

@@ -27,10 +27,11 @@ public enum ParetoFrontier {
       let engineBatch = min(request.engine.maxSequences, kvLimit)
       if isRecommended, !batches.contains(engineBatch) { batches.append(engineBatch) }
       for batch in batches.sorted() {
-        let throughput = evaluator.replicas.map {
-          $0.saturatedThroughput(promptTokens: prompt, outputTokens: output, batch: batch, config: evaluator.config)
-            .outputTokensPerSecond
-        }.min() ?? 0
+        let throughput =
+          evaluator.replicas.map {
+            $0.saturatedThroughput(promptTokens: prompt, outputTokens: output, batch: batch, config: evaluator.config)
+              .outputTokensPerSecond
+          }.min() ?? 0
         guard throughput > 0, throughput.isFinite else { continue }
         let marked = isRecommended && batch == engineBatch
         result.append(

@@ -28,6 +28,9 @@ public struct PlanRequest: Sendable {
   /// The GPU's hourly price: `--price` (`priceOverrides`), else the scenario's `prices:`, else
   /// the GPU file's `price`; nil when none is known (costs are then not reported, never zero).
   public var price: HourlyPrice?
+  /// Simulate the shortlisted layouts concurrently (the default); off: one after another, as
+  /// before, for `llmplan bench recommend` to measure the difference. The plan is the same.
+  public var simulateShortlistConcurrently = true
 
   /// The SLO used when neither the scenario nor the command line gives one.
   public static let defaultSLO = SLO(ttftSeconds: 2, tpotSeconds: 0.1, successRateFloor: 0.95)

@@ -66,12 +66,15 @@ public struct Planner: Sendable {
     // maximum-rate search are independent of the others'); results come back in shortlist order,
     // so the plan is the same as a serial one. Progress is the mean of the layouts' fractions.
     let tracker = ProgressTracker(count: picks.count, report: progress)
-    let simulated = try Replications.concurrentMap(count: picks.count) { index in
+    let simulateOne = { (index: Int) throws -> SimulatedCandidate in
       let (candidate, reason) = picks[index]
       return try simulate(candidate, probe: probeOf[candidate.layout]!, reason: reason) {
         tracker.update(index, $0)
       }
     }
+    let simulated =
+      request.simulateShortlistConcurrently
+      ? try Replications.concurrentMap(count: picks.count, simulateOne) : try picks.indices.map(simulateOne)
     progress?(1)
     let simulatedRanking = Ranking.rankSimulated(simulated, objective: request.objective)
     let recommendation = PlanNarrative.recommendation(

@@ -80,7 +80,8 @@ public enum Ranking {
     case .throughput: return ["maximum sustainable rate", "fewer GPUs", "lower TTFT p90"]
     case .minTTFT: return ["lower TTFT p90", "fewer GPUs"]
     case .minGPUs: return ["fewer GPUs", "maximum sustainable rate", "lower TTFT p90"]
-    case .minCost: return ["lower cost per hour (fewer GPUs at one price)", "maximum sustainable rate", "lower TTFT p90"]
+    case .minCost:
+      return ["lower cost per hour (fewer GPUs at one price)", "maximum sustainable rate", "lower TTFT p90"]
     }
   }
 

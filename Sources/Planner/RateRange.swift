@@ -48,7 +48,11 @@ public enum RateRange {
       throw fail("that is more than \(maximumPoints) rates; use a larger step")
     }
     var rates = (0...count).map { low + Double($0) * step }
-    if let last = rates.last, abs(last - high) > 1e-9 * high { rates.append(high) } else { rates[rates.count - 1] = high }
+    if let last = rates.last, abs(last - high) > 1e-9 * high {
+      rates.append(high)
+    } else {
+      rates[rates.count - 1] = high
+    }
     return rates
   }
 

@@ -219,7 +219,9 @@ public enum FleetMarkdown {
           title: "Pareto frontier of \(name(gpu))", xLabel: "output tokens/s per user",
           categories: line.map { Units.threeSignificant($0.outputTokensPerSecondPerUser) },
           yLabel: "output tokens/s per GPU", yRange: 0...top,
-          series: [MermaidChart.Series(name: "frontier of \(name(gpu))", values: line.map(\.outputTokensPerSecondPerGPU))])
+          series: [
+            MermaidChart.Series(name: "frontier of \(name(gpu))", values: line.map(\.outputTokensPerSecondPerGPU))
+          ])
         parts.append(chart.rendered)
         parts.append(chart.legend + " Categories are the frontier points' per-user rates, in order.")
       }

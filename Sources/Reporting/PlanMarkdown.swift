@@ -117,12 +117,14 @@ public enum PlanMarkdown {
       } else {
         ttft = Cell.missing
       }
-      table.append([
-        "\(c.rank)", c.layout.description, "\(c.gpus)", c.placement.summary, c.fits ? "yes" : "no",
-        Cell.bytes(c.memory.weightBytesPerGPU), c.fits ? Cell.bytes(c.memory.kvCacheBytesPerGPU) : Cell.missing, ttft,
-        c.load?.stable == true ? Cell.time(c.load?.tpotMeanSeconds, relativeTo: c.tpotBatch1BandSeconds) : Cell.missing,
-        Cell.rate(c.maxSustainableRequestsPerSecond), Cell.number(c.goodputPerGPURequestsPerSecond),
-      ] + (priced ? FleetMarkdown.costCells(plan.cost(gpus: c.gpus)) : []) + [verdict(c)])
+      table.append(
+        [
+          "\(c.rank)", c.layout.description, "\(c.gpus)", c.placement.summary, c.fits ? "yes" : "no",
+          Cell.bytes(c.memory.weightBytesPerGPU), c.fits ? Cell.bytes(c.memory.kvCacheBytesPerGPU) : Cell.missing, ttft,
+          c.load?.stable == true
+            ? Cell.time(c.load?.tpotMeanSeconds, relativeTo: c.tpotBatch1BandSeconds) : Cell.missing,
+          Cell.rate(c.maxSustainableRequestsPerSecond), Cell.number(c.goodputPerGPURequestsPerSecond),
+        ] + (priced ? FleetMarkdown.costCells(plan.cost(gpus: c.gpus)) : []) + [verdict(c)])
     }
     return [
       "## All layouts (analytic model at \(Format.rate(q.rateRequestsPerSecond)))",

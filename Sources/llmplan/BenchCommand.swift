@@ -242,7 +242,12 @@ struct BenchFleetCommand: ParsableCommand {
     let concurrentMedianSeconds: Double
     let serialMedianSeconds: Double
     let serialOverConcurrent: Double
+    /// Process CPU seconds (user + system) of each mode's runs together.
+    let concurrentCPUSeconds: Double
+    let serialCPUSeconds: Double
     let identical: Bool
+    /// The outcomes that differ between runs (every version, as JSON), empty when identical.
+    let mismatches: [String]
   }
 
   func run() throws {
@@ -260,22 +265,36 @@ struct BenchFleetCommand: ParsableCommand {
       var concurrent: [Double] = []
       var serial: [Double] = []
       var plans: [FleetPlan] = []
+      var concurrentCPU = 0.0
+      var serialCPU = 0.0
       for _ in 0..<runs {
+        var cpuStart = ProcessCPU.seconds()
         var start = clock.now
         plans.append(try FleetPlanner.planBlocking(question, concurrently: true))
         concurrent.append(seconds(clock.now - start))
+        concurrentCPU += ProcessCPU.seconds() - cpuStart
+        cpuStart = ProcessCPU.seconds()
         start = clock.now
         plans.append(try FleetPlanner.planBlocking(question, concurrently: false))
         serial.append(seconds(clock.now - start))
+        serialCPU += ProcessCPU.seconds() - cpuStart
       }
-      let encoded = try plans.map { try JSONEncoder().encode($0.comparison) }
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys]
+      let encoded = try plans.map { try encoder.encode($0.comparison) }
+      var mismatches: [String] = []
+      for index in question.members.indices {
+        let versions = Set(try plans.map { String(decoding: try encoder.encode($0.comparison[index]), as: UTF8.self) })
+        if versions.count > 1 { mismatches += versions.sorted() }
+      }
       func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
       let output = Output(
         scenario: scenario.name, gpuTypes: question.members.map(\.request.gpu.name),
         simulatedLayouts: plans.first?.plans.reduce(0) { $0 + $1.shortlist.count } ?? 0,
         concurrentSeconds: concurrent, serialSeconds: serial, concurrentMedianSeconds: median(concurrent),
         serialMedianSeconds: median(serial), serialOverConcurrent: median(serial) / median(concurrent),
-        identical: Set(encoded).count == 1)
+        concurrentCPUSeconds: concurrentCPU, serialCPUSeconds: serialCPU, identical: Set(encoded).count == 1,
+        mismatches: mismatches)
       if json {
         try JSONOutput.print(output)
         return
@@ -285,10 +304,12 @@ struct BenchFleetCommand: ParsableCommand {
           + "\(output.simulatedLayouts) layouts simulated (with their maximum-rate searches)")
       print(
         "  types concurrently:    " + concurrent.map(Units.formatSeconds).joined(separator: ", ")
-          + "  (median \(Units.formatSeconds(output.concurrentMedianSeconds)))")
+          + "  (median \(Units.formatSeconds(output.concurrentMedianSeconds)); CPU "
+          + "\(Units.formatSeconds(concurrentCPU)) for all runs)")
       print(
         "  types one by one:      " + serial.map(Units.formatSeconds).joined(separator: ", ")
-          + "  (median \(Units.formatSeconds(output.serialMedianSeconds)))")
+          + "  (median \(Units.formatSeconds(output.serialMedianSeconds)); CPU \(Units.formatSeconds(serialCPU)) for all runs)"
+      )
       print(
         "  serial / concurrent:   \(Units.threeSignificant(output.serialOverConcurrent)); same comparison every run: "
           + (output.identical ? "yes" : "NO"))

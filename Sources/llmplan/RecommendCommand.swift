@@ -307,7 +307,8 @@ struct RecommendCommand: ParsableCommand {
     for name in table.keys.sorted() {
       do { _ = try catalog.resolve(name, kind: .gpu) } catch {
         throw PriceError(
-          "--price \(name)=…: no GPU \"\(name)\" in the catalog (known: \(catalog.names(.gpu).sorted().joined(separator: ", ")))")
+          "--price \(name)=…: no GPU \"\(name)\" in the catalog (known: \(catalog.names(.gpu).sorted().joined(separator: ", ")))"
+        )
       }
     }
   }
@@ -472,6 +473,14 @@ struct BenchRecommendCommand: ParsableCommand {
     let analyticSeconds: [Double]
     let totalSeconds: [Double]
     let medianSeconds: Double
+    /// The same plans with the shortlist simulated one layout after another (the former way).
+    let serialShortlistSeconds: [Double]
+    let serialShortlistMedianSeconds: Double
+    /// Process CPU seconds (user + system) of each mode's runs together: the work done,
+    /// independent of how many cores were free.
+    let cpuSeconds: Double
+    let serialShortlistCPUSeconds: Double
+    let identical: Bool
   }
 
   func run() throws {
@@ -484,21 +493,39 @@ struct BenchRecommendCommand: ParsableCommand {
       }
       var analytic: [Double] = []
       var totals: [Double] = []
+      var serialTotals: [Double] = []
+      var cpu = 0.0
+      var serialCPU = 0.0
       var plan: PlanResult?
+      var serialPlan: PlanResult?
+      var serialRequest = request
+      serialRequest.simulateShortlistConcurrently = false
       for _ in 0..<runs {
         let start = clock.now
         let planner = Planner(request)
         _ = try planner.analyticRanking(try planner.probes())
         analytic.append(seconds(clock.now - start))
+        var cpuStart = ProcessCPU.seconds()
         let wholeStart = clock.now
         plan = try planner.plan()
         totals.append(seconds(clock.now - wholeStart))
+        cpu += ProcessCPU.seconds() - cpuStart
+        cpuStart = ProcessCPU.seconds()
+        let serialStart = clock.now
+        serialPlan = try Planner(serialRequest).plan()
+        serialTotals.append(seconds(clock.now - serialStart))
+        serialCPU += ProcessCPU.seconds() - cpuStart
       }
       let median = totals.sorted()[totals.count / 2]
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys]  // keyed containers have no fixed order otherwise
       let output = Output(
         scenario: request.scenario.name, layouts: plan?.candidates.count ?? 0,
         simulatedLayouts: plan?.shortlist.count ?? 0,
-        analyticSeconds: analytic, totalSeconds: totals, medianSeconds: median)
+        analyticSeconds: analytic, totalSeconds: totals, medianSeconds: median, serialShortlistSeconds: serialTotals,
+        serialShortlistMedianSeconds: serialTotals.sorted()[serialTotals.count / 2], cpuSeconds: cpu,
+        serialShortlistCPUSeconds: serialCPU,
+        identical: try encoder.encode(plan?.shortlist) == encoder.encode(serialPlan?.shortlist))
       if json {
         try JSONOutput.print(output)
         return
@@ -509,7 +536,24 @@ struct BenchRecommendCommand: ParsableCommand {
       print("  analytic search alone: " + analytic.map(Units.formatSeconds).joined(separator: ", "))
       print(
         "  whole recommend:       " + totals.map(Units.formatSeconds).joined(separator: ", ")
-          + "  (median \(Units.formatSeconds(median)))")
+          + "  (median \(Units.formatSeconds(median)); CPU \(Units.formatSeconds(cpu)) for all runs)")
+      print(
+        "  shortlist one by one:  " + serialTotals.map(Units.formatSeconds).joined(separator: ", ")
+          + "  (median \(Units.formatSeconds(output.serialShortlistMedianSeconds)); CPU "
+          + "\(Units.formatSeconds(serialCPU)) for all runs)")
+      print(
+        "  one by one / concurrent: \(Units.threeSignificant(output.serialShortlistMedianSeconds / median)); "
+          + "same simulated ranking: " + (output.identical ? "yes" : "NO"))
     }
+  }
+}
+
+/// CPU time this process has used (user + system), seconds.
+enum ProcessCPU {
+  static func seconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func value(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
+    return value(usage.ru_utime) + value(usage.ru_stime)
   }
 }

@@ -99,7 +99,9 @@ import Testing
       ("b200-180gb-sxm", 2250e12, 180e9, 7.7e12, 148, 900e9),
       ("mi300x-192gb-oam", 1307.4e12, 192e9, 5.3e12, 304, 448e9),
     ])
-  func datasheetFigures(name: String, bf16: Double, memory: Double, bandwidth: Double, units: Int, link: Double?)
+  func datasheetFigures(
+    name: String, bf16: Double, memory: Double, bandwidth: Double, units: Int, link: Double?
+  )
     throws
   {
     let gpu = try Fixtures.catalog.gpu(name)

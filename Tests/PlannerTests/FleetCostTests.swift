@@ -163,7 +163,8 @@ import Testing
     #expect(bytes == (try encoder.encode(again)))
     #expect(bytes == (try encoder.encode(serial)))
     // Built clusters say so; a recommended type has a price and a cost.
-    #expect(concurrent.comparison.allSatisfy { $0.clusterNote.hasPrefix("built") || $0.clusterNote.contains("catalog") })
+    #expect(
+      concurrent.comparison.allSatisfy { $0.clusterNote.hasPrefix("built") || $0.clusterNote.contains("catalog") })
     if let gpu = concurrent.recommendedGPU {
       #expect(concurrent.comparison.first { $0.gpu == gpu }?.cost != nil)
     }
@@ -196,10 +197,13 @@ import Testing
   @Test func gpuListsExpandAndRejectEmptyItems() throws {
     let all = try FleetQuestion.gpuList("all", catalog: Fixtures.catalog)
     #expect(all == Fixtures.catalog.names(.gpu).sorted())
-    #expect(try FleetQuestion.gpuList("h100-80gb-sxm,a100-80gb-sxm,h100-80gb-sxm", catalog: Fixtures.catalog) == [
-      "h100-80gb-sxm", "a100-80gb-sxm",
-    ])
-    #expect(throws: PlannerError.self) { try FleetQuestion.gpuList("a100-80gb-sxm,,h100-80gb-sxm", catalog: Fixtures.catalog) }
+    #expect(
+      try FleetQuestion.gpuList("h100-80gb-sxm,a100-80gb-sxm,h100-80gb-sxm", catalog: Fixtures.catalog) == [
+        "h100-80gb-sxm", "a100-80gb-sxm",
+      ])
+    #expect(throws: PlannerError.self) {
+      try FleetQuestion.gpuList("a100-80gb-sxm,,h100-80gb-sxm", catalog: Fixtures.catalog)
+    }
   }
 
   /// Catalog clusters of the GPU's own kind are preferred; a PCIe rig of the same GPU is not
