@@ -67,14 +67,22 @@ public enum FleetMarkdown {
 
   static func costSentence(_ plan: PlanResult) -> String {
     guard let price = plan.price else { return "" }
-    return "$/hour = GPUs × \(Format.dollars(price.dollarsPerGPUHour)) per GPU-hour (\(priceOrigin(price))); "
+    var text =
+      "$/hour = GPUs × \(Format.dollars(price.dollarsPerGPUHour)) per GPU-hour (\(priceOrigin(price))); "
       + "$/M out tok = $/hour ÷ output tokens per hour at \(Format.rate(plan.question.rateRequestsPerSecond)) "
       + "(× \(plan.question.meanOutputTokens) mean output tokens × 3600) × 10⁶."
+    if let gpus = plan.recommendation.gpus, let cost = plan.cost(gpus: gpus) {
+      text +=
+        " The recommended layout costs \(Format.dollars(cost.dollarsPerHour)) per hour, "
+        + "\(Format.dollars(cost.dollarsPerMillionOutputTokens)) per million output tokens and "
+        + "\(Format.dollars(cost.dollarsPerMillionRequests)) per million requests."
+    }
+    return text
   }
 
   static func priceOrigin(_ price: HourlyPrice) -> String {
     if price.userSupplied { return "given with \(price.source)" }
-    return "catalog list price" + (price.asOf.map { " as of \($0)" } ?? "") + "; see Prices"
+    return "catalog list price" + (price.asOf.map { " as of \($0)" } ?? "") + ": \(price.source)"
   }
 
   // MARK: Sections
