@@ -404,6 +404,10 @@ extension RecommendCommand {
     let catalog = try options.catalogOptions.load()
     let growth = try options.rateRange() ?? []
     let scenario = try options.buildScenario(severalAllowed: true)
+    if !growth.isEmpty, scenario.workload.trace != nil {
+      throw UserFacingError(
+        message: "--rate A..B: a trace replays its own arrivals; a growth range needs a rate-driven workload")
+    }
     try scenario.workload.checkContextWindow(
       model: try catalog.model(scenario.model), source: options.lengthSource, tracePath: scenario.tracePath)
     let clusterGPU = try scenario.cluster.flatMap { try catalog.cluster($0).defaultGPU }
