@@ -152,7 +152,9 @@ public enum FleetPlanner {
     }!.element.0
     var sentence = "\(best.gpuDisplayName) (\(best.layout ?? "?"), \(best.gpus ?? 0) GPUs"
     if let cost = best.cost { sentence += ", \(Format.dollars(cost.dollarsPerHour))/h" }
-    sentence += ") has \(what) of the \(outcomes.count) GPU types compared"
+    sentence +=
+      outcomes.count == 1
+      ? ") meets the SLO (the only GPU type asked)" : ") has \(what) of the \(outcomes.count) GPU types compared"
     let others = scored.filter { $0.0.gpu != best.gpu }
     if objective == .minCost, let next = others.min(by: { $0.1 < $1.1 }), let cost = best.cost {
       sentence +=

@@ -69,8 +69,12 @@ public struct FleetQuestion: Sendable {
     var members: [FleetMember] = []
     for reference in gpus {
       let gpu = try catalog.gpu(reference)
-      let (cluster, note) = try chooseCluster(
-        gpu: gpu, scenario: scenario, clusterFlag: clusterFlag, catalog: catalog, budget: budget)
+      // One type on a scenario that names its cluster: that cluster (GPU replaced), as a
+      // single-type plan would use it.
+      let (cluster, note) =
+        try clusterFlag == nil && gpus.count == 1 && scenario.cluster != nil
+        ? (scenario.cluster, "the scenario's cluster \(scenario.cluster!)")
+        : chooseCluster(gpu: gpu, scenario: scenario, clusterFlag: clusterFlag, catalog: catalog, budget: budget)
       var s = scenario
       s.gpu = reference
       s.cluster = cluster
