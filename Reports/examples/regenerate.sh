@@ -22,6 +22,11 @@ echo "recommend: default (html)" >&2
 echo "recommend: 7b-tp-scaling" >&2
 "$llmplan" recommend --scenario Reports/examples/7b-tp-scaling.yaml --report Reports/examples/7b-tp-scaling.md --json \
   > Reports/examples/7b-tp-scaling.json
+# Hardware and money: four GPU types compared at list prices, growth from 10 to 40 req/s.
+echo "recommend: which-gpu" >&2
+"$llmplan" recommend --scenario Reports/examples/which-gpu.yaml \
+  --gpu a100-80gb-sxm,h100-80gb-sxm,h200-141gb-sxm,l40s-48gb-pcie --rate 10..40 \
+  --report Reports/examples/which-gpu.md > /dev/null || test $? -eq 4
 echo "validate: load-sweep" >&2
 "$llmplan" validate --scenario Reports/examples/7b-dp-scaling.yaml --layouts 1x1x1,1x1x2,1x1x4 \
   --rates 3,5,10,20,30,40,50 --report Reports/examples/load-sweep.md > /dev/null

@@ -122,6 +122,8 @@ public struct GPUSpec: Sendable, Hashable, Codable {
   public var streamingMultiprocessors: Int? = nil
   /// The memory system (`memory_kind`), if given; see `EfficiencyProfile.operatorFractionsApply`.
   public var memoryKind: MemoryKind? = nil
+  /// Hourly rental price per GPU with its source (the file's `price` block), if given.
+  public var price: GPUPrice? = nil
 
   public init(
     name: String, displayName: String, peakFLOPSPerSecond: [DType: Double], memoryBytes: Double,
@@ -201,6 +203,7 @@ extension GPUSpec {
       }
       gpu.memoryKind = kind
     }
+    gpu.price = try reader.optionalObject("price").map(GPUPrice.load)
     return gpu
   }
 }
@@ -210,6 +213,7 @@ extension GPUSpec {
   static let topLevelKeys: Set<String> = [
     "name", "display_name", "peak_dense", "memory", "memory_bandwidth", "intra_node_link", "l2_cache", "sm_count",
     "efficiency", "source", "note", "memory_kind",
+    "price",
   ]
 }
 

@@ -155,6 +155,11 @@ public enum Plausibility {
   /// Largest group an engine's custom all-reduce serves (one NVLink domain).
   public static let customAllReduceGPUs = PlausibleCount("a custom all-reduce group size", 2, 1024)
 
+  /// Rental price of one GPU, US dollars per GPU-hour (`price.dollars_per_gpu_hour`, scenario
+  /// `prices:`, `--price`): a cent to a thousand dollars; zero is "no price", never a price.
+  public static let gpuPrice = PlausibleRange(
+    "a GPU price in dollars per GPU-hour", "0.01", 0.01, "1000", 1000, written: .number)
+
   // MARK: Cluster files
 
   /// Per direction, per link: 1 Mbit/s (old Ethernet) to 1 Pbit/s (beyond any optical link).
@@ -234,7 +239,7 @@ public enum Plausibility {
     gpuMemory, memoryBandwidth, peakFLOPS, l2Cache, efficiency, waveQuantization, halfSaturationFLOPs,
     halfSaturationBytes, attentionCost, overheadTime, residualQuantile, overheadPerItem, allReduceLimit,
     memoryUtilisation, linkBandwidth, linkLatency, publishedParameters, rate,
-    arrivalCV, runTime, sloTime, profileWeight, lengthParameter, logNormalSigma,
+    arrivalCV, runTime, sloTime, profileWeight, lengthParameter, logNormalSigma, gpuPrice,
   ]
 
   /// Every whole-number range of the table, for the docs test.

@@ -65,6 +65,7 @@ public struct ScenarioScheduler: Sendable, Hashable, Codable {
 /// slo: {ttft: 500 ms, tpot: 50 ms, success_rate: 0.99}
 /// objective: min_gpus           # passed to the planner
 /// gpu_budget: 8
+/// prices: {h100-80gb-sxm: 2.99}  # dollars per GPU-hour, overriding the GPU files' price
 /// router: round_robin           # round_robin | least_outstanding | least_kv_load
 /// engine: vllm                  # engine profile in Models/engines (default vllm) or a path
 /// scheduler: {max_num_seqs: 256, max_num_batched_tokens: 8192, chunked_prefill: false,
@@ -98,6 +99,8 @@ public struct Scenario: Sendable, Hashable, Codable {
   public var scheduler: ScenarioScheduler
   /// Serving-engine profile: a name in `Models/engines/` or a path; nil = the default (`vllm`).
   public var engine: String?
+  /// Dollars per GPU-hour by GPU name (`prices:`), overriding the GPU files' prices.
+  public var prices: [String: Double] = [:]
 
   public init(
     name: String, model: String, gpu: String? = nil, cluster: String? = nil, layout: Layout? = nil, workload: Workload,
@@ -128,7 +131,7 @@ public struct Scenario: Sendable, Hashable, Codable {
 
   static let topLevelKeys: Set<String> = [
     "name", "model", "gpu", "cluster", "layout", "workload", "duration", "warmup", "drain", "seed", "slo", "objective",
-    "gpu_budget", "router", "scheduler", "engine",
+    "gpu_budget", "router", "scheduler", "engine", "prices",
   ]
 
   /// Builds a scenario from an already-read file; relative trace paths resolve against
@@ -272,10 +275,12 @@ public struct Scenario: Sendable, Hashable, Codable {
       }
     }
 
-    return Scenario(
+    var parsed = Scenario(
       name: name, model: model, gpu: gpu, cluster: cluster, layout: layout, workload: workload, tracePath: tracePath,
       slo: slo, objective: try reader.optionalString("objective"), gpuBudget: gpuBudget, router: router,
       scheduler: scheduler, engine: try engineName(reader))
+    parsed.prices = try ScenarioField.prices(reader)
+    return parsed
   }
 
   /// The `engine:` field: a catalog name or a path (resolved, and its file validated, when the
@@ -291,6 +296,19 @@ public struct Scenario: Sendable, Hashable, Codable {
 
 /// Field parsers of the scenario format.
 enum ScenarioField {
+  /// `prices: {h100-80gb-sxm: 2.99, l40s-48gb-pcie: 1.1}`: dollars per GPU-hour by GPU name.
+  static func prices(_ reader: FieldReader) throws -> [String: Double] {
+    guard let block = try reader.optionalObject("prices") else { return [:] }
+    var prices: [String: Double] = [:]
+    for name in block.object.keys.sorted() {
+      guard let dollars = try block.optionalQuantity(name, Plausibility.gpuPrice) else {
+        throw block.error(name, "missing dollars per GPU-hour (e.g. \(name): 2.99)")
+      }
+      prices[name] = dollars
+    }
+    return prices
+  }
+
   static func rejectUnknown(_ reader: FieldReader, allowed: Set<String>) throws {
     try reader.rejectUnknown(allowed: allowed)
   }

@@ -155,8 +155,9 @@ public struct ParetoPoint: Sendable, Hashable, Codable {
 
 /// A plan across GPU types: the per-type plans, their comparison, and optionally the growth
 /// curve and the Pareto frontier.
-public struct FleetPlan: Sendable {
-  /// The plan of each GPU type, in the order asked.
+public struct FleetPlan: Sendable, Codable {
+  /// The plan of each GPU type that has a layout within its budget, in the order asked (a type
+  /// without one has no plan; its `comparison` entry says why). Match by `question.gpu`.
   public var plans: [PlanResult]
   /// Best layout of each type at the target rate, same order.
   public var comparison: [GPUTypeOutcome]
@@ -164,15 +165,37 @@ public struct FleetPlan: Sendable {
   public var recommendedGPU: String?
   public var growth: GrowthCurve?
   public var pareto: [ParetoPoint]
+  /// The objective the types were compared by, the target rate, and one sentence saying why
+  /// the recommended type wins (or why none does).
+  public var objective: PlanObjective = .goodputPerGPU
+  public var rateRequestsPerSecond: Double = 0
+  public var recommendationReason: String = ""
+  /// How the growth curve and the Pareto points were obtained (analytic or simulated), for readers.
+  public var growthMethod: String = FleetPlan.growthMethodText
+  public var paretoMethod: String = FleetPlan.paretoMethodText
 
   public init(
     plans: [PlanResult], comparison: [GPUTypeOutcome], recommendedGPU: String?, growth: GrowthCurve?,
-    pareto: [ParetoPoint]
+    pareto: [ParetoPoint], objective: PlanObjective = .goodputPerGPU, rateRequestsPerSecond: Double = 0,
+    recommendationReason: String = ""
   ) {
     self.plans = plans
     self.comparison = comparison
     self.recommendedGPU = recommendedGPU
     self.growth = growth
     self.pareto = pareto
+    self.objective = objective
+    self.rateRequestsPerSecond = rateRequestsPerSecond
+    self.recommendationReason = recommendationReason
   }
+
+  public static let growthMethodText =
+    "analytic: at each rate, the fewest GPUs (at one price per GPU, the lowest cost) among the layouts whose "
+    + "analytic maximum sustainable rate (load model, SLO met) reaches the rate; no simulation per rate. The "
+    + "simulated recommendation at the target rate is in the comparison table."
+  public static let paretoMethodText =
+    "analytic: per replica shape (TP × PP) and batch cap (max_num_seqs, clipped to what the KV cache holds), the "
+    + "saturated output throughput of the mean request (prefills blended in) ÷ GPUs of the replica, against "
+    + "that throughput ÷ sequences in flight (output tokens/s each user sees = 1/TPOT); not simulated. The "
+    + "frontier is taken per GPU type: points no other point of the same type beats on both axes."
 }

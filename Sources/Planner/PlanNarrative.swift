@@ -31,6 +31,8 @@ public enum PlanNarrative {
       return "the lowest TTFT p90 (\(Units.formatSeconds(best.result.ttftSeconds?.p90 ?? 0)))"
     case .minGPUs:
       return "the fewest GPUs"
+    case .minCost:
+      return "the lowest cost per hour"
     }
   }
 

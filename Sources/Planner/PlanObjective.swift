@@ -11,6 +11,11 @@ public enum PlanObjective: String, Sendable, Hashable, Codable, CaseIterable, Cu
   case minTTFT = "min-ttft"
   /// Fewest GPUs that serve the target rate within the SLO (ties: most headroom).
   case minGPUs = "min-gpus"
+  /// Cheapest layout (dollars per hour) that serves the target rate within the SLO (ties: most
+  /// headroom). Needs a price for the GPU. Within one GPU type the price per GPU is one number,
+  /// so this orders layouts as `min-gpus` does; across GPU types (`--gpu a,b,c`) the fleet
+  /// comparison picks the type whose best layout costs least per hour.
+  case minCost = "min-cost"
 
   public var description: String { rawValue }
 
@@ -33,6 +38,7 @@ public enum PlanObjective: String, Sendable, Hashable, Codable, CaseIterable, Cu
     case .throughput: return "highest request rate sustainable within the SLO"
     case .minTTFT: return "lowest TTFT p90 at the target rate"
     case .minGPUs: return "fewest GPUs that serve the target rate within the SLO"
+    case .minCost: return "lowest cost per hour that serves the target rate within the SLO"
     }
   }
 }

@@ -25,6 +25,12 @@ public struct PlanRequest: Sendable {
   public var searchSimulatedMaxRate: Bool
   /// How `vllm serve` should name the model (a Hugging Face id or a path).
   public var servedModel: String
+  /// The GPU's hourly price: `--price` (`priceOverrides`), else the scenario's `prices:`, else
+  /// the GPU file's `price`; nil when none is known (costs are then not reported, never zero).
+  public var price: HourlyPrice?
+  /// Simulate the shortlisted layouts concurrently (the default); off: one after another, as
+  /// before, for `llmplan bench recommend` to measure the difference. The plan is the same.
+  public var simulateShortlistConcurrently = true
 
   /// The SLO used when neither the scenario nor the command line gives one.
   public static let defaultSLO = SLO(ttftSeconds: 2, tpotSeconds: 0.1, successRateFloor: 0.95)
@@ -45,7 +51,8 @@ public struct PlanRequest: Sendable {
   public init(
     scenario: Scenario, catalog: Catalog, objective: PlanObjective? = nil, gpuBudget: Int? = nil, slo: SLO? = nil,
     engine: EngineConfig? = nil, topK: Int = PlanRequest.defaultTopK,
-    gapThreshold: Double = PlanRequest.defaultGapThreshold, searchSimulatedMaxRate: Bool = true
+    gapThreshold: Double = PlanRequest.defaultGapThreshold, searchSimulatedMaxRate: Bool = true,
+    priceOverrides: [String: Double] = [:]
   ) throws {
     var scenario = scenario
     if let gpuBudget { scenario.gpuBudget = gpuBudget }
@@ -83,6 +90,12 @@ public struct PlanRequest: Sendable {
     self.gapThreshold = gapThreshold
     self.searchSimulatedMaxRate = searchSimulatedMaxRate
     servedModel = PlanRequest.servedModelName(scenario.model, catalog: catalog, model: resolved.model)
+    price = HourlyPrice.resolve(
+      gpu: resolved.gpu, reference: scenario.gpu ?? resolved.gpu.name, flags: priceOverrides,
+      scenario: scenario.prices)
+    if self.objective == .minCost, price == nil {
+      throw PlannerError(HourlyPrice.missingMessage(gpu: resolved.gpu.name, objective: .minCost))
+    }
   }
 
   /// Mean request shape the analytic model evaluates (whole tokens, at least 1).

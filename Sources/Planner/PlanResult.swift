@@ -266,9 +266,11 @@ public struct PlanResult: Sendable, Hashable, Codable {
   /// Nil when nothing is recommended.
   public var launch: LaunchCommand?
   public var assumptions: [Assumption]
+  /// The GPU's hourly price, nil when none is known (then no costs are reported).
+  public var price: HourlyPrice? = nil
 
   enum CodingKeys: String, CodingKey {
-    case question, candidates, shortlist, recommendation, loadCurves, tensorParallelScaling, launch, assumptions
+    case question, candidates, shortlist, recommendation, loadCurves, tensorParallelScaling, launch, assumptions, price
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -281,6 +283,7 @@ public struct PlanResult: Sendable, Hashable, Codable {
     try c.encode(tensorParallelScaling, forKey: .tensorParallelScaling)
     try c.encode(launch, forKey: .launch)
     try c.encode(assumptions, forKey: .assumptions)
+    try c.encode(price, forKey: .price)
   }
 
   /// The analytic candidate of a layout.

@@ -32,7 +32,8 @@ public struct Planner: Sendable {
   }
 
   /// Layouts to simulate, in analytic order: the top K that can serve the workload, the
-  /// analytic best of each layout family not already in, and for `min-gpus` fewer-GPU probes:
+  /// analytic best of each layout family not already in, and for `min-gpus` and `min-cost`
+  /// fewer-GPU probes:
   /// every layout with fewer GPUs than the analytic winner whose analytic capacity is at least
   /// half the target rate (a gap larger than 2× is not expected), at most `maxProbes`.
   public func shortlist(_ ranked: [AnalyticCandidate]) -> [(AnalyticCandidate, ShortlistReason)] {
@@ -42,7 +43,7 @@ public struct Planner: Sendable {
     for family in LayoutFamily.allCases {
       if let best = serving.first(where: { $0.family == family }), !has(best) { chosen.append((best, .bestOfFamily)) }
     }
-    if request.objective == .minGPUs, let winner = serving.first, winner.meetsSLO {
+    if request.objective == .minGPUs || request.objective == .minCost, let winner = serving.first, winner.meetsSLO {
       let rate = request.scenario.workload.rateRequestsPerSecond
       let probes = serving.filter {
         $0.gpus < winner.gpus && ($0.load?.capacityRequestsPerSecond ?? 0) >= 0.5 * rate && !has($0)
@@ -61,13 +62,19 @@ public struct Planner: Sendable {
     let probeOf = Dictionary(uniqueKeysWithValues: probes.map { ($0.layout, $0) })
     let ranked = try analyticRanking(probes)
     let picks = shortlist(ranked)
-    var simulated: [SimulatedCandidate] = []
-    for (index, (candidate, reason)) in picks.enumerated() {
-      let report: (Double) -> Void = { fraction in
-        progress?((Double(index) + min(max(fraction, 0), 1)) / Double(picks.count))
+    // The shortlisted layouts are simulated concurrently (each one's replications and its
+    // maximum-rate search are independent of the others'); results come back in shortlist order,
+    // so the plan is the same as a serial one. Progress is the mean of the layouts' fractions.
+    let tracker = ProgressTracker(count: picks.count, report: progress)
+    let simulateOne = { (index: Int) throws -> SimulatedCandidate in
+      let (candidate, reason) = picks[index]
+      return try simulate(candidate, probe: probeOf[candidate.layout]!, reason: reason) {
+        tracker.update(index, $0)
       }
-      simulated.append(try simulate(candidate, probe: probeOf[candidate.layout]!, reason: reason, progress: report))
     }
+    let simulated =
+      request.simulateShortlistConcurrently
+      ? try Replications.concurrentMap(count: picks.count, simulateOne) : try picks.indices.map(simulateOne)
     progress?(1)
     let simulatedRanking = Ranking.rankSimulated(simulated, objective: request.objective)
     let recommendation = PlanNarrative.recommendation(
@@ -80,7 +87,7 @@ public struct Planner: Sendable {
       launch: recommendation.layout.flatMap { layout in
         ranked.first { $0.layout == layout }.map { LaunchCommandBuilder.build(request: request, candidate: $0) }
       },
-      assumptions: PlanNarrative.assumptions(request: request))
+      assumptions: PlanNarrative.assumptions(request: request), price: request.price)
   }
 
   /// Simulates one layout at the target rate (and, unless switched off, searches its simulated
@@ -173,5 +180,26 @@ public struct SimulationRunner: Sendable {
     return try deployment.simulate(
       workload: workload, router: request.scenario.router, slo: request.slo, scheduler: request.scenario.scheduler,
       progress: progress)
+  }
+}
+
+/// Progress of several concurrent simulations, reported one call at a time as the mean of
+/// their fractions.
+final class ProgressTracker: @unchecked Sendable {
+  private let lock = NSLock()
+  private var fractions: [Double]
+  private let report: ((Double) -> Void)?
+
+  init(count: Int, report: ((Double) -> Void)?) {
+    fractions = Array(repeating: 0, count: max(count, 1))
+    self.report = report
+  }
+
+  func update(_ index: Int, _ fraction: Double) {
+    guard let report else { return }
+    lock.withLock {
+      fractions[index] = min(max(fraction, 0), 1)
+      report(fractions.reduce(0, +) / Double(fractions.count))
+    }
   }
 }

@@ -46,7 +46,8 @@ public enum Ranking {
         key = [0, -bucket(f.maxRate), gpus, f.ttftP90]
       case .minTTFT:
         key = [0, bucket(f.ttftP90), gpus]
-      case .minGPUs:
+      case .minGPUs, .minCost:
+        // One GPU type at one price per GPU: dollars per hour = GPUs × price, so cost orders as GPUs.
         key = [0, gpus, -bucket(f.maxRate), f.ttftP90]
       }
     }
@@ -79,6 +80,8 @@ public enum Ranking {
     case .throughput: return ["maximum sustainable rate", "fewer GPUs", "lower TTFT p90"]
     case .minTTFT: return ["lower TTFT p90", "fewer GPUs"]
     case .minGPUs: return ["fewer GPUs", "maximum sustainable rate", "lower TTFT p90"]
+    case .minCost:
+      return ["lower cost per hour (fewer GPUs at one price)", "maximum sustainable rate", "lower TTFT p90"]
     }
   }
 

@@ -101,12 +101,14 @@ public enum PlanMarkdown {
 
   static func layoutTable(_ plan: PlanResult) -> String {
     let q = plan.question
+    let priced = plan.price != nil
     var table = MarkdownTable(
       [
         "#", "layout", "GPUs", "placement", "fits", "weights/GPU", "KV cache/GPU", "TTFT p90", "TPOT", "max rate",
-        "goodput/GPU", "verdict",
-      ],
-      alignments: [.right, .left, .right, .left, .left, .right, .right, .right, .right, .right, .right, .left],
+        "goodput/GPU",
+      ] + (priced ? FleetMarkdown.costHeaders : []) + ["verdict"],
+      alignments: [.right, .left, .right, .left, .left, .right, .right, .right, .right, .right, .right]
+        + (priced ? [.right, .right] : []) + [.left],
       keyColumns: 2)
     for c in plan.candidates {
       let ttft: String
@@ -115,12 +117,14 @@ public enum PlanMarkdown {
       } else {
         ttft = Cell.missing
       }
-      table.append([
-        "\(c.rank)", c.layout.description, "\(c.gpus)", c.placement.summary, c.fits ? "yes" : "no",
-        Cell.bytes(c.memory.weightBytesPerGPU), c.fits ? Cell.bytes(c.memory.kvCacheBytesPerGPU) : Cell.missing, ttft,
-        c.load?.stable == true ? Cell.time(c.load?.tpotMeanSeconds, relativeTo: c.tpotBatch1BandSeconds) : Cell.missing,
-        Cell.rate(c.maxSustainableRequestsPerSecond), Cell.number(c.goodputPerGPURequestsPerSecond), verdict(c),
-      ])
+      table.append(
+        [
+          "\(c.rank)", c.layout.description, "\(c.gpus)", c.placement.summary, c.fits ? "yes" : "no",
+          Cell.bytes(c.memory.weightBytesPerGPU), c.fits ? Cell.bytes(c.memory.kvCacheBytesPerGPU) : Cell.missing, ttft,
+          c.load?.stable == true
+            ? Cell.time(c.load?.tpotMeanSeconds, relativeTo: c.tpotBatch1BandSeconds) : Cell.missing,
+          Cell.rate(c.maxSustainableRequestsPerSecond), Cell.number(c.goodputPerGPURequestsPerSecond),
+        ] + (priced ? FleetMarkdown.costCells(plan.cost(gpus: c.gpus)) : []) + [verdict(c)])
     }
     return [
       "## All layouts (analytic model at \(Format.rate(q.rateRequestsPerSecond)))",
@@ -131,7 +135,8 @@ public enum PlanMarkdown {
         + (plan.candidates.first?.bandsCalibrated == true
           ? "(calibrated against measurements)"
           : "(uncalibrated GPU: the datasheet law's spread on measured H100 data, widened)")
-        + "; queueing adds its own uncertainty on top. \"Unstable\" means the "
+        + "; queueing adds its own uncertainty on top. "
+        + (priced ? FleetMarkdown.costSentence(plan) + " " : "") + "\"Unstable\" means the "
         + "arrival rate exceeds the layout's capacity: the queue grows without bound and no steady-state latency exists.",
       table.rendered,
     ].joined(separator: "\n\n")

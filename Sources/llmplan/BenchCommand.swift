@@ -12,6 +12,7 @@ struct BenchCommand: ParsableCommand {
     abstract: "Measure LLMPlan's own speed (build with -c release for meaningful figures).",
     subcommands: [
       BenchAnalyticCommand.self, BenchSimulateCommand.self, BenchRecommendCommand.self, BenchLargeClusterCommand.self,
+      BenchFleetCommand.self,
     ])
 }
 
@@ -210,6 +211,108 @@ struct BenchLargeClusterCommand: ParsableCommand {
             + "\(part.clusterGPUs) GPUs: \(part.layouts) layouts in \(Units.formatSeconds(part.seconds)) (cluster "
             + "built in \(Units.formatSeconds(part.buildSeconds))); best \(part.best)")
       }
+    }
+  }
+}
+
+/// `llmplan bench fleet`: wall time of a whole several-GPU-type `recommend` of the built-in
+/// scenario (each type's shortlist simulated), with the types planned concurrently and one
+/// after another, in the same process.
+struct BenchFleetCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "fleet",
+    abstract: "Wall time of recommend --gpu A,B,C,D on the built-in scenario: concurrent and serial.",
+    discussion: """
+      Plans the built-in scenario on each GPU type of --gpus (each on a cluster of its own kind, \
+      shortlist simulated with its maximum-rate searches), --runs times with the types in a task \
+      group and --runs times one after another, and prints each time, the medians and their ratio.
+      """)
+
+  @OptionGroup var catalogOptions: CatalogOptions
+  @Option(help: "Runs of each mode.") var runs: Int = 3
+  @Option(help: "GPU types compared.") var gpus: String = "a100-40gb-sxm,a100-80gb-sxm,h100-80gb-sxm,h200-141gb-sxm"
+  @Flag(help: "Print JSON.") var json = false
+
+  struct Output: Encodable {
+    let scenario: String
+    let gpuTypes: [String]
+    let simulatedLayouts: Int
+    let concurrentSeconds: [Double]
+    let serialSeconds: [Double]
+    let concurrentMedianSeconds: Double
+    let serialMedianSeconds: Double
+    let serialOverConcurrent: Double
+    /// Process CPU seconds (user + system) of each mode's runs together.
+    let concurrentCPUSeconds: Double
+    let serialCPUSeconds: Double
+    let identical: Bool
+    /// The outcomes that differ between runs (every version, as JSON), empty when identical.
+    let mismatches: [String]
+  }
+
+  func run() throws {
+    try withUserFacingErrors {
+      guard runs >= 1 else { throw UserFacingError(message: "--runs must be at least 1") }
+      let catalog = try catalogOptions.load()
+      let scenario = Scenario.defaultPlanning
+      let question = try FleetQuestion.build(
+        scenario: scenario, catalog: catalog, gpus: try FleetQuestion.gpuList(gpus, catalog: catalog),
+        clusterFlag: nil, objective: nil, gpuBudget: nil)
+      let clock = ContinuousClock()
+      func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+      }
+      var concurrent: [Double] = []
+      var serial: [Double] = []
+      var plans: [FleetPlan] = []
+      var concurrentCPU = 0.0
+      var serialCPU = 0.0
+      for _ in 0..<runs {
+        var cpuStart = ProcessCPU.seconds()
+        var start = clock.now
+        plans.append(try FleetPlanner.planBlocking(question, concurrently: true))
+        concurrent.append(seconds(clock.now - start))
+        concurrentCPU += ProcessCPU.seconds() - cpuStart
+        cpuStart = ProcessCPU.seconds()
+        start = clock.now
+        plans.append(try FleetPlanner.planBlocking(question, concurrently: false))
+        serial.append(seconds(clock.now - start))
+        serialCPU += ProcessCPU.seconds() - cpuStart
+      }
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys]
+      let encoded = try plans.map { try encoder.encode($0.comparison) }
+      var mismatches: [String] = []
+      for index in question.members.indices {
+        let versions = Set(try plans.map { String(decoding: try encoder.encode($0.comparison[index]), as: UTF8.self) })
+        if versions.count > 1 { mismatches += versions.sorted() }
+      }
+      func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+      let output = Output(
+        scenario: scenario.name, gpuTypes: question.members.map(\.request.gpu.name),
+        simulatedLayouts: plans.first?.plans.reduce(0) { $0 + $1.shortlist.count } ?? 0,
+        concurrentSeconds: concurrent, serialSeconds: serial, concurrentMedianSeconds: median(concurrent),
+        serialMedianSeconds: median(serial), serialOverConcurrent: median(serial) / median(concurrent),
+        concurrentCPUSeconds: concurrentCPU, serialCPUSeconds: serialCPU, identical: Set(encoded).count == 1,
+        mismatches: mismatches)
+      if json {
+        try JSONOutput.print(output)
+        return
+      }
+      print(
+        "recommend \(output.scenario) on \(output.gpuTypes.joined(separator: ", ")): "
+          + "\(output.simulatedLayouts) layouts simulated (with their maximum-rate searches)")
+      print(
+        "  types concurrently:    " + concurrent.map(Units.formatSeconds).joined(separator: ", ")
+          + "  (median \(Units.formatSeconds(output.concurrentMedianSeconds)); CPU "
+          + "\(Units.formatSeconds(concurrentCPU)) for all runs)")
+      print(
+        "  types one by one:      " + serial.map(Units.formatSeconds).joined(separator: ", ")
+          + "  (median \(Units.formatSeconds(output.serialMedianSeconds)); CPU \(Units.formatSeconds(serialCPU)) for all runs)"
+      )
+      print(
+        "  serial / concurrent:   \(Units.threeSignificant(output.serialOverConcurrent)); same comparison every run: "
+          + (output.identical ? "yes" : "NO"))
     }
   }
 }

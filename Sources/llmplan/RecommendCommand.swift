@@ -16,9 +16,15 @@ struct PlanOptions: ParsableArguments {
   var scenario: String?
 
   @Option(help: "Model: catalog name or path to a HuggingFace config.json.") var model: String?
-  @Option(help: "GPU: catalog name or path (default: the cluster's GPU).") var gpu: String?
+  @Option(
+    help:
+      "GPU: catalog name or path (default: the cluster's GPU). recommend also takes a list a,b,c or all: each type is planned on a cluster of its own kind and compared."
+  ) var gpu: String?
   @Option(help: "Cluster: catalog name or path (default: built-in 8-GPU nodes).") var cluster: String?
-  @Option(parsing: .unconditional, help: "Arrival rate, requests/s.") var rate: Double?
+  @Option(
+    parsing: .unconditional,
+    help: "Arrival rate, requests/s. recommend also takes a range A..B or A..B:STEP (growth curve; planned at B).")
+  var rate: String?
   @Option(parsing: .unconditional, help: "Prompt tokens: N or LO-HI.") var prompt: String?
   @Option(parsing: .unconditional, help: "Output tokens: N or LO-HI.") var output: String?
   @Option(help: "Client profile NAME:WEIGHT:PROMPT:OUTPUT (repeatable), e.g. chat:3:100-500:100-600.")
@@ -68,7 +74,14 @@ struct PlanOptions: ParsableArguments {
 
   /// Parses every flag before anything is loaded (exit 64 with the reason).
   func validate() throws {
-    try FlagCheck.positive(rate, "--rate", unit: "requests per second", range: Plausibility.rate)
+    if let rate, RateRange.isRange(rate) {
+      do { _ = try RateRange.parse(rate) } catch { throw ValidationError("\(error)") }
+    } else if let rate {
+      guard let value = Double(rate) else {
+        throw ValidationError("--rate \"\(rate)\": not a number of requests per second (or a range A..B)")
+      }
+      try FlagCheck.positive(value, "--rate", unit: "requests per second", range: Plausibility.rate)
+    }
     _ = try FlagCheck.length(prompt, "--prompt")
     _ = try FlagCheck.length(output, "--output")
     _ = try FlagCheck.profiles(profile)
@@ -97,7 +110,33 @@ struct PlanOptions: ParsableArguments {
     return .scenarioFile(scenario ?? "the built-in scenario")
   }
 
-  func buildScenario() throws -> Scenario {
+  /// The one rate of `--rate` (a range's upper end), nil without the flag.
+  var rateValue: Double? {
+    guard let rate else { return nil }
+    if RateRange.isRange(rate) { return (try? RateRange.parse(rate))?.last }
+    return Double(rate)
+  }
+
+  /// The rates of a `--rate A..B[:S]` range, nil for one rate or none.
+  func rateRange() throws -> [Double]? {
+    guard let rate, RateRange.isRange(rate) else { return nil }
+    return try RateRange.parse(rate)
+  }
+
+  /// `--gpu a,b,c` or `--gpu all`: several GPU types (nil for one or none).
+  var gpuList: String? {
+    guard let gpu, gpu.contains(",") || gpu.lowercased() == "all" else { return nil }
+    return gpu
+  }
+
+  func buildScenario(severalAllowed: Bool = false) throws -> Scenario {
+    if !severalAllowed {
+      if gpuList != nil { throw UserFacingError(message: "--gpu \"\(gpu ?? "")\": a list of GPUs is for recommend") }
+      if rate.map(RateRange.isRange) == true {
+        throw UserFacingError(message: "--rate \"\(rate ?? "")\": a range of rates is for recommend; give one rate")
+      }
+    }
+    let rate = rateValue
     var s: Scenario
     if let scenario {
       s = try Scenario.load(scenario)
@@ -106,7 +145,7 @@ struct PlanOptions: ParsableArguments {
     } else {
       s = Scenario.defaultPlanning
     }
-    if let gpu { s.gpu = gpu }
+    if let gpu, gpuList == nil { s.gpu = gpu }
     if let cluster { s.cluster = cluster }
     if let model, scenario != nil { s.model = model }
     if let rate { s.workload.rateRequestsPerSecond = rate }
@@ -153,7 +192,9 @@ struct PlanOptions: ParsableArguments {
       }
       profiles = [ClientProfile(name: "default", prompt: prompt, output: output)]
     }
-    guard let rate else { throw UserFacingError(message: "with --model, give --rate (requests per second)") }
+    guard let rate = rateValue else {
+      throw UserFacingError(message: "with --model, give --rate (requests per second)")
+    }
     let durationSeconds = try FlagCheck.seconds(duration, "--duration") ?? 70
     let workload = Workload(
       rateRequestsPerSecond: rate, arrival: try FlagCheck.arrival(arrival) ?? .poisson, profiles: profiles,
@@ -168,7 +209,8 @@ struct PlanOptions: ParsableArguments {
   /// The resolved question. Requests longer than the model's context window are refused here,
   /// naming the flag or scenario field (see `Workload.checkContextWindow`).
   func request(
-    objective: PlanObjective?, topK: Int = PlanRequest.defaultTopK, searchMaxRate: Bool = true
+    objective: PlanObjective?, topK: Int = PlanRequest.defaultTopK, searchMaxRate: Bool = true,
+    priceOverrides: [String: Double] = [:]
   ) throws
     -> PlanRequest
   {
@@ -178,7 +220,8 @@ struct PlanOptions: ParsableArguments {
       model: try catalog.model(scenario.model), source: lengthSource, tracePath: scenario.tracePath)
     return try PlanRequest(
       scenario: scenario, catalog: catalog, objective: objective, gpuBudget: gpuBudget,
-      topK: topK, gapThreshold: gapThreshold ?? PlanRequest.defaultGapThreshold, searchSimulatedMaxRate: searchMaxRate)
+      topK: topK, gapThreshold: gapThreshold ?? PlanRequest.defaultGapThreshold, searchSimulatedMaxRate: searchMaxRate,
+      priceOverrides: priceOverrides)
   }
 
   /// Files whose hashes the report lists: the scenario file, then the catalog files and trace.
@@ -203,8 +246,15 @@ struct RecommendCommand: ParsableCommand {
       budget is placed on the topology and scored by the analytic model (memory fit, then the \
       objective under the SLO); the top --top-k plus the best layout of each family (replicas, \
       TP, PP, TP+PP) are simulated and ranked again; the report shows both views side by side. \
-      Objectives: goodput-per-gpu (default), throughput, min-ttft, min-gpus. The report refuses \
+      Objectives: goodput-per-gpu (default), throughput, min-ttft, min-gpus, min-cost. The report refuses \
       to overwrite a file llmplan did not write unless --force.
+
+      Hardware and money: every layout's cost per hour and per million output tokens at the target \
+      rate comes from the GPU file's list price, overridden by --price GPU=DOLLARS (repeatable) or the \
+      scenario's prices:. --gpu a,b,c (or all) plans each GPU type on a cluster of its own kind and \
+      compares them side by side; --rate A..B or A..B:STEP adds the growth curve (fewest GPUs and \
+      cost per type at each rate, planned at B). Both reports add the Pareto frontier of throughput \
+      per GPU against output tokens/s per user.
 
       Requests longer than the model's context window (prompt + output above max_position_embeddings; \
       in a mix, any profile whose longest prompt plus longest output is; in a trace, any request) are \
@@ -216,8 +266,15 @@ struct RecommendCommand: ParsableCommand {
       """)
 
   @OptionGroup var options: PlanOptions
-  @Option(help: "goodput-per-gpu, throughput, min-ttft or min-gpus (default: the scenario's, else goodput-per-gpu).")
+  @Option(
+    help: "goodput-per-gpu, throughput, min-ttft, min-gpus or min-cost (default: the scenario's, else goodput-per-gpu)."
+  )
   var objective: String?
+  // Hardware and money (issue 14): prices; the GPU list and rate range are PlanOptions' --gpu and --rate.
+  @Option(
+    name: .customLong("price"),
+    help: "GPU=DOLLARS: price per GPU-hour, overriding the GPU file's and the scenario's (repeatable).")
+  var prices: [String] = []
   @Option(parsing: .unconditional, help: "Layouts simulated from the top of the analytic ranking.")
   var topK: Int = PlanRequest.defaultTopK
   @Option(
@@ -251,6 +308,29 @@ struct RecommendCommand: ParsableCommand {
     }
     if noReport, report != nil { throw ValidationError("give --report PATH or --no-report, not both") }
     _ = try reportFormat()
+    do { _ = try Self.priceTable(prices) } catch { throw ValidationError("\(error)") }
+  }
+
+  /// `--price` flags as a table GPU → dollars per GPU-hour; a GPU given twice is an error.
+  static func priceTable(_ flags: [String]) throws -> [String: Double] {
+    var table: [String: Double] = [:]
+    for flag in flags {
+      let (gpu, dollars) = try GPUPrice.parseOverride(flag)
+      guard table[gpu] == nil else { throw PriceError("--price \(gpu) is given twice") }
+      table[gpu] = dollars
+    }
+    return table
+  }
+
+  /// Checks that every `--price` names a GPU of the catalog (or a GPU file).
+  static func checkPriceNames(_ table: [String: Double], catalog: Catalog) throws {
+    for name in table.keys.sorted() {
+      do { _ = try catalog.resolve(name, kind: .gpu) } catch {
+        throw PriceError(
+          "--price \(name)=…: no GPU \"\(name)\" in the catalog (known: \(catalog.names(.gpu).sorted().joined(separator: ", ")))"
+        )
+      }
+    }
   }
 
   /// The report's path, or nil when none is written: `--report`, else (unless `--no-report`
@@ -275,8 +355,18 @@ struct RecommendCommand: ParsableCommand {
   func run() throws {
     var status = LLMPlanExit.success
     try withUserFacingErrors {
+      let priceOverrides = try Self.priceTable(prices)
+      try Self.checkPriceNames(priceOverrides, catalog: try options.catalogOptions.load())
+      if options.gpuList != nil || options.rate.map(RateRange.isRange) == true {
+        status = try runFleet(priceOverrides: priceOverrides)
+        if status != .success {
+          FileHandle.standardError.write(Data("llmplan: \(status.meaning) (exit \(status.rawValue))\n".utf8))
+        }
+        return
+      }
       let request = try options.request(
-        objective: try objective.map(PlanObjective.parse), topK: topK, searchMaxRate: !noMaxRateSearch)
+        objective: try objective.map(PlanObjective.parse), topK: topK, searchMaxRate: !noMaxRateSearch,
+        priceOverrides: priceOverrides)
       let path = try reportPath(scenarioName: request.scenario.name)
       if let path { try ReportFile.check(path, force: force) }  // refuse before the planning, not after
       let plan: PlanResult
@@ -293,7 +383,14 @@ struct RecommendCommand: ParsableCommand {
         plan: plan, inputFiles: options.inputFiles(request),
         baseDirectory: FileManager.default.currentDirectoryPath, command: typedCommand())
       if let path {
-        let text = try reportFormat() == .html ? PlanHTML.render(planReport) : PlanMarkdown.render(planReport)
+        let text: String
+        if try reportFormat() == .html {
+          text = PlanHTML.render(planReport)
+        } else {
+          let fleet = try FleetPlanner.single(request, plan: plan, clusterNote: "")
+          let pareto = FleetMarkdown.paretoSection(fleet)
+          text = PlanMarkdown.render(planReport) + (pareto.isEmpty ? "" : "\n" + pareto + "\n")
+        }
         try ReportFile.write(text, to: path, force: force)
       }
       status = Self.exitStatus(plan)
@@ -325,6 +422,67 @@ struct RecommendCommand: ParsableCommand {
   }
 }
 
+extension RecommendCommand {
+  /// `--gpu a,b,c` / `--gpu all` / `--rate A..B`: every type planned on a cluster of its own
+  /// kind, compared; the growth curve and the Pareto frontier. Returns the exit status.
+  func runFleet(priceOverrides: [String: Double]) throws -> LLMPlanExit {
+    let catalog = try options.catalogOptions.load()
+    let growth = try options.rateRange() ?? []
+    let scenario = try options.buildScenario(severalAllowed: true)
+    if !growth.isEmpty, scenario.workload.trace != nil {
+      throw UserFacingError(
+        message: "--rate A..B: a trace replays its own arrivals; a growth range needs a rate-driven workload")
+    }
+    try scenario.workload.checkContextWindow(
+      model: try catalog.model(scenario.model), source: options.lengthSource, tracePath: scenario.tracePath)
+    let clusterGPU = try scenario.cluster.flatMap { try catalog.cluster($0).defaultGPU }
+    guard let gpuText = options.gpuList ?? scenario.gpu ?? clusterGPU else {
+      throw UserFacingError(message: "give --gpu (one GPU, a list a,b,c, or all)")
+    }
+    let question = try FleetQuestion.build(
+      scenario: scenario, catalog: catalog, gpus: try FleetQuestion.gpuList(gpuText, catalog: catalog),
+      clusterFlag: options.cluster, objective: try objective.map(PlanObjective.parse), gpuBudget: options.gpuBudget,
+      topK: topK, gapThreshold: options.gapThreshold ?? PlanRequest.defaultGapThreshold,
+      searchSimulatedMaxRate: !noMaxRateSearch, priceOverrides: priceOverrides, growthRates: growth)
+    let path = try reportPath(scenarioName: scenario.name)
+    if let path { try ReportFile.check(path, force: force) }  // refuse before the planning, not after
+    let bar = ProgressBar(label: "planning \(question.members.count) GPU type(s)")
+    let fleet = try FleetPlanner.planBlocking(question)
+    bar.finish()
+    var files = options.scenario.map { [$0] } ?? []
+    for file in question.members.flatMap(\.request.inputFiles) where !files.contains(file) { files.append(file) }
+    let report = try FleetReport(
+      fleet: fleet, inputFiles: files, baseDirectory: FileManager.default.currentDirectoryPath,
+      command: typedCommand())
+    if let path { try ReportFile.write(FleetMarkdown.render(report), to: path, force: force) }
+    if json {
+      print(try report.json())
+    } else {
+      print(fleet.recommendationReason)
+      print()
+      var table = TextTable([
+        .init("GPU"), .init("layout"), .init("GPUs", .right), .init("$/hour", .right), .init("$/M out tok", .right),
+        .init("verdict"),
+      ])
+      for o in fleet.comparison {
+        table.append([
+          o.gpu, o.layout ?? "-", o.gpus.map(String.init) ?? "-",
+          o.cost.map { Format.dollars($0.dollarsPerHour) } ?? "-",
+          o.cost.map { Format.dollars($0.dollarsPerMillionOutputTokens) } ?? "-",
+          o.gpu == fleet.recommendedGPU ? "recommended" : (o.meetsSLO ? "meets SLO" : (o.why ?? "")),
+        ])
+      }
+      print(table.rendered)
+      if let growth = fleet.growth, !growth.crossovers.isEmpty {
+        print("\nGrowth: " + growth.crossovers.joined(separator: "; "))
+      }
+      if let path { print("\nReport: \(path)") }
+    }
+    if fleet.recommendedGPU != nil { return .success }
+    return fleet.comparison.contains { $0.layout != nil } ? .noLayoutMeetsSLO : .noFeasibleLayout
+  }
+}
+
 /// `llmplan bench recommend`: wall time of a whole `recommend` of the built-in scenario.
 struct BenchRecommendCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -344,6 +502,14 @@ struct BenchRecommendCommand: ParsableCommand {
     let analyticSeconds: [Double]
     let totalSeconds: [Double]
     let medianSeconds: Double
+    /// The same plans with the shortlist simulated one layout after another (the former way).
+    let serialShortlistSeconds: [Double]
+    let serialShortlistMedianSeconds: Double
+    /// Process CPU seconds (user + system) of each mode's runs together: the work done,
+    /// independent of how many cores were free.
+    let cpuSeconds: Double
+    let serialShortlistCPUSeconds: Double
+    let identical: Bool
   }
 
   func run() throws {
@@ -356,21 +522,39 @@ struct BenchRecommendCommand: ParsableCommand {
       }
       var analytic: [Double] = []
       var totals: [Double] = []
+      var serialTotals: [Double] = []
+      var cpu = 0.0
+      var serialCPU = 0.0
       var plan: PlanResult?
+      var serialPlan: PlanResult?
+      var serialRequest = request
+      serialRequest.simulateShortlistConcurrently = false
       for _ in 0..<runs {
         let start = clock.now
         let planner = Planner(request)
         _ = try planner.analyticRanking(try planner.probes())
         analytic.append(seconds(clock.now - start))
+        var cpuStart = ProcessCPU.seconds()
         let wholeStart = clock.now
         plan = try planner.plan()
         totals.append(seconds(clock.now - wholeStart))
+        cpu += ProcessCPU.seconds() - cpuStart
+        cpuStart = ProcessCPU.seconds()
+        let serialStart = clock.now
+        serialPlan = try Planner(serialRequest).plan()
+        serialTotals.append(seconds(clock.now - serialStart))
+        serialCPU += ProcessCPU.seconds() - cpuStart
       }
       let median = totals.sorted()[totals.count / 2]
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys]  // keyed containers have no fixed order otherwise
       let output = Output(
         scenario: request.scenario.name, layouts: plan?.candidates.count ?? 0,
         simulatedLayouts: plan?.shortlist.count ?? 0,
-        analyticSeconds: analytic, totalSeconds: totals, medianSeconds: median)
+        analyticSeconds: analytic, totalSeconds: totals, medianSeconds: median, serialShortlistSeconds: serialTotals,
+        serialShortlistMedianSeconds: serialTotals.sorted()[serialTotals.count / 2], cpuSeconds: cpu,
+        serialShortlistCPUSeconds: serialCPU,
+        identical: try encoder.encode(plan?.shortlist) == encoder.encode(serialPlan?.shortlist))
       if json {
         try JSONOutput.print(output)
         return
@@ -381,7 +565,24 @@ struct BenchRecommendCommand: ParsableCommand {
       print("  analytic search alone: " + analytic.map(Units.formatSeconds).joined(separator: ", "))
       print(
         "  whole recommend:       " + totals.map(Units.formatSeconds).joined(separator: ", ")
-          + "  (median \(Units.formatSeconds(median)))")
+          + "  (median \(Units.formatSeconds(median)); CPU \(Units.formatSeconds(cpu)) for all runs)")
+      print(
+        "  shortlist one by one:  " + serialTotals.map(Units.formatSeconds).joined(separator: ", ")
+          + "  (median \(Units.formatSeconds(output.serialShortlistMedianSeconds)); CPU "
+          + "\(Units.formatSeconds(serialCPU)) for all runs)")
+      print(
+        "  one by one / concurrent: \(Units.threeSignificant(output.serialShortlistMedianSeconds / median)); "
+          + "same simulated ranking: " + (output.identical ? "yes" : "NO"))
     }
+  }
+}
+
+/// CPU time this process has used (user + system), seconds.
+enum ProcessCPU {
+  static func seconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func value(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
+    return value(usage.ru_utime) + value(usage.ru_stime)
   }
 }

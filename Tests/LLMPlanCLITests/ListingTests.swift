@@ -40,12 +40,13 @@ private func jsonArray(_ text: String) throws -> [[String: Any]] {
   /// Published totals: Llama 2 paper and model cards, GPT-3 paper Table 2.1, Llama 3 model card.
   static let published: [String: Double] = [
     "llama-2-7b": 6.74e9, "llama-2-13b": 13.0e9, "gpt3-175b": 175e9, "llama-2-70b": 69e9, "llama-3-8b": 8.0e9,
+    "llama-3-70b": 70.6e9,
   ]
 
-  @Test func jsonListsTheFiveModelsWithinOneAndAHalfPercentOfPublished() throws {
+  @Test func jsonListsTheSixModelsWithinOneAndAHalfPercentOfPublished() throws {
     let output = try ModelsCommand.parse(["--catalog", catalogRoot, "--json"]).render()
     let models = try jsonArray(output)
-    #expect(models.count == 5)
+    #expect(models.count == 6)
     for model in models {
       let name = try #require(model["name"] as? String)
       let parameters = try #require(model["parameters"] as? Double)
@@ -62,7 +63,7 @@ private func jsonArray(_ text: String) throws -> [[String: Any]] {
   @Test func tableShowsDerivedFacts() throws {
     let output = try ModelsCommand.parse(["--catalog", catalogRoot]).render()
     let lines = output.split(separator: "\n").map(String.init)
-    #expect(lines.count == 2 + 5)
+    #expect(lines.count == 2 + 6)
     let row = try #require(lines.first { $0.hasPrefix("llama-2-7b ") })
     // 6,738,415,616 parameters; 2·32·4096·2 = 524,288 KV bytes per token; 13.5 GB of fp16 weights.
     #expect(row.contains("6.74B") && row.contains("524,288") && row.contains("13.5 GB") && row.contains("32/32"))
@@ -110,7 +111,7 @@ private func jsonArray(_ text: String) throws -> [[String: Any]] {
 @Suite struct GPUsCommandTests {
   @Test func jsonCarriesDatasheetFiguresInSI() throws {
     let gpus = try jsonArray(try GPUsCommand.parse(["--catalog", catalogRoot, "--json"]).render())
-    #expect(gpus.count == 4)
+    #expect(gpus.count == 8)
     let a100 = try #require(gpus.first { $0["name"] as? String == "a100-80gb-sxm" })
     // A100 datasheet: 312 TFLOP/s dense fp16, 80 GB, 2,039 GB/s, NVLink 300 GB/s per direction.
     #expect((a100["peakDenseFLOPSPerSecond"] as? [String: Double])?["fp16"] == 312e12)
@@ -125,7 +126,7 @@ private func jsonArray(_ text: String) throws -> [[String: Any]] {
 
   @Test func tableHasOneRowPerGPU() throws {
     let lines = try GPUsCommand.parse(["--catalog", catalogRoot]).render().split(separator: "\n")
-    #expect(lines.count == 2 + 4)
+    #expect(lines.count == 2 + 8)
     #expect(lines.contains { $0.hasPrefix("h100-80gb-sxm ") && $0.contains("989 TFLOP/s") && $0.contains("3.35 TB/s") })
   }
 }
@@ -133,7 +134,7 @@ private func jsonArray(_ text: String) throws -> [[String: Any]] {
 @Suite struct ClustersCommandTests {
   @Test func jsonReportsSizeAndBisection() throws {
     let clusters = try jsonArray(try ClustersCommand.parse(["--catalog", catalogRoot, "--json"]).render())
-    #expect(clusters.count == 6)
+    #expect(clusters.count == 7)
     func entry(_ name: String) throws -> [String: Any] {
       try #require(clusters.first { $0["name"] as? String == name })
     }

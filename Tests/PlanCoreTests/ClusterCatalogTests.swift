@@ -3,10 +3,10 @@ import Testing
 @testable import PlanCore
 
 @Suite struct ClusterCatalogTests {
-  @Test func catalogHoldsTheSixClusters() {
+  @Test func catalogHoldsTheSevenClusters() {
     #expect(
       Fixtures.catalog.names(.cluster) == [
-        "dgx-a100", "dgx-a100-2node-ib", "dgx-h100", "dgx-h100-2node-ib", "pcie4", "ring4-cross",
+        "dgx-a100", "dgx-a100-2node-ib", "dgx-h100", "dgx-h100-2node-ib", "mi300x-8-mesh", "pcie4", "ring4-cross",
       ])
   }
 

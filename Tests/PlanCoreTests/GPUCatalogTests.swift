@@ -3,8 +3,12 @@ import Testing
 @testable import PlanCore
 
 @Suite struct GPUCatalogTests {
-  @Test func catalogHoldsTheFourGPUs() {
-    #expect(Fixtures.catalog.names(.gpu) == ["a100-40gb-sxm", "a100-80gb-sxm", "h100-80gb-sxm", "h200-141gb-sxm"])
+  @Test func catalogHoldsTheEightGPUs() {
+    #expect(
+      Fixtures.catalog.names(.gpu) == [
+        "a100-40gb-sxm", "a100-80gb-sxm", "b200-180gb-sxm", "h100-80gb-sxm", "h200-141gb-sxm", "l4-24gb-pcie",
+        "l40s-48gb-pcie", "mi300x-192gb-oam",
+      ])
   }
 
   /// Datasheet figures (NVIDIA A100, H100 and H200 datasheets): peak dense fp16, HBM bytes and
@@ -32,7 +36,10 @@ import Testing
   /// NVLink traffic, a quarter of a GEMM's idle last-wave tiles costs time, and non-GEMM kernels
   /// carry their own memory fractions and L2 byte costs (files round to four significant
   /// figures, hence the 0.1 % tolerance).
-  @Test(arguments: ["a100-40gb-sxm", "a100-80gb-sxm", "h100-80gb-sxm", "h200-141gb-sxm"])
+  @Test(
+    arguments: [
+      "a100-40gb-sxm", "a100-80gb-sxm", "h100-80gb-sxm", "h200-141gb-sxm", "b200-180gb-sxm", "mi300x-192gb-oam",
+    ])
   func efficiencyFollowsTheDatasheetLaw(name: String) throws {
     let gpu = try Fixtures.catalog.gpu(name)
     let law = gpu.efficiency

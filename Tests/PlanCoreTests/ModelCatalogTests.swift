@@ -8,13 +8,14 @@ import Testing
   /// GPT-3 paper Table 2.1, Meta Llama 3 model card.
   static let published: [String: Double] = [
     "llama-2-7b": 6.74e9, "llama-2-13b": 13.0e9, "gpt3-175b": 175e9, "llama-2-70b": 69e9, "llama-3-8b": 8.0e9,
+    "llama-3-70b": 70.6e9,
   ]
 
-  @Test func catalogHoldsTheFiveModels() throws {
+  @Test func catalogHoldsTheSixModels() throws {
     #expect(Set(Fixtures.catalog.names(.model)) == Set(Self.published.keys))
   }
 
-  @Test(arguments: ["llama-2-7b", "llama-2-13b", "gpt3-175b", "llama-2-70b", "llama-3-8b"])
+  @Test(arguments: ["llama-2-7b", "llama-2-13b", "gpt3-175b", "llama-2-70b", "llama-3-8b", "llama-3-70b"])
   func parameterCountMatchesPublishedWithinOneAndAHalfPercent(name: String) throws {
     let model = try Fixtures.catalog.model(name)
     let published = try #require(Self.published[name])

@@ -66,7 +66,7 @@ enum SmallPlan {
     #expect(
       Set(plan.keys) == [
         "question", "candidates", "shortlist", "recommendation", "loadCurves", "tensorParallelScaling", "launch",
-        "assumptions",
+        "assumptions", "price",
       ])
     // Stable keys: absent values are null, not missing — every candidate has the same keys.
     let candidates = try #require(plan["candidates"] as? [[String: Any]])
