@@ -16,8 +16,6 @@ done
 # The built-in question also as one self-contained HTML file (inline SVG charts).
 echo "recommend: default (html)" >&2
 "$llmplan" recommend --scenario Reports/examples/default.yaml --report Reports/examples/default.html > /dev/null
-# Once Reports/examples/which-gpu.yaml exists (the GPU comparison of issue 14):
-# "$llmplan" recommend --scenario Reports/examples/which-gpu.yaml --report Reports/examples/which-gpu.html > /dev/null
 # One example also as JSON, the sample for programs (--json prints the same content).
 echo "recommend: 7b-tp-scaling" >&2
 "$llmplan" recommend --scenario Reports/examples/7b-tp-scaling.yaml --report Reports/examples/7b-tp-scaling.md --json \
@@ -27,6 +25,10 @@ echo "recommend: which-gpu" >&2
 "$llmplan" recommend --scenario Reports/examples/which-gpu.yaml \
   --gpu a100-80gb-sxm,h100-80gb-sxm,h200-141gb-sxm,l40s-48gb-pcie --rate 10..40 \
   --report Reports/examples/which-gpu.md > /dev/null || test $? -eq 4
+echo "recommend: which-gpu (html)" >&2
+"$llmplan" recommend --scenario Reports/examples/which-gpu.yaml \
+  --gpu a100-80gb-sxm,h100-80gb-sxm,h200-141gb-sxm,l40s-48gb-pcie --rate 10..40 \
+  --report Reports/examples/which-gpu.html > /dev/null || test $? -eq 4
 echo "validate: load-sweep" >&2
 "$llmplan" validate --scenario Reports/examples/7b-dp-scaling.yaml --layouts 1x1x1,1x1x2,1x1x4 \
   --rates 3,5,10,20,30,40,50 --report Reports/examples/load-sweep.md > /dev/null

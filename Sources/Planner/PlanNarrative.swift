@@ -206,8 +206,9 @@ public enum PlanNarrative {
       Assumption(
         topic: "maximum sustainable rate",
         statement:
-          "Analytic: bisection on the load model to 0.01 %. Simulated: steps of ×\(SimulatedRateSearch.growth) "
-          + "from the analytic value until the SLO verdict changes, then bisection to a bracket ≤ "
+          "Analytic: bisection on the load model to 0.01 %. Simulated: from the analytic value, a first step of "
+          + "×\(SimulatedRateSearch.bracketRatio), then steps of ×\(SimulatedRateSearch.growth) until the SLO "
+          + "verdict changes, then bisection to a bracket ≤ "
           + "\(Format.percent(SimulatedRateSearch.bracketRatio - 1)) wide; the lower end is reported.",
         source: "LayoutProbe.maxSustainableRate, SimulatedRateSearch in Sources/Planner"),
       Assumption(

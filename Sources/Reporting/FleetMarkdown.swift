@@ -240,3 +240,12 @@ public enum FleetMarkdown {
   /// The Pareto section alone, for a single-type report.
   public static func paretoSection(_ fleet: FleetPlan) -> String { fleet.pareto.isEmpty ? "" : pareto(fleet) }
 }
+
+extension PlanMarkdown {
+  /// A single-type report as `recommend` writes it: the plan, then the Pareto frontier of its
+  /// layouts (`FleetPlanner.single`).
+  public static func render(_ report: PlanReport, withParetoOf fleet: FleetPlan) -> String {
+    let pareto = FleetMarkdown.paretoSection(fleet)
+    return render(report) + (pareto.isEmpty ? "" : "\n" + pareto + "\n")
+  }
+}

@@ -388,8 +388,7 @@ struct RecommendCommand: ParsableCommand {
           text = PlanHTML.render(planReport)
         } else {
           let fleet = try FleetPlanner.single(request, plan: plan, clusterNote: "")
-          let pareto = FleetMarkdown.paretoSection(fleet)
-          text = PlanMarkdown.render(planReport) + (pareto.isEmpty ? "" : "\n" + pareto + "\n")
+          text = PlanMarkdown.render(planReport, withParetoOf: fleet)
         }
         try ReportFile.write(text, to: path, force: force)
       }
@@ -454,7 +453,12 @@ extension RecommendCommand {
     let report = try FleetReport(
       fleet: fleet, inputFiles: files, baseDirectory: FileManager.default.currentDirectoryPath,
       command: typedCommand())
-    if let path { try ReportFile.write(FleetMarkdown.render(report), to: path, force: force) }
+    if let path {
+      let text =
+        try reportFormat() == .html
+        ? FleetHTML.render(fleet, command: report.command, inputs: report.inputs) : FleetMarkdown.render(report)
+      try ReportFile.write(text, to: path, force: force)
+    }
     if json {
       print(try report.json())
     } else {

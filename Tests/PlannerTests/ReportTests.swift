@@ -159,7 +159,8 @@ enum SmallPlan {
       plan: plan, inputFiles: [Fixtures.repositoryRoot + "/" + scenarioPath] + request.inputFiles,
       baseDirectory: Fixtures.repositoryRoot, command: command)
     let expected = try String(contentsOfFile: Fixtures.repositoryRoot + "/Reports/examples/\(name).md", encoding: .utf8)
-    let rendered = PlanMarkdown.render(report)
+    let rendered = PlanMarkdown.render(
+      report, withParetoOf: try FleetPlanner.single(request, plan: plan, clusterNote: ""))
     #expect(rendered == expected)
     Self.checkStructure(rendered)
     let expectedJSON = try String(
