@@ -29,6 +29,22 @@ public enum PlanMarkdown {
   static func question(_ q: PlanQuestion, report: PlanReport) -> String {
     var lines = ["## The question"]
     // A list, not a two-column table: the values are sentences, too wide for a table line.
+    let items = questionFacts(q)
+    lines.append(items.map { "- **\($0.0)**: \($0.1)" }.joined(separator: "\n"))
+    if !q.profiles.isEmpty, q.traceRequests == 0 {
+      var profiles = MarkdownTable(
+        ["client profile", "share", "prompt tokens", "output tokens"], alignments: [.left, .right, .left, .left])
+      for p in q.profiles { profiles.append([p.name, Format.percent(p.share), p.prompt, p.output]) }
+      lines.append(profiles.rendered)
+    }
+    lines.append("### Input files")
+    lines.append(report.inputs.isEmpty ? "- (built-in scenario only)" : inputList(report.inputs))
+    lines.append("Regenerate with `\(report.command)`.")
+    return lines.joined(separator: "\n\n")
+  }
+
+  /// The question's facts as (term, sentence) pairs, shared by the Markdown and HTML reports.
+  static func questionFacts(_ q: PlanQuestion) -> [(String, String)] {
     var items: [(String, String)] = []
     items.append(("model", "\(q.modelDisplayName) (`\(q.model)`, \(Format.number(q.parameters / 1e9))B parameters)"))
     items.append(
@@ -69,17 +85,7 @@ public enum PlanMarkdown {
           + "warm-up, drain \(Units.formatSeconds(q.drainSeconds)), seed \(q.seed); shortlist: analytic top \(q.topK) "
           + "plus the best of each layout family; gaps flagged above \(Format.percent(q.gapThreshold))"
       ))
-    lines.append(items.map { "- **\($0.0)**: \($0.1)" }.joined(separator: "\n"))
-    if !q.profiles.isEmpty, q.traceRequests == 0 {
-      var profiles = MarkdownTable(
-        ["client profile", "share", "prompt tokens", "output tokens"], alignments: [.left, .right, .left, .left])
-      for p in q.profiles { profiles.append([p.name, Format.percent(p.share), p.prompt, p.output]) }
-      lines.append(profiles.rendered)
-    }
-    lines.append("### Input files")
-    lines.append(report.inputs.isEmpty ? "- (built-in scenario only)" : inputList(report.inputs))
-    lines.append("Regenerate with `\(report.command)`.")
-    return lines.joined(separator: "\n\n")
+    return items
   }
 
   /// Input files as a list, "- `path`: 1234 bytes, SHA-256 `…`": a path and a 64-digit

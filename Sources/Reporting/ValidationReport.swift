@@ -63,32 +63,8 @@ public enum ValidationMarkdown {
     for l in v.layouts {
       lines.append("## \(l.layout) (\(l.gpus) GPU\(l.gpus == 1 ? "" : "s"), \(l.placement.summary))")
       lines.append(l.validity)
-      var table = MarkdownTable(
-        [
-          "rate", "compared", "largest gap", "success a / s", "TTFT p50 a / s", "TTFT p90 a / s", "TPOT mean a / s",
-          "output tok/s a / s", "likely causes",
-        ],
-        alignments: [.right, .left, .right, .right, .right, .right, .right, .right, .left])
-      for p in l.points {
-        func pair(_ metric: GapMetric) -> String {
-          let row = p.gap.first { $0.metric == metric }
-          let analytic = row?.analytic == nil && !p.analytic.stable ? "unstable" : Cell.metric(metric, row?.analytic)
-          return analytic + " / " + Cell.metric(metric, row?.simulated, interval: row?.simulatedInterval)
-        }
-        let largest = p.gap.filter { $0.relativeGap != nil }.max { abs($0.relativeGap!) < abs($1.relativeGap!) }
-        let comparison: String
-        switch p.comparison {
-        case .agrees: comparison = "agrees"
-        case .gap: comparison = "⚠ gap"
-        case .notCompared: comparison = "not compared"
-        }
-        table.append([
-          Format.rate(p.rateRequestsPerSecond), comparison,
-          largest.map { Cell.gap($0.relativeGap, flagged: $0.flagged) } ?? Cell.missing, pair(.successRate),
-          pair(.ttftP50), pair(.ttftP90), pair(.tpotMean), pair(.throughput),
-          p.causes.map(\.kind.rawValue).joined(separator: ", "),
-        ])
-      }
+      var table = MarkdownTable(pointColumns, alignments: pointAlignments.map { $0 ? .right : .left })
+      for p in l.points { table.append(pointCells(p)) }
       lines.append(table.rendered)
       lines.append(
         "a / s: analytic / simulated (95 % interval in brackets). \"Unstable\": the arrival rate exceeds the "
@@ -130,6 +106,36 @@ public enum ValidationMarkdown {
   }
 
   /// The simulated value the gap table shows (the replications' mean when replicated).
+  /// The columns of a layout's table of swept rates (Markdown and HTML), and which are numbers
+  /// (right-aligned).
+  static let pointColumns = [
+    "rate", "compared", "largest gap", "success a / s", "TTFT p50 a / s", "TTFT p90 a / s", "TPOT mean a / s",
+    "output tok/s a / s", "likely causes",
+  ]
+  static let pointAlignments = [true, false, true, true, true, true, true, true, false]
+
+  /// One swept rate's row: analytic / simulated per metric ("unstable" past the analytic capacity).
+  static func pointCells(_ p: ValidationPoint) -> [String] {
+    func pair(_ metric: GapMetric) -> String {
+      let row = p.gap.first { $0.metric == metric }
+      let analytic = row?.analytic == nil && !p.analytic.stable ? "unstable" : Cell.metric(metric, row?.analytic)
+      return analytic + " / " + Cell.metric(metric, row?.simulated, interval: row?.simulatedInterval)
+    }
+    let largest = p.gap.filter { $0.relativeGap != nil }.max { abs($0.relativeGap!) < abs($1.relativeGap!) }
+    let comparison: String
+    switch p.comparison {
+    case .agrees: comparison = "agrees"
+    case .gap: comparison = "⚠ gap"
+    case .notCompared: comparison = "not compared"
+    }
+    return [
+      Format.rate(p.rateRequestsPerSecond), comparison,
+      largest.map { Cell.gap($0.relativeGap, flagged: $0.flagged) } ?? Cell.missing, pair(.successRate),
+      pair(.ttftP50), pair(.ttftP90), pair(.tpotMean), pair(.throughput),
+      p.causes.map(\.kind.rawValue).joined(separator: ", "),
+    ]
+  }
+
   static func simulatedValue(_ point: ValidationPoint, _ metric: GapMetric) -> Double? {
     point.gap.first { $0.metric == metric }?.simulated
   }

@@ -34,46 +34,7 @@ public enum PlanHTML {
   // MARK: Sections
 
   static func question(_ q: PlanQuestion, report: PlanReport) -> HTMLFragment {
-    var items: [(String, String)] = []
-    items.append(("model", "\(q.modelDisplayName) (`\(q.model)`, \(Format.number(q.parameters / 1e9))B parameters)"))
-    items.append(
-      (
-        "GPUs",
-        "\(q.gpuDisplayName) (`\(q.gpu)`, \(Units.formatBytes(q.gpuMemoryBytes))); budget \(q.gpuBudget) of the "
-          + "\(q.clusterGPUs) GPUs of \(q.clusterDisplayName) (`\(q.cluster)`, \(q.clusterNodes) node\(q.clusterNodes == 1 ? "" : "s"))"
-          + (q.clusterGPUReplaced.map { ", its `\($0)` GPUs replaced by `\(q.gpu)` (same links)" } ?? "")
-      ))
-    let traffic =
-      q.traceRequests > 0
-      ? "trace of \(q.traceRequests) requests (\(Format.rate(q.rateRequestsPerSecond)) on average)"
-      : "\(Format.rate(q.rateRequestsPerSecond)), \(q.arrival) arrivals"
-    items.append(
-      (
-        "workload",
-        "\(traffic); mean request \(q.meanPromptTokens) prompt + \(q.meanOutputTokens) output tokens; longest \(q.longestRequestTokens) tokens"
-      ))
-    items.append(
-      (
-        "SLO",
-        "TTFT p90 ≤ \(Units.formatSeconds(q.slo.ttftSeconds)), TPOT p90 ≤ \(Units.formatSeconds(q.slo.tpotSeconds)), "
-          + "success ≥ \(Format.percent(q.slo.successRateFloor)) of requests"
-      ))
-    items.append(("objective", "`\(q.objective.rawValue)`: \(q.objective.explanation)"))
-    items.append(("router", "`\(q.router.rawValue)`"))
-    items.append(
-      (
-        "engine",
-        "gpu_memory_utilization \(Format.number(q.engine.gpuMemoryUtilization)), max_num_seqs \(q.engine.maxSequences), "
-          + "max_num_batched_tokens \(q.engine.maxBatchedTokens), block_size \(q.engine.blockSizeTokens), chunked prefill "
-          + (q.chunkedPrefill ? "on" : "off")
-      ))
-    items.append(
-      (
-        "simulation",
-        "\(Units.formatSeconds(q.durationSeconds - q.warmupSeconds)) measured after \(Units.formatSeconds(q.warmupSeconds)) "
-          + "warm-up, drain \(Units.formatSeconds(q.drainSeconds)), seed \(q.seed); shortlist: analytic top \(q.topK) "
-          + "plus the best of each layout family; gaps flagged above \(Format.percent(q.gapThreshold))"
-      ))
+    let items = PlanMarkdown.questionFacts(q)
     var parts: [HTMLFragment] = [facts(items)]
     if !q.profiles.isEmpty, q.traceRequests == 0 {
       var profiles = HTMLTable(

@@ -60,31 +60,9 @@ public enum ValidationHTML {
 
   static func layoutSection(_ l: LayoutValidation, index: Int, question q: PlanQuestion) -> HTMLFragment {
     var table = HTMLTable(
-      [
-        "rate", "compared", "largest gap", "success a / s", "TTFT p50 a / s", "TTFT p90 a / s", "TPOT mean a / s",
-        "output tok/s a / s", "likely causes",
-      ],
-      alignments: [.right, .left, .right, .right, .right, .right, .right, .right, .left])
+      ValidationMarkdown.pointColumns, alignments: ValidationMarkdown.pointAlignments.map { $0 ? .right : .left })
     for p in l.points {
-      func pair(_ metric: GapMetric) -> String {
-        let row = p.gap.first { $0.metric == metric }
-        let analytic = row?.analytic == nil && !p.analytic.stable ? "unstable" : Cell.metric(metric, row?.analytic)
-        return analytic + " / " + Cell.metric(metric, row?.simulated, interval: row?.simulatedInterval)
-      }
-      let largest = p.gap.filter { $0.relativeGap != nil }.max { abs($0.relativeGap!) < abs($1.relativeGap!) }
-      let comparison: String
-      switch p.comparison {
-      case .agrees: comparison = "agrees"
-      case .gap: comparison = "⚠ gap"
-      case .notCompared: comparison = "not compared"
-      }
-      table.append(
-        [
-          Format.rate(p.rateRequestsPerSecond), comparison,
-          largest.map { Cell.gap($0.relativeGap, flagged: $0.flagged) } ?? Cell.missing, pair(.successRate),
-          pair(.ttftP50), pair(.ttftP90), pair(.tpotMean), pair(.throughput),
-          p.causes.map(\.kind.rawValue).joined(separator: ", "),
-        ], className: p.comparison == .gap ? "fails" : nil)
+      table.append(ValidationMarkdown.pointCells(p), className: p.comparison == .gap ? "fails" : nil)
     }
     var parts: [HTMLFragment] = [
       HTMLDocument.paragraph(l.validity), table.rendered,
