@@ -383,13 +383,10 @@ struct RecommendCommand: ParsableCommand {
         plan: plan, inputFiles: options.inputFiles(request),
         baseDirectory: FileManager.default.currentDirectoryPath, command: typedCommand())
       if let path {
-        let text: String
-        if try reportFormat() == .html {
-          text = PlanHTML.render(planReport)
-        } else {
-          let fleet = try FleetPlanner.single(request, plan: plan, clusterNote: "")
-          text = PlanMarkdown.render(planReport, withParetoOf: fleet)
-        }
+        let fleet = try FleetPlanner.single(request, plan: plan, clusterNote: "")
+        let text =
+          try reportFormat() == .html
+          ? PlanHTML.render(planReport, withParetoOf: fleet) : PlanMarkdown.render(planReport, withParetoOf: fleet)
         try ReportFile.write(text, to: path, force: force)
       }
       status = Self.exitStatus(plan)

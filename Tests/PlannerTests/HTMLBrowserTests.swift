@@ -131,7 +131,8 @@ enum HeadlessBrowser {
       return
     }
     let report = try HTMLFixtures.defaultReport.get()
-    let html = PlanHTML.render(report)
+    let pareto = try HTMLFixtures.defaultPareto.get()
+    let html = PlanHTML.render(report, withParetoOf: pareto)
     let directory = try Fixtures.temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let reportPath = directory + "/default.html"
@@ -139,12 +140,13 @@ enum HeadlessBrowser {
     let clock = ContinuousClock()
     let start = clock.now
     let result = try Self.probe(html, name: "default", directory: directory)
-    // A long document: many tables and four charts, far taller than one 900-pixel window.
+    // A long document: many tables and five charts, far taller than one 900-pixel window.
     #expect(result.scrollHeight > 3 * 900, "page height \(result.scrollHeight)")
     Self.expectCharts(
       result,
       ["chart-memory", "chart-success", "chart-ttft"]
-        + (report.plan.tensorParallelScaling.count >= 2 ? ["chart-tp"] : []))
+        + (report.plan.tensorParallelScaling.count >= 2 ? ["chart-tp"] : [])
+        + (pareto.pareto.isEmpty ? [] : ["chart-pareto"]))
 
     // The fleet report of the hand-built FleetPlan fixture around the same plan: its four charts draw too.
     let fleet = try Self.probe(

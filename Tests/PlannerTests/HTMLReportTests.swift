@@ -16,14 +16,23 @@ enum HTMLFixtures {
   /// The built-in question's report, as `llmplan recommend --format html --no-max-rate-search`
   /// writes it, with a shorter simulated window (30 s after 10 s of warm-up instead of 120 s
   /// after 60 s) so a debug build plans it in seconds: the same sections, tables and charts.
-  static let defaultReport = Result {
+  static let defaultPlanned = Result { () throws -> (PlanRequest, PlanResult) in
     var scenario = Scenario.defaultPlanning
     scenario.workload.durationSeconds = 40
     scenario.workload.warmupSeconds = 10
     let request = try PlanRequest(scenario: scenario, catalog: Fixtures.catalog, searchSimulatedMaxRate: false)
+    return (request, try Planner(request).plan())
+  }
+  static let defaultReport = Result {
+    let (request, plan) = try defaultPlanned.get()
     return try PlanReport(
-      plan: try Planner(request).plan(), inputFiles: request.inputFiles, baseDirectory: Fixtures.repositoryRoot,
+      plan: plan, inputFiles: request.inputFiles, baseDirectory: Fixtures.repositoryRoot,
       command: "llmplan recommend --format html")
+  }
+  /// Its Pareto frontier, which `recommend` appends to the report.
+  static let defaultPareto = Result {
+    let (request, plan) = try defaultPlanned.get()
+    return try FleetPlanner.single(request, plan: plan, clusterNote: "")
   }
 
   /// A fleet plan built by hand (the planner fills these types elsewhere): three GPU types, one

@@ -7,9 +7,17 @@ import Planner
 /// (same figures, same cells), with the charts drawn as inline SVG instead of Mermaid.
 /// Deterministic: the same report gives the same bytes (no clock, no random ids).
 public enum PlanHTML {
-  public static func render(_ report: PlanReport) -> String {
+  public static func render(_ report: PlanReport) -> String { render(report, paretoOf: nil) }
+
+  /// The report as `recommend` writes it: the plan, then the Pareto frontier of its layouts
+  /// (`FleetPlanner.single`), as the Markdown report has it.
+  public static func render(_ report: PlanReport, withParetoOf fleet: FleetPlan) -> String {
+    render(report, paretoOf: fleet)
+  }
+
+  static func render(_ report: PlanReport, paretoOf fleet: FleetPlan?) -> String {
     let plan = report.plan
-    let sections: [(id: String, title: String, body: HTMLFragment)] = [
+    var sections: [(id: String, title: String, body: HTMLFragment)] = [
       ("question", "The question", question(plan.question, report: report)),
       ("recommendation", "Recommendation", recommendation(plan)),
       ("layouts", "All layouts", layoutTable(plan)),
@@ -20,6 +28,9 @@ public enum PlanHTML {
       ("launch", "Launch command", launch(plan)),
       ("assumptions", "Assumptions and sources", assumptions(plan)),
     ]
+    if let fleet, !fleet.pareto.isEmpty {
+      sections.append(("pareto", "Throughput against interactivity", FleetHTML.pareto(fleet)))
+    }
     var body: [HTMLFragment] = [
       .element("h1", text: "Capacity plan: \(plan.question.scenario)"),
       .element(
