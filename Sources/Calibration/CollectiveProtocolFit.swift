@@ -159,7 +159,7 @@ struct CollectiveProtocolCalibration {
       let outcome = try solver.run(start: start, residuals: residuals)
       if best == nil || outcome.cost < best!.cost { best = outcome }
     }
-    var x = best!.parameters
+    let x = best!.parameters
     var wins = Set<Int>()
     for i in points.indices {
       let v = x[slot[groups[i]]!]
