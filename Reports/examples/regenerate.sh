@@ -29,6 +29,9 @@ echo "recommend: which-gpu (html)" >&2
 "$llmplan" recommend --scenario Reports/examples/which-gpu.yaml \
   --gpu a100-80gb-sxm,h100-80gb-sxm,h200-141gb-sxm,l40s-48gb-pcie --rate 10..40 \
   --report Reports/examples/which-gpu.html > /dev/null || test $? -eq 4
+# The report setup-and-run.sh writes (the built-in question, default path).
+echo "recommend: built-in question" >&2
+"$llmplan" recommend > /dev/null
 echo "validate: load-sweep" >&2
 "$llmplan" validate --scenario Reports/examples/7b-dp-scaling.yaml --layouts 1x1x1,1x1x2,1x1x4 \
   --rates 3,5,10,20,30,40,50 --report Reports/examples/load-sweep.md > /dev/null
