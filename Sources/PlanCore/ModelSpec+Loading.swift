@@ -23,12 +23,20 @@ extension ModelSpec {
     "pretraining_tp", "use_cache", "transformers_version", "attention_dropout", "hidden_dropout", "dropout",
     "activation_dropout", "resid_pdrop", "embd_pdrop", "attn_pdrop", "summary_activation", "summary_first_dropout",
     "summary_proj_to_labels", "summary_type", "summary_use_proj", "task_specific_params", "scale_attn_weights",
-    "scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn", "sliding_window", "use_sliding_window",
-    "max_window_layers", "tokenizer_class", "is_encoder_decoder", "output_attentions", "output_hidden_states",
-    "return_dict", "id2label", "label2id", "problem_type", "quantization_config", "partial_rotary_factor",
+    "scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn", "max_window_layers", "tokenizer_class", "is_encoder_decoder", "output_attentions", "output_hidden_states",
+    "return_dict", "id2label", "label2id", "problem_type", "partial_rotary_factor",
     "rope_type", "original_max_position_embeddings", "bias", "gradient_checkpointing", "do_sample", "temperature",
     "top_p", "top_k", "max_length", "torchscript", "use_return_dict", "tie_encoder_decoder", "num_labels",
   ]
+
+  /// `model_type` values whose dense configs the loader reads correctly: the Llama-like families
+  /// above and GPT-2 (GPT-3 is written in its schema). Another type is read only when every
+  /// field of its file is one LLMPlan knows, and then with a warning (see `checkModelType`).
+  static let knownModelTypes: Set<String> = llamaLikeFamilies.union(["gpt2"])
+
+  /// Families whose `tie_word_embeddings` defaults to true in HuggingFace transformers when the
+  /// file leaves it out (GPT-2, Gemma).
+  static let tiedByDefaultFamilies: Set<String> = ["gemma", "gemma2"]
 
   /// Fields of the `llmplan` block; any other is an error.
   static let llmplanKeys: Set<String> = [
@@ -47,14 +55,20 @@ extension ModelSpec {
   public static func load(
     from reader: FieldReader, name: String, warn: (String) -> Void = ModelSpec.warnOnStandardError
   ) throws -> ModelSpec {
-    for key in reader.object.keys.sorted()
-    where !readKeys.contains(key) && !harmlessHuggingFaceKeys.contains(key) {
-      let hint = FieldReader.nearest(key, in: readKeys).map { "; did you mean \($0)?" } ?? ""
-      warn("\(reader.file): \(reader.name(key)): unfamiliar config.json field, ignored\(hint)")
-    }
     let modelType = (try reader.optionalString("model_type"))?.lowercased() ?? ""
     let extra = try reader.optionalObject("llmplan")
     try extra?.rejectUnknown(allowed: llmplanKeys)
+    let contextKey = reader.firstKey(["max_position_embeddings", "n_positions", "n_ctx"])
+    try rejectUnsupportedFields(
+      reader, contextTokens: try contextKey.map { try reader.count($0, Plausibility.tokens) } ?? 2048)
+    let unfamiliar = reader.object.keys.sorted().filter {
+      !readKeys.contains($0) && !harmlessHuggingFaceKeys.contains($0) && !checkedKeys.contains($0)
+    }
+    try checkModelType(reader, modelType: modelType, unfamiliar: unfamiliar, warn: warn)
+    for key in unfamiliar {
+      let hint = FieldReader.nearest(key, in: readKeys).map { "; did you mean \($0)?" } ?? ""
+      warn("\(reader.file): \(reader.name(key)): unfamiliar config.json field, ignored\(hint)")
+    }
 
     func required(_ keys: [String], _ range: PlausibleCount) throws -> Int {
       guard let key = reader.firstKey(keys) else {
@@ -107,7 +121,7 @@ extension ModelSpec {
     }
 
     let gptLike = reader.has("n_embd") || modelType.hasPrefix("gpt")
-    let tied = try reader.optionalBool("tie_word_embeddings") ?? gptLike
+    let tied = try reader.optionalBool("tie_word_embeddings") ?? (gptLike || tiedByDefaultFamilies.contains(modelType))
     let normalization: Normalization =
       (reader.has("rms_norm_eps") || llamaLike) ? .rmsNorm : .layerNorm
     let learnedPositions =
@@ -115,7 +129,8 @@ extension ModelSpec {
       ?? (gptLike && !reader.has("rope_theta") && !reader.has("rotary_dim"))
     let attentionBias =
       try reader.optionalBool("attention_bias") ?? (gptLike || !llamaLike && normalization == .layerNorm)
-    let mlpBias = try reader.optionalBool("mlp_bias") ?? attentionBias
+    // Llama-like families have no MLP biases unless `mlp_bias` says so (transformers' default).
+    let mlpBias = try reader.optionalBool("mlp_bias") ?? (llamaLike ? false : attentionBias)
 
     let spec = ModelSpec(
       name: name,
@@ -137,5 +152,26 @@ extension ModelSpec {
       }
     }
     return spec
+  }
+
+  /// An unknown (or missing) `model_type` is read as a dense decoder only when the file has no
+  /// field LLMPlan does not know, and then with a warning; with unfamiliar fields it is refused
+  /// with their names, since those fields may change the arithmetic in ways the reading misses.
+  static func checkModelType(
+    _ reader: FieldReader, modelType: String, unfamiliar: [String], warn: (String) -> Void
+  ) throws {
+    guard !knownModelTypes.contains(modelType) else { return }
+    let stated = modelType.isEmpty ? "no model_type" : "model_type \"\(modelType)\""
+    let known = "known: \(knownModelTypes.sorted().joined(separator: ", "))"
+    if !unfamiliar.isEmpty {
+      let listed = unfamiliar.prefix(8).joined(separator: ", ") + (unfamiliar.count > 8 ? ", …" : "")
+      throw reader.error(
+        "model_type",
+        "\(stated) is not a family LLMPlan reads (\(known)) and the file has fields it does not know (\(listed)): refused rather than read as a dense Llama- or GPT-style model"
+      )
+    }
+    warn(
+      "\(reader.file): model_type: \(stated) is not a family LLMPlan knows (\(known)); every field is familiar, so it is read as a dense decoder: check its parameter count"
+    )
   }
 }

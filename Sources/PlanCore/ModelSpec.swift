@@ -66,6 +66,27 @@ public struct ModelSpec: Sendable, Hashable, Codable {
 
   // MARK: Derived facts
 
+  /// How the attention heads share keys and values.
+  public enum AttentionKind: String, Sendable, Codable {
+    /// Multi-head: one key/value head per query head.
+    case mha = "MHA"
+    /// Grouped-query: several query heads share each key/value head.
+    case gqa = "GQA"
+    /// Multi-query: one key/value head for all query heads.
+    case mqa = "MQA"
+  }
+
+  public var attentionKind: AttentionKind {
+    numKVHeads == numHeads ? .mha : numKVHeads == 1 ? .mqa : .gqa
+  }
+
+  /// The architecture the arithmetic describes. Every loadable model is dense: configs with
+  /// experts (MoE) are refused by the loader until they are modelled.
+  public var architecture: String { "dense" }
+
+  /// Precision of the KV cache this spec's byte counts use (the model's own dtype).
+  public var kvCacheDType: DType { dtype }
+
   /// Width of the query projection output (heads × head dim); equals `hiddenSize` usually.
   public var queryWidth: Int { numHeads * headDim }
   /// Width of each of the key and value projection outputs.

@@ -5,7 +5,8 @@ import PlanCore
 struct ModelsCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "models",
-    abstract: "List models with their derived parameter count, weight bytes and KV-cache bytes per token.",
+    abstract:
+      "List models with their architecture, derived parameter count, weight and KV precision, weight bytes and KV-cache bytes per token.",
     discussion: """
       With no argument, lists every model under the catalog's llm/ folder. Give catalog names or \
       paths to HuggingFace config.json files (positionally or with --file) to show just those.
@@ -35,6 +36,14 @@ struct ModelFacts: Encodable, Equatable {
   /// (derived − published) / published.
   var parameterDeviationFraction: Double?
   var dtype: String
+  /// "dense" (mixture-of-experts configs are refused by the loader until they are modelled).
+  var architecture: String
+  /// "MHA", "GQA" or "MQA", from the query and key/value head counts.
+  var attentionKind: String
+  /// Precision of the weights (the model's dtype; quantized checkpoints are refused for now).
+  var weightDType: String
+  /// Precision of the KV cache the per-token byte counts use.
+  var kvCacheDType: String
   /// Bytes of all weights in the model's own dtype.
   var weightBytes: Double
   /// Bytes of all weights in each dtype ("fp16", "fp8", …).
@@ -64,6 +73,10 @@ struct ModelFacts: Encodable, Equatable {
     publishedParameters = model.publishedParameters
     parameterDeviationFraction = model.publishedParameters.map { (model.parameterCount - $0) / $0 }
     dtype = model.dtype.rawValue
+    architecture = model.architecture
+    attentionKind = model.attentionKind.rawValue
+    weightDType = model.dtype.rawValue
+    kvCacheDType = model.kvCacheDType.rawValue
     weightBytes = model.weightBytes()
     weightBytesPerDType = Dictionary(uniqueKeysWithValues: DType.allCases.map { ($0.rawValue, model.weightBytes($0)) })
     kvCacheBytesPerToken = model.kvCacheBytesPerToken
@@ -86,14 +99,15 @@ struct ModelFacts: Encodable, Equatable {
 
   static func table(_ models: [ModelFacts]) -> String {
     var table = TextTable([
-      .init("NAME"), .init("MODEL"), .init("PARAMS", .right), .init("PUBLISHED", .right), .init("DTYPE"),
-      .init("WEIGHTS", .right), .init("KV B/TOKEN", .right), .init("LAYERS", .right), .init("HIDDEN", .right),
+      .init("NAME"), .init("MODEL"), .init("ARCH"), .init("ATTN"), .init("PARAMS", .right),
+      .init("PUBLISHED", .right), .init("W DTYPE"), .init("KV DTYPE"), .init("WEIGHTS", .right), .init("KV B/TOKEN", .right), .init("LAYERS", .right), .init("HIDDEN", .right),
       .init("HEADS/KV", .right), .init("FFN", .right), .init("VOCAB", .right), .init("CONTEXT", .right),
     ])
     for model in models {
       table.append([
-        model.name, model.displayName, ListingFormat.count(model.parameters),
-        model.publishedParameters.map(ListingFormat.count) ?? "-", model.dtype, Units.formatBytes(model.weightBytes),
+        model.name, model.displayName, model.architecture, model.attentionKind, ListingFormat.count(model.parameters),
+        model.publishedParameters.map(ListingFormat.count) ?? "-", model.weightDType, model.kvCacheDType,
+        Units.formatBytes(model.weightBytes),
         ListingFormat.grouped(model.kvCacheBytesPerToken), "\(model.numLayers)", "\(model.hiddenSize)",
         "\(model.numHeads)/\(model.numKVHeads)", "\(model.intermediateSize)\(model.gatedMLP ? " gated" : "")",
         "\(model.vocabSize)", "\(model.maxPositionEmbeddings)",
