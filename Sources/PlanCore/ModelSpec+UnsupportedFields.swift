@@ -78,7 +78,8 @@ extension ModelSpec {
       guard let count = try reader.optionalInt(key) else { continue }
       let perToken =
         try reader.firstKey(["num_experts_per_tok", "experts_per_token"]).flatMap { try reader.optionalInt($0) }
-      let moeShape = reader.has("moe_intermediate_size") || (try reader.optionalInt("n_shared_experts") ?? 0) > 0
+      let sharedExperts = try reader.optionalInt("n_shared_experts") ?? 0
+      let moeShape = reader.has("moe_intermediate_size") || sharedExperts > 0
       if count > 1 || (count == 1 && moeShape) {
         let routing = perToken.map { ", \($0) per token" } ?? ""
         return UnsupportedField(

@@ -36,7 +36,7 @@ import Testing
     let header = try #require(lines.first)
     for column in ["ARCH", "ATTN", "PARAMS", "W DTYPE", "KV DTYPE"] { #expect(header.contains(column)) }
     let gqa = try #require(lines.first { $0.hasPrefix("llama-2-70b ") })
-    #expect(gqa.contains(" dense ") && gqa.contains(" GQA ") && gqa.contains(" fp16  fp16 "), "\(gqa)")
+    #expect(gqa.contains(" dense ") && gqa.contains(" GQA ") && gqa.contains(" fp16     fp16 "), "\(gqa)")
     let mha = try #require(lines.first { $0.hasPrefix("llama-2-7b ") })
     #expect(mha.contains(" MHA "), "\(mha)")
   }
