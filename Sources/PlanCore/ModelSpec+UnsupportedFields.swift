@@ -19,7 +19,9 @@ extension ModelSpec {
   ]
 
   /// Multi-head latent attention (DeepSeek-V2/V3): compressed KV and split rotary/non-rotary heads.
-  static let latentAttentionKeys = ["kv_lora_rank", "q_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim"]
+  static let latentAttentionKeys = [
+    "kv_lora_rank", "q_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim",
+  ]
 
   /// Every field this check reads, so none of them is reported as unfamiliar.
   static let checkedKeys: Set<String> = Set(
@@ -140,7 +142,8 @@ extension ModelSpec {
       guard let window else {
         return [
           UnsupportedField(
-            field: reader.name("layer_types"), reason: "\(sliding) sliding-attention layers but no sliding_window is given")
+            field: reader.name("layer_types"),
+            reason: "\(sliding) sliding-attention layers but no sliding_window is given")
         ]
       }
       guard window < contextTokens else { return [] }

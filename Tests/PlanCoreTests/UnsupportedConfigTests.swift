@@ -177,7 +177,8 @@ import Testing
     #expect(try Fixtures.catalog.model("llama-2-7b").attentionKind == .mha)
     #expect(try Fixtures.catalog.model("llama-2-70b").attentionKind == .gqa)
     var warnings: [String] = []
-    let mqa = try load(try catalogVariant("llama-2-7b") {
+    let mqa = try load(
+      try catalogVariant("llama-2-7b") {
         $0["num_key_value_heads"] = 1
         $0["llmplan"] = nil  // its published count is for the 32 key/value heads of the real model
       }, warnings: &warnings)
