@@ -26,7 +26,7 @@ extension ModelSpec {
   /// Every field this check reads, so none of them is reported as unfamiliar.
   static let checkedKeys: Set<String> = Set(
     expertCountKeys + expertShapeKeys + latentAttentionKeys + [
-      "sliding_window", "use_sliding_window", "layer_types", "quantization_config", "text_config",
+      "sliding_window", "use_sliding_window", "layer_types", "quantization_config", "compression_config", "text_config",
     ])
 
   /// One field that makes the file's arithmetic differ from a dense model's.
@@ -96,7 +96,10 @@ extension ModelSpec {
 
   /// Quantized weights: the dense reading would count every weight at `torch_dtype` bytes.
   static func quantization(_ reader: FieldReader) throws -> UnsupportedField? {
-    guard let config = try reader.optionalObject("quantization_config") else { return nil }
+    // `compression_config`: the name older compressed-tensors checkpoints use.
+    guard let key = reader.firstKey(["quantization_config", "compression_config"]),
+      let config = try reader.optionalObject(key)
+    else { return nil }
     let method = (config.object["quant_method"] as? String) ?? "unstated"
     var details = ["quant_method \"\(method)\""]
     if let bits = try? config.optionalInt("bits") {
@@ -111,7 +114,7 @@ extension ModelSpec {
     if let group = try? config.optionalInt("group_size") { details.append("group_size \(group)") }
     let stored = (reader.object["torch_dtype"] as? String) ?? "float16"
     return UnsupportedField(
-      field: reader.name("quantization_config"),
+      field: reader.name(key),
       reason:
         "\(details.joined(separator: ", ")): quantized weights are not modelled yet (every weight would be counted at torch_dtype \(stored) bytes); load the unquantized checkpoint's config.json"
     )

@@ -80,6 +80,10 @@ import Testing
       $0["quantization_config"] = ["quant_method": "bitsandbytes", "load_in_4bit": true]
     }
     try expectRefused(nf4, field: "quantization_config", ["quant_method \"bitsandbytes\"", "load_in_4bit"])
+    let compressed = try catalogVariant("llama-3-8b") {
+      $0["compression_config"] = ["quant_method": "compressed-tensors"]
+    }
+    try expectRefused(compressed, field: "compression_config", ["quant_method \"compressed-tensors\""])
   }
 
   @Test func mistral7Bv01IsRefusedForItsSlidingWindow() throws {
