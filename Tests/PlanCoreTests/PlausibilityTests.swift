@@ -74,7 +74,7 @@ import Testing
   }
 
   @Test func denormalEfficiencyIsRefused() throws {
-    let (path, run) = try load(efficiency("compute_max", 5e-324))
+    let (path, run) = try load(efficiency("compute_max", Double.leastNonzeroMagnitude))
     expectCatalogError(file: path, field: "efficiency.compute_max", reasonContains: ["5e-324", "0.001 … 1"], run)
   }
 
