@@ -105,8 +105,9 @@ public enum PlanMarkdown {
     c.meetsSLO ? "meets SLO" : "✗ " + c.reasons.joined(separator: "; ")
   }
 
-  static func layoutTable(_ plan: PlanResult) -> String {
-    let q = plan.question
+  /// Every layout's row (rank, fit, memory, latency under load, cost when priced, verdict), shared
+  /// by the Markdown and HTML reports.
+  static func layoutRows(_ plan: PlanResult) -> MarkdownTable {
     let priced = plan.price != nil
     var table = MarkdownTable(
       [
@@ -132,6 +133,13 @@ public enum PlanMarkdown {
           Cell.rate(c.maxSustainableRequestsPerSecond), Cell.number(c.goodputPerGPURequestsPerSecond),
         ] + (priced ? FleetMarkdown.costCells(plan.cost(gpus: c.gpus)) : []) + [verdict(c)])
     }
+    return table
+  }
+
+  static func layoutTable(_ plan: PlanResult) -> String {
+    let q = plan.question
+    let priced = plan.price != nil
+    let table = layoutRows(plan)
     return [
       "## All layouts (analytic model at \(Format.rate(q.rateRequestsPerSecond)))",
       "Every layout within the budget, best first by the objective; those that break the SLO stay, with the reason. "
@@ -148,20 +156,25 @@ public enum PlanMarkdown {
     ].joined(separator: "\n\n")
   }
 
-  static func memory(_ plan: PlanResult) -> String {
-    guard let layout = plan.recommendation.layout, let c = plan.candidate(layout) else {
-      return "## Memory\n\nNo layout recommended."
-    }
+  /// Memory per GPU of each pipeline stage of `c`, shared by the Markdown and HTML reports.
+  static func memoryRows(_ c: AnalyticCandidate) -> MarkdownTable {
     var table = MarkdownTable(
       ["stage", "layers", "weights", "activations", "runtime reserve", "KV cache", "budget"],
       alignments: [.right, .right, .right, .right, .right, .right, .right])
     for stage in c.memory.stages {
-      let kv = Double(c.memory.kvBlocks * c.memory.blockSizeTokens) * stage.kvBytesPerToken
       table.append([
         "\(stage.stage)", "\(stage.layers)", Cell.bytes(stage.weightBytes), Cell.bytes(stage.activationBytes),
-        Cell.bytes(stage.reserveBytes), Cell.bytes(kv), Cell.bytes(stage.budgetBytes),
+        Cell.bytes(stage.reserveBytes), Cell.bytes(PlanCharts.kvBytes(stage, c.memory)), Cell.bytes(stage.budgetBytes),
       ])
     }
+    return table
+  }
+
+  static func memory(_ plan: PlanResult) -> String {
+    guard let layout = plan.recommendation.layout, let c = plan.candidate(layout) else {
+      return "## Memory\n\nNo layout recommended."
+    }
+    let table = memoryRows(c)
     return [
       "## Memory of \(layout) (per GPU)",
       table.rendered,
@@ -172,7 +185,8 @@ public enum PlanMarkdown {
     ].joined(separator: "\n\n")
   }
 
-  static func shortlist(_ plan: PlanResult) -> String {
+  /// The simulated shortlist's rows, shared by the Markdown and HTML reports.
+  static func shortlistRows(_ plan: PlanResult) -> MarkdownTable {
     var table = MarkdownTable(
       [
         "sim #", "layout", "analytic #", "GPUs", "why simulated", "success", "TTFT p50", "TTFT p90", "TPOT p90",
@@ -197,6 +211,11 @@ public enum PlanMarkdown {
         "\(c.result.preemptions)", c.meetsSLO ? "meets SLO" : "✗ " + c.reasons.joined(separator: "; "),
       ])
     }
+    return table
+  }
+
+  static func shortlist(_ plan: PlanResult) -> String {
+    let table = shortlistRows(plan)
     return [
       "## Simulated shortlist",
       "Each layout replayed request by request at \(Format.rate(plan.question.rateRequestsPerSecond)) with the "

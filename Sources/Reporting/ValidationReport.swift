@@ -37,23 +37,7 @@ public enum ValidationMarkdown {
         + "whether the layout keeps up). Past the analytic capacity the model has no steady state: unless the "
         + "simulation meets the SLO there, such a rate is *not compared*, and it never counts as agreeing. "
         + "\"Valid up to\" is the highest rate up to which every compared rate agrees.")
-    var summary = MarkdownTable(
-      [
-        "layout", "GPUs", "capacity (analytic)", "max rate (analytic)", "max rate (simulated)", "gap", "compared",
-        "agree", "valid up to",
-      ],
-      alignments: [.left, .right, .right, .right, .right, .right, .right, .right, .right])
-    for l in v.layouts {
-      let validUpTo =
-        l.validUpToRequestsPerSecond.map { Format.rate($0) }
-        ?? (l.comparedPoints == 0 ? "not compared" : "below the sweep")
-      summary.append([
-        l.layout.description, "\(l.gpus)", Cell.rate(l.capacityRequestsPerSecond),
-        Cell.rate(l.analyticMaxRequestsPerSecond),
-        PlanMarkdown.maxRateCell(l.simulatedMaxRate), Cell.gap(l.maxRateRelativeGap),
-        "\(l.comparedPoints) of \(l.points.count)", "\(l.agreeingPoints) of \(l.comparedPoints)", validUpTo,
-      ])
-    }
+    let summary = summaryRows(v)
     lines.append("## Summary")
     lines.append(summary.rendered)
     lines.append(
@@ -106,6 +90,29 @@ public enum ValidationMarkdown {
   }
 
   /// The simulated value the gap table shows (the replications' mean when replicated).
+  /// One row per layout: capacities, simulated maximum, compared and agreeing rates, region of
+  /// validity; shared by the Markdown and HTML reports.
+  static func summaryRows(_ v: ValidationResult) -> MarkdownTable {
+    var summary = MarkdownTable(
+      [
+        "layout", "GPUs", "capacity (analytic)", "max rate (analytic)", "max rate (simulated)", "gap", "compared",
+        "agree", "valid up to",
+      ],
+      alignments: [.left, .right, .right, .right, .right, .right, .right, .right, .right])
+    for l in v.layouts {
+      let validUpTo =
+        l.validUpToRequestsPerSecond.map { Format.rate($0) }
+        ?? (l.comparedPoints == 0 ? "not compared" : "below the sweep")
+      summary.append([
+        l.layout.description, "\(l.gpus)", Cell.rate(l.capacityRequestsPerSecond),
+        Cell.rate(l.analyticMaxRequestsPerSecond),
+        PlanMarkdown.maxRateCell(l.simulatedMaxRate), Cell.gap(l.maxRateRelativeGap),
+        "\(l.comparedPoints) of \(l.points.count)", "\(l.agreeingPoints) of \(l.comparedPoints)", validUpTo,
+      ])
+    }
+    return summary
+  }
+
   /// The columns of a layout's table of swept rates (Markdown and HTML), and which are numbers
   /// (right-aligned).
   static let pointColumns = [

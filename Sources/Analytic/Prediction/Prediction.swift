@@ -136,18 +136,7 @@ extension LayoutEvaluator {
     let inFlight = min(ReplicaCostModel.decodeMicroBatches, batch)
     let microBatch = BatchShape.decode(batch: (batch + inFlight - 1) / inFlight, context: context)
     let decodeLayer = slowest.cost.layerTotals(batch: microBatch)
-    var prefillByStage = [Double](repeating: 0, count: slowest.stageCount)
-    var done = 0
-    while done < promptTokens {
-      let tokens = min(config.maxBatchedTokens, promptTokens - done)
-      var shape = BatchShape()
-      shape.addPrefill(tokens: tokens, cached: done)
-      let layer = slowest.cost.layerTotals(batch: shape)
-      for stage in 0..<slowest.stageCount {
-        prefillByStage[stage] += slowest.stageTime(stage: stage, batch: shape, layer: layer).totalSeconds
-      }
-      done += tokens
-    }
+    let prefillByStage = slowest.lonePrefillByStage(promptTokens: promptTokens, chunkTokens: config.maxBatchedTokens)
     let stages = (0..<slowest.stageCount).map { stage in
       LayoutPrediction.Stage(
         stage: stage, layers: slowest.stageLayers[stage], gpus: slowest.stageGPUs[stage],

@@ -264,20 +264,27 @@ extension ReplicaCostModel {
       && cudaGraphs == other.cudaGraphs
   }
 
-  /// TTFT of a lone request on an idle replica: its prompt prefilled in chunks of at most
-  /// `chunkTokens`, each chunk an iteration through every stage and transfer (a request's next
-  /// chunk is scheduled only after the previous one returns, so chunks do not overlap).
-  public func lonePrefill(promptTokens: Int, chunkTokens: Int) -> TimeBreakdown {
-    var total = TimeBreakdown()
+  /// Calls `body` with each chunk of a lone prompt of `promptTokens` prefilled at most
+  /// `chunkTokens` at a time, each with the tokens before it cached.
+  @inline(__always)
+  static func forEachPrefillChunk(promptTokens: Int, chunkTokens: Int, _ body: (BatchShape) -> Void) {
     var done = 0
     let chunk = max(1, chunkTokens)
     while done < promptTokens {
       let tokens = min(chunk, promptTokens - done)
       var shape = BatchShape()
       shape.addPrefill(tokens: tokens, cached: done)
-      total.add(pass(shape).breakdown)
+      body(shape)
       done += tokens
     }
+  }
+
+  /// TTFT of a lone request on an idle replica: its prompt prefilled in chunks of at most
+  /// `chunkTokens`, each chunk an iteration through every stage and transfer (a request's next
+  /// chunk is scheduled only after the previous one returns, so chunks do not overlap).
+  public func lonePrefill(promptTokens: Int, chunkTokens: Int) -> TimeBreakdown {
+    var total = TimeBreakdown()
+    Self.forEachPrefillChunk(promptTokens: promptTokens, chunkTokens: chunkTokens) { total.add(pass($0).breakdown) }
     return total
   }
 
@@ -351,15 +358,9 @@ extension ReplicaCostModel {
   /// A lone prompt's prefill time on each stage (all chunks), seconds.
   public func lonePrefillByStage(promptTokens: Int, chunkTokens: Int) -> [Double] {
     var result = [Double](repeating: 0, count: stageCount)
-    var done = 0
-    let chunk = max(1, chunkTokens)
-    while done < promptTokens {
-      let tokens = min(chunk, promptTokens - done)
-      var shape = BatchShape()
-      shape.addPrefill(tokens: tokens, cached: done)
+    Self.forEachPrefillChunk(promptTokens: promptTokens, chunkTokens: chunkTokens) { shape in
       let layer = cost.layerTotals(batch: shape)
       for stage in 0..<stageCount { result[stage] += stageTime(stage: stage, batch: shape, layer: layer).totalSeconds }
-      done += tokens
     }
     return result
   }

@@ -18,6 +18,17 @@ struct HTMLTable {
     self.caption = caption
   }
 
+  /// The same table as a Markdown report builds it (headers, alignments, row headers, cells), so
+  /// a section's figures are computed once for both formats; `rowClasses[i]` styles row i.
+  init(_ table: MarkdownTable, rowClasses: [String?] = [], caption: String? = nil) {
+    self.init(
+      table.headers, alignments: table.alignments.map { $0 == .right ? .right : .left }, keyColumns: table.keyColumns,
+      caption: caption)
+    for (index, row) in table.rows.enumerated() {
+      append(row, className: index < rowClasses.count ? rowClasses[index] : nil)
+    }
+  }
+
   /// Adds a row of text cells (escaped); short rows are padded, long ones cut.
   mutating func append(_ cells: [String], className: String? = nil) {
     append(fragments: cells.map { HTMLFragment(text: $0) }, className: className)

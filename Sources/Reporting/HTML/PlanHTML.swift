@@ -96,32 +96,11 @@ public enum PlanHTML {
 
   static func layoutTable(_ plan: PlanResult) -> HTMLFragment {
     let q = plan.question
-    var table = HTMLTable(
-      [
-        "#", "layout", "GPUs", "placement", "fits", "weights/GPU", "KV cache/GPU", "TTFT p90", "TPOT", "max rate",
-        "goodput/GPU", "verdict",
-      ],
-      alignments: [.right, .left, .right, .left, .left, .right, .right, .right, .right, .right, .right, .left],
-      keyColumns: 2)
-    for c in plan.candidates {
-      let ttft: String
-      if let load = c.load {
-        ttft = load.stable ? Cell.time(load.ttftP90Seconds, relativeTo: c.noQueueTTFTBandSeconds) : "unstable"
-      } else {
-        ttft = Cell.missing
-      }
-      let chosen = c.layout == plan.recommendation.layout
-      table.append(
-        [
-          "\(c.rank)", c.layout.description, "\(c.gpus)", c.placement.summary, c.fits ? "yes" : "no",
-          Cell.bytes(c.memory.weightBytesPerGPU), c.fits ? Cell.bytes(c.memory.kvCacheBytesPerGPU) : Cell.missing,
-          ttft,
-          c.load?.stable == true
-            ? Cell.time(c.load?.tpotMeanSeconds, relativeTo: c.tpotBatch1BandSeconds) : Cell.missing,
-          Cell.rate(c.maxSustainableRequestsPerSecond), Cell.number(c.goodputPerGPURequestsPerSecond),
-          PlanMarkdown.verdict(c),
-        ], className: chosen ? "chosen" : (c.meetsSLO ? nil : "fails"))
-    }
+    let table = HTMLTable(
+      PlanMarkdown.layoutRows(plan),
+      rowClasses: plan.candidates.map { c in
+        c.layout == plan.recommendation.layout ? "chosen" : (c.meetsSLO ? nil : "fails")
+      })
     return HTMLDocument.section(
       "layouts", "All layouts (analytic model at \(Format.rate(q.rateRequestsPerSecond)))",
       [
@@ -134,7 +113,9 @@ public enum PlanHTML {
             + (plan.candidates.first?.bandsCalibrated == true
               ? "(calibrated against measurements)"
               : "(uncalibrated GPU: the datasheet law's spread on measured H100 data, widened)")
-            + "; queueing adds its own uncertainty on top. \"Unstable\" means the arrival rate exceeds the layout's "
+            + "; queueing adds its own uncertainty on top. "
+            + (plan.price != nil ? FleetMarkdown.costSentence(plan) + " " : "")
+            + "\"Unstable\" means the arrival rate exceeds the layout's "
             + "capacity: the queue grows without bound and no steady-state latency exists."),
         table.rendered,
       ])
@@ -144,15 +125,7 @@ public enum PlanHTML {
     guard let layout = plan.recommendation.layout, let c = plan.candidate(layout) else {
       return HTMLDocument.section("memory", "Memory", [HTMLDocument.paragraph("No layout recommended.")])
     }
-    var table = HTMLTable(
-      ["stage", "layers", "weights", "activations", "runtime reserve", "KV cache", "budget"],
-      alignments: [.right, .right, .right, .right, .right, .right, .right])
-    for stage in c.memory.stages {
-      table.append([
-        "\(stage.stage)", "\(stage.layers)", Cell.bytes(stage.weightBytes), Cell.bytes(stage.activationBytes),
-        Cell.bytes(stage.reserveBytes), Cell.bytes(PlanCharts.kvBytes(stage, c.memory)), Cell.bytes(stage.budgetBytes),
-      ])
-    }
+    let table = HTMLTable(PlanMarkdown.memoryRows(c))
     return HTMLDocument.section(
       "memory", "Memory of \(layout) (per GPU)",
       [
@@ -167,32 +140,11 @@ public enum PlanHTML {
   }
 
   static func shortlist(_ plan: PlanResult) -> HTMLFragment {
-    var table = HTMLTable(
-      [
-        "sim #", "layout", "analytic #", "GPUs", "why simulated", "success", "TTFT p50", "TTFT p90", "TPOT p90",
-        "goodput/GPU", "max rate (sim)", "preemptions", "verdict",
-      ],
-      alignments: [
-        .right, .left, .right, .right, .left, .right, .right, .right, .right, .right, .right, .right, .left,
-      ],
-      keyColumns: 2)
-    for c in plan.shortlist {
-      let why: String
-      switch c.shortlistReason {
-      case .analyticTop: why = "analytic top \(plan.question.topK)"
-      case .bestOfFamily: why = "best \(c.family.rawValue)"
-      case .fewerGPUProbe: why = "fewer-GPU probe"
-      }
-      table.append(
-        [
-          "\(c.rank)", c.layout.description, "\(c.analyticRank)", "\(c.gpus)", why, Cell.percent(c.result.successRate),
-          Cell.time(c.result.ttftSeconds?.p50), Cell.time(c.result.ttftSeconds?.p90),
-          Cell.time(c.result.tpotSeconds?.p90),
-          Cell.number(c.result.goodputRequestsPerSecond.map { $0 / Double(c.gpus) }),
-          PlanMarkdown.maxRateCell(c.maxSustainableRate), "\(c.result.preemptions)",
-          c.meetsSLO ? "meets SLO" : "✗ " + c.reasons.joined(separator: "; "),
-        ], className: c.layout == plan.recommendation.layout ? "chosen" : (c.meetsSLO ? nil : "fails"))
-    }
+    let table = HTMLTable(
+      PlanMarkdown.shortlistRows(plan),
+      rowClasses: plan.shortlist.map { c in
+        c.layout == plan.recommendation.layout ? "chosen" : (c.meetsSLO ? nil : "fails")
+      })
     return HTMLDocument.section(
       "shortlist", "Simulated shortlist",
       [

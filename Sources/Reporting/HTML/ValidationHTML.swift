@@ -25,23 +25,7 @@ public enum ValidationHTML {
           + "simulation meets the SLO there, such a rate is not compared, and it never counts as agreeing. "
           + "\"Valid up to\" is the highest rate up to which every compared rate agrees."),
     ]
-    var summary = HTMLTable(
-      [
-        "layout", "GPUs", "capacity (analytic)", "max rate (analytic)", "max rate (simulated)", "gap", "compared",
-        "agree", "valid up to",
-      ],
-      alignments: [.left, .right, .right, .right, .right, .right, .right, .right, .right])
-    for l in v.layouts {
-      let validUpTo =
-        l.validUpToRequestsPerSecond.map { Format.rate($0) }
-        ?? (l.comparedPoints == 0 ? "not compared" : "below the sweep")
-      summary.append([
-        l.layout.description, "\(l.gpus)", Cell.rate(l.capacityRequestsPerSecond),
-        Cell.rate(l.analyticMaxRequestsPerSecond), PlanMarkdown.maxRateCell(l.simulatedMaxRate),
-        Cell.gap(l.maxRateRelativeGap), "\(l.comparedPoints) of \(l.points.count)",
-        "\(l.agreeingPoints) of \(l.comparedPoints)", validUpTo,
-      ])
-    }
+    let summary = HTMLTable(ValidationMarkdown.summaryRows(v))
     var summaryParts = [summary.rendered]
     if !v.skipped.isEmpty {
       summaryParts.append(HTMLDocument.paragraph("Skipped: " + v.skipped.joined(separator: "; ") + "."))
