@@ -1,14 +1,43 @@
 /// A parallel layout: tensor-parallel degree `tp` inside each pipeline stage, `pp` stages per
 /// replica, `dp` identical replicas behind a router.
+///
+/// `ep` > 1 (mixture-of-experts models only) spreads each MoE layer's experts over an
+/// expert-parallel group of `ep` GPUs: the same stage of `ep / tp` consecutive replicas, whose
+/// attention stays data-parallel (each replica keeps its own scheduler and KV cache), as vLLM's
+/// `--enable-expert-parallel` with `--data-parallel-size` does (EP size = TP × DP). Tokens reach
+/// their experts by an all-to-all (dispatch) and come back by another (combine). `ep` = 1: the
+/// experts are tensor-parallel like a dense MLP. The GPU count is TP·PP·DP either way.
 public struct Layout: Sendable, Hashable, Codable, CustomStringConvertible {
   public var tp: Int
   public var pp: Int
   public var dp: Int
+  /// Expert-parallel degree (1: none).
+  public var ep: Int
 
-  public init(tp: Int, pp: Int, dp: Int) {
+  public init(tp: Int, pp: Int, dp: Int, ep: Int = 1) {
     self.tp = tp
     self.pp = pp
     self.dp = dp
+    self.ep = ep
+  }
+
+  enum CodingKeys: String, CodingKey { case tp, pp, dp, ep }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    tp = try c.decode(Int.self, forKey: .tp)
+    pp = try c.decode(Int.self, forKey: .pp)
+    dp = try c.decode(Int.self, forKey: .dp)
+    ep = try c.decodeIfPresent(Int.self, forKey: .ep) ?? 1
+  }
+
+  /// `ep` is written only when expert-parallel, so dense layouts' JSON is as before.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(tp, forKey: .tp)
+    try c.encode(pp, forKey: .pp)
+    try c.encode(dp, forKey: .dp)
+    if ep != 1 { try c.encode(ep, forKey: .ep) }
   }
 
   /// A layout whose degrees are each in `Plausibility.parallelDegree` and whose GPU count
@@ -26,7 +55,7 @@ public struct Layout: Sendable, Hashable, Codable, CustomStringConvertible {
   /// not a trap).
   public func validateSize() throws {
     let degree = Plausibility.parallelDegree
-    for (name, value) in [("TP", tp), ("PP", pp), ("DP", dp)] where !degree.contains(value) {
+    for (name, value) in [("TP", tp), ("PP", pp), ("DP", dp), ("EP", ep)] where !degree.contains(value) {
       throw LayoutError(
         "\(name)=\(value) is outside \(degree), the range of \(degree.quantity)")
     }
@@ -42,7 +71,11 @@ public struct Layout: Sendable, Hashable, Codable, CustomStringConvertible {
 
   public var gpusPerReplica: Int { tp * pp }
   public var totalGPUs: Int { tp * pp * dp }
-  public var description: String { "TP\(tp)·PP\(pp)·DP\(dp)" }
+  /// Whether MoE layers run expert-parallel.
+  public var isExpertParallel: Bool { ep > 1 }
+  /// Replicas whose same stage forms one expert-parallel group (`ep / tp`; 1 without EP).
+  public var replicasPerExpertGroup: Int { ep > 1 ? max(1, ep / tp) : 1 }
+  public var description: String { ep > 1 ? "TP\(tp)·EP\(ep)·PP\(pp)·DP\(dp)" : "TP\(tp)·PP\(pp)·DP\(dp)" }
 }
 
 /// Which GPU of the cluster holds each (replica, stage, tensor rank).
@@ -90,6 +123,18 @@ extension Layout {
     }
     guard pp <= model.numLayers else {
       throw LayoutError("PP=\(pp) exceeds the \(model.numLayers) layers of \(model.name)")
+    }
+    if ep > 1 {
+      guard let experts = model.experts else {
+        throw LayoutError("EP=\(ep) needs a mixture-of-experts model; \(model.name) is dense")
+      }
+      guard ep % tp == 0, (tp * dp) % ep == 0 else {
+        throw LayoutError(
+          "EP=\(ep) must be TP (\(tp)) times a number of replicas dividing DP=\(dp) (vLLM: EP size = TP × DP)")
+      }
+      guard experts.routedExperts % ep == 0 else {
+        throw LayoutError("EP=\(ep) does not divide the \(experts.routedExperts) routed experts of \(model.name)")
+      }
     }
     if let cluster {
       guard totalGPUs <= cluster.gpuCount else {

@@ -34,6 +34,13 @@ public struct ModelSpec: Sendable, Hashable, Codable {
   public var mlpBias: Bool
   /// Published total parameter count, when the file states one (checked against ours).
   public var publishedParameters: Double?
+  /// Mixture-of-experts layers (nil: every layer has the dense MLP above).
+  public var experts: MixtureOfExperts?
+  /// Multi-head latent attention (DeepSeek-V2/V3); nil: standard MHA/GQA/MQA attention.
+  public var latentAttention: LatentAttention?
+  /// How the checkpoint's linear-layer weights are stored when not in `dtype` (AWQ, GPTQ, fp8);
+  /// nil: every weight in `dtype`.
+  public var weightQuantization: WeightQuantization?
 
   public init(
     name: String, displayName: String? = nil, hiddenSize: Int, numLayers: Int, numHeads: Int,
@@ -41,7 +48,8 @@ public struct ModelSpec: Sendable, Hashable, Codable {
     maxPositionEmbeddings: Int, dtype: DType = .fp16, gatedMLP: Bool, activation: String = "silu",
     tieWordEmbeddings: Bool = false, normalization: Normalization = .rmsNorm,
     positionEmbedding: PositionEmbedding = .rotary, attentionBias: Bool = false, mlpBias: Bool = false,
-    publishedParameters: Double? = nil
+    publishedParameters: Double? = nil, experts: MixtureOfExperts? = nil, latentAttention: LatentAttention? = nil,
+    weightQuantization: WeightQuantization? = nil
   ) {
     self.name = name
     self.displayName = displayName ?? name
@@ -62,6 +70,9 @@ public struct ModelSpec: Sendable, Hashable, Codable {
     self.attentionBias = attentionBias
     self.mlpBias = mlpBias
     self.publishedParameters = publishedParameters
+    self.experts = experts
+    self.latentAttention = latentAttention
+    self.weightQuantization = weightQuantization
   }
 
   // MARK: Derived facts

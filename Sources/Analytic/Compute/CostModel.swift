@@ -29,6 +29,12 @@ public struct CostModel: Sendable, Hashable {
   public let peakFLOPSPerSecond: Double
   /// Key/value heads each GPU holds: KV heads / TP, at least one (replicated when TP > KV heads).
   public let kvHeadsPerGPU: Int
+  /// Expert-parallel degree of the MoE layers (1: experts tensor-parallel like a dense MLP);
+  /// see `Layout.ep`.
+  public let ep: Int
+  /// Routed tokens the busiest GPU of an expert-parallel group gets, over the mean (≥ 1):
+  /// the expert load imbalance the MoE layers are costed at.
+  public let expertImbalance: Double
 
   // Per-GPU dimensions as Doubles (the hot path multiplies them).
   let hidden: Double
@@ -64,8 +70,14 @@ public struct CostModel: Sendable, Hashable {
 
   /// - Throws: `CostModelError` when TP does not divide the heads, the GPU has no peak rate for
   ///   the model's dtype, or the efficiency profile has a non-positive fraction.
-  public init(model: ModelSpec, gpu: GPUSpec, tp: Int, kvCacheDType: DType? = nil) throws {
+  public init(
+    model: ModelSpec, gpu: GPUSpec, tp: Int, ep: Int = 1, kvCacheDType: DType? = nil, expertImbalance: Double = 1
+  ) throws {
     guard tp >= 1 else { throw CostModelError("TP must be at least 1 (got \(tp))") }
+    guard ep >= 1 else { throw CostModelError("EP must be at least 1 (got \(ep))") }
+    guard expertImbalance >= 1, expertImbalance.isFinite else {
+      throw CostModelError("the expert load imbalance must be a finite factor ≥ 1 (got \(expertImbalance))")
+    }
     guard model.numHeads % tp == 0 else {
       throw CostModelError("TP=\(tp) does not divide the \(model.numHeads) attention heads of \(model.name)")
     }
@@ -85,6 +97,8 @@ public struct CostModel: Sendable, Hashable {
     self.model = model
     self.gpu = gpu
     self.tp = tp
+    self.ep = ep
+    self.expertImbalance = expertImbalance
     peakFLOPSPerSecond = peak
     kvHeadsPerGPU = tp >= model.numKVHeads ? 1 : (model.numKVHeads + tp - 1) / tp
     hidden = Double(model.hiddenSize)
@@ -358,6 +372,18 @@ public struct CostModel: Sendable, Hashable {
     }
     return cost
   }
+
+  /// One MoE decoder layer's totals for `batch` on one GPU (attention, router, routed and
+  /// shared experts at `ep` and `expertImbalance`), without allocating; the expert-parallel
+  /// all-to-all is the replica's (a collective). Contract for the MoE cost model: until it is
+  /// built this is the dense layer's.
+  public func expertLayerTotals(batch: BatchShape) -> CostTotals {
+    layerTotals(batch: batch)
+  }
+
+  /// Weight bytes of one MoE decoder layer on one GPU (its share of the experts at `ep`).
+  /// Contract for the MoE cost model: until it is built this is the dense layer's.
+  public var expertLayerWeightBytesPerGPU: Double { layerWeightBytesPerGPU }
 
   /// The operators of one decoder layer for `batch`, in execution order (for `llmplan ops`).
   public func layerOperators(batch: BatchShape) -> [OperatorCost] {
