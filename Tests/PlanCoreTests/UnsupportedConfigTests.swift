@@ -125,17 +125,6 @@ import Testing
       ["4096 tokens", "max_position_embeddings 32768", "set max_position_embeddings to at most 4096"])
   }
 
-  @Test func gptOssIsRefusedForExpertsAndNamesWindowsAndMXFP4() throws {
-    try expectRefused(
-      PublishedConfigs.gptOss120B, field: "num_local_experts",
-      ["128 experts, 4 per token", "quantization_config", "layer_types"])
-  }
-
-  @Test func llama4IsRefusedForTheExpertsOfItsNestedTextModel() throws {
-    try expectRefused(
-      PublishedConfigs.llama4Scout, field: "text_config.num_local_experts", ["16 experts, 1 per token", "text_config"])
-  }
-
   @Test func layerTypesOtherThanFullOrSlidingAreRefused() throws {
     let text = try catalogVariant("llama-3-8b") {
       $0["layer_types"] = ["linear_attention", "full_attention"]
