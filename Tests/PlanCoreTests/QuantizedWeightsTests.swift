@@ -19,7 +19,8 @@ import Testing
   /// Llama 2 13B with a GPTQ `quantization_config` of `group` (4 bits).
   func llama2_13BGPTQ(group: Int, descAct: Bool) throws -> ModelSpec {
     try load(
-      try Fixtures.variant(try String(contentsOfFile: Fixtures.catalogRoot + "/llm/llama-2-13b.json", encoding: .utf8)) {
+      try Fixtures.variant(try String(contentsOfFile: Fixtures.catalogRoot + "/llm/llama-2-13b.json", encoding: .utf8))
+      {
         $0["llmplan"] = nil
         $0["quantization_config"] = [
           "bits": 4, "group_size": group, "desc_act": descAct, "quant_method": "gptq", "sym": true,
@@ -100,7 +101,8 @@ import Testing
     expected += (model.parameterCount - linear) * 2
     #expect(model.weightBytes() == expected)
     // About 673 GB, a little over half the 1.34 TB the same weights take in bf16.
-    #expect(model.weightBytes() > 0.5 * model.weightBytes(.bf16) && model.weightBytes() < 0.51 * model.weightBytes(.bf16))
+    #expect(
+      model.weightBytes() > 0.5 * model.weightBytes(.bf16) && model.weightBytes() < 0.51 * model.weightBytes(.bf16))
   }
 
   @Test func llama31AWQConfigLoads() throws {
@@ -121,7 +123,9 @@ import Testing
         try Fixtures.variant(PublishedConfigs.mistral7BInstructV02) {
           $0["quantization_config"] = [
             "quant_method": "compressed-tensors", "format": "float-quantized", "ignore": ["lm_head"],
-            "config_groups": ["group_0": ["targets": ["Linear"], "weights": weights, "input_activations": activations]],
+            "config_groups": [
+              "group_0": ["targets": ["Linear"], "weights": weights, "input_activations": activations]
+            ],
           ]
         }
       ).weightQuantization

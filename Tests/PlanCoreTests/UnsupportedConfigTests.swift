@@ -91,7 +91,8 @@ import Testing
       try awq { $0["bits"] = 3 }, field: "quantization_config.bits", ["3 bits", "4 bits only"])
     try expectRefused(
       try awq { $0["modules_to_not_convert"] = ["self_attn.o_proj"] },
-      field: "quantization_config.modules_to_not_convert", ["\"self_attn.o_proj\" stays unquantized", "mixed-precision"])
+      field: "quantization_config.modules_to_not_convert",
+      ["\"self_attn.o_proj\" stays unquantized", "mixed-precision"])
     // The LM head stays in fp16 anyway: listing it changes nothing.
     var warnings: [String] = []
     let headKept = try load(try awq { $0["modules_to_not_convert"] = ["lm_head"] }, warnings: &warnings)
@@ -112,7 +113,8 @@ import Testing
 
   @Test func gptOssIsRefusedForMXFP4AndNamesItsWindows() throws {
     try expectRefused(
-      PublishedConfigs.gptOss120B, field: "quantization_config", ["quant_method \"mxfp4\"", "also unsupported: layer_types"])
+      PublishedConfigs.gptOss120B, field: "quantization_config",
+      ["quant_method \"mxfp4\"", "also unsupported: layer_types"])
   }
 
   @Test func llama4IsRefusedForItsNestedTextModel() throws {
