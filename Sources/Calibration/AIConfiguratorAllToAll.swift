@@ -117,7 +117,9 @@ public struct ExpertAllToAllTiming: Sendable {
   /// Least squares on relative error, one (latency, graph-time factor) pair per (phase, mode)
   /// present in `measurements`; terms without data keep `start`'s. Throws when a pair's fit is
   /// not physical (negative latency or factor).
-  public func fit(_ measurements: [ExpertAllToAllMeasurement], start: ExpertAllToAllLaw = .deepEPH100) throws
+  public func fit(
+    _ measurements: [ExpertAllToAllMeasurement], start: ExpertAllToAllLaw = .deepEPH100
+  ) throws
     -> ExpertAllToAllLaw
   {
     var law = start
@@ -134,7 +136,8 @@ public struct ExpertAllToAllTiming: Sendable {
         let (latency, factor) = (outcome.coefficients[0], outcome.coefficients[1])
         guard latency >= 0, factor > 0 else {
           throw CommError(
-            "\(phase.rawValue) \(mode.rawValue): fitted latency \(latency) s and graph-time factor \(factor) are not physical")
+            "\(phase.rawValue) \(mode.rawValue): fitted latency \(latency) s and graph-time factor \(factor) are not physical"
+          )
         }
         law.setTerm(phase, mode, ExpertAllToAllTerm(latencySeconds: latency, graphTimeFactor: factor))
       }
@@ -144,7 +147,9 @@ public struct ExpertAllToAllTiming: Sendable {
 
   /// Interleaved halves per group label after sorting by message size (as
   /// `MeasurementSet.interleavedHalves` does for collectives).
-  public static func interleavedHalves(_ measurements: [ExpertAllToAllMeasurement]) -> (
+  public static func interleavedHalves(
+    _ measurements: [ExpertAllToAllMeasurement]
+  ) -> (
     fit: [ExpertAllToAllMeasurement], holdout: [ExpertAllToAllMeasurement]
   ) {
     var fit: [ExpertAllToAllMeasurement] = []

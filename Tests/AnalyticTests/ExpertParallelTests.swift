@@ -94,7 +94,8 @@ import Testing
       }
       let simulated = total / Double(draws)
       let closed = ExpertImbalance.default(tokens: tokens, experts: 256, topk: 8, ep: 8)
-      #expect(abs(closed - simulated) <= 0.15 * (simulated - 1), "T=\(tokens): closed \(closed), simulated \(simulated)")
+      #expect(
+        abs(closed - simulated) <= 0.15 * (simulated - 1), "T=\(tokens): closed \(closed), simulated \(simulated)")
     }
   }
 
@@ -174,8 +175,10 @@ import Testing
         let b = plain.stageTime(stage: stage, batch: batch, layer: plain.cost.layerTotals(batch: batch))
         #expect(a.communicationSeconds == b.communicationSeconds)
         let expert = moe.cost.expertLayerTotals(batch: batch)
-        #expect(abs(a.computeBoundSeconds + a.memoryBoundSeconds - (b.computeBoundSeconds + b.memoryBoundSeconds)
-          - 16 * (expert.seconds - moe.cost.layerTotals(batch: batch).seconds)) < 1e-12)
+        #expect(
+          abs(
+            a.computeBoundSeconds + a.memoryBoundSeconds - (b.computeBoundSeconds + b.memoryBoundSeconds)
+              - 16 * (expert.seconds - moe.cost.layerTotals(batch: batch).seconds)) < 1e-12)
       }
     }
   }
@@ -225,7 +228,9 @@ import Testing
     let cluster = try Self.twoNodes()
     let gpu = try Self.h100()
     let layout = Layout(tp: 1, pp: 1, dp: 16, ep: 8)
-    let groups = (0..<16).map { ReplicaCostModel.expertGroupGPUs(layout: layout, placement: .contiguous(layout), replica: $0)! }
+    let groups = (0..<16).map {
+      ReplicaCostModel.expertGroupGPUs(layout: layout, placement: .contiguous(layout), replica: $0)!
+    }
     #expect(groups[0] == [Array(0..<8)])
     #expect(groups[9] == [Array(8..<16)])
     let evaluator = try LayoutEvaluator(model: Self.qwen3MoE, gpu: gpu, cluster: cluster, layout: layout)

@@ -70,7 +70,8 @@ public struct ExpertImbalance: Sendable, Hashable {
     guard n > 1 else { return 0 }
     let upperTail = 1 - (Double(n) - 0.375) / (Double(n) + 0.25)
     let t = (-2 * log(upperTail)).squareRoot()
-    return t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t)
+    return t - (2.515517 + 0.802853 * t + 0.010328 * t * t)
+      / (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t)
   }
 
   /// Tokens per replica the cost model's fixed factor is taken at when the batch is not known

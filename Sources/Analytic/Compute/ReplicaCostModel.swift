@@ -289,7 +289,8 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
     for stage in 0...last {
       var time = stageTime(stage: stage, batch: a, layer: layerA, expertLayer: expertA)
       if weight != 0 {
-        time = time.blended(with: stageTime(stage: stage, batch: b, layer: layerB, expertLayer: expertB), weight: weight)
+        time = time.blended(
+          with: stageTime(stage: stage, batch: b, layer: layerB, expertLayer: expertB), weight: weight)
       }
       let seconds = time.totalSeconds
       result.breakdown.add(time)
