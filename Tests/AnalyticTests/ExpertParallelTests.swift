@@ -77,7 +77,7 @@ import Testing
   /// 256 experts, 32 per GPU on 8 GPUs; the mean over draws of max/mean load. The normal
   /// approximation of a discrete, slightly skewed load stays within 15 % of the excess over 1.
   @Test func imbalanceMatchesSimulatedRouting() {
-    var random = SplitMix(seed: 42)
+    var random = RoutingRandom(seed: 42)
     for (tokens, draws) in [(16, 2000), (64, 1000), (1024, 150)] {
       var total = 0.0
       for _ in 0..<draws {
@@ -251,7 +251,7 @@ import Testing
 }
 
 /// SplitMix64 (Steele, Lea & Flood 2014): a small seedable generator for the routing draws.
-struct SplitMix {
+private struct RoutingRandom {
   var state: UInt64
   init(seed: UInt64) { state = seed }
   mutating func next() -> UInt64 {

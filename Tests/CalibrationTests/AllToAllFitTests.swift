@@ -64,8 +64,8 @@ import Testing
         all.1 += points.map(\.seconds)
         let shipped = ExpertAllToAllLaw.deepEPH100.term(phase, mode)
         let fitted = law.term(phase, mode)
-        #expect(abs(shipped.latencySeconds / fitted.latencySeconds - 1) < 0.01, "\(phase) \(mode) latency")
-        #expect(abs(shipped.graphTimeFactor / fitted.graphTimeFactor - 1) < 0.01, "\(phase) \(mode) factor")
+        #expect(abs(shipped.latencySeconds / fitted.latencySeconds - 1) < 0.01, "\(phase) \(mode) latency \(fitted)")
+        #expect(abs(shipped.graphTimeFactor / fitted.graphTimeFactor - 1) < 0.01, "\(phase) \(mode) factor \(fitted)")
       }
     }
     let overall = try #require(ErrorStatistics(predicted: all.0, measured: all.1))
