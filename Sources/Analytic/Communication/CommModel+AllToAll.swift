@@ -89,9 +89,10 @@ public struct ExpertAllToAllLaw: Sendable, Hashable, Codable {
   /// 8-GPU NVLink node, hidden 3072–7168, top-6/8 of 256/384 experts; Apache-2.0, subset in
   /// `Models/measurements/h100-sxm-vllm/moe_all_to_all-subset.csv`) by
   /// `AIConfiguratorAllToAll.fit` against the flow solver's all-to-all on `dgx-h100`;
-  /// `AllToAllFitTests` refits them and checks the held-out half (median relative error:
-  /// dispatch HT 9 %, combine HT 10 %, dispatch LL 13 %, combine LL 22 %; the low-latency rows of
-  /// a few tokens scatter 2–3× between shapes that move almost nothing). A graph-time factor
+  /// `AllToAllFitTests` refits them and checks the held-out half (`llmplan accuracy --holdout`,
+  /// median relative error: all 12.8 %; dispatch HT 10.5 %, combine HT 15.7 %, dispatch LL
+  /// 10.8 %, combine LL 22.4 %: the low-latency rows of a few tokens scatter 2–3× between shapes
+  /// that move almost nothing). A graph-time factor
   /// below 1 (HT dispatch) means DeepEP moves fewer bytes than tokens × top-k: it sends a token
   /// once to each GPU holding any of its experts, not once per expert. Multi-node groups and other
   /// GPUs extrapolate: the bandwidth term follows their own graph (InfiniBand, other NVLink),
