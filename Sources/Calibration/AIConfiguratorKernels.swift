@@ -105,7 +105,8 @@ public enum AIConfiguratorKernels {
         result.noteSkipped(
           op,
           reason:
-            "no bare-kernel counterpart in the cost model (gemm, context_attention, generation_attention, moe are read)")
+            "no bare-kernel counterpart in the cost model (gemm, context_attention, generation_attention, moe are read)"
+        )
       }
     }
     return result

@@ -71,7 +71,8 @@ enum AIConfiguratorMoE {
     let regime = "moe \(family) \(tokens <= smallTokens ? "≤ \(smallTokens)" : "> \(smallTokens)") tokens"
     result.kernels.append(
       KernelMeasurement(
-        work: .moe(call), regime: regime, seconds: seconds, origin: MeasurementOrigin(file: table.file, line: row.line)))
+        work: .moe(call), regime: regime, seconds: seconds, origin: MeasurementOrigin(file: table.file, line: row.line))
+    )
   }
 
   /// (token, expert) pairs and busy experts among the first `localExperts` experts under the

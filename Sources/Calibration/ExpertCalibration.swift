@@ -8,7 +8,9 @@ import PlanCore
 /// a limit is refitted with that coefficient held at it.
 public enum ExpertCalibration {
   /// The fitted law of each family present in `kernels`, with its fit statistics.
-  public static func fit(_ kernels: [KernelMeasurement], gpu: GPUSpec) throws -> [(
+  public static func fit(
+    _ kernels: [KernelMeasurement], gpu: GPUSpec
+  ) throws -> [(
     weights: ExpertCall.Weights, law: ExpertKernelLaw, fit: KernelLawFit
   )] {
     var byFamily: [ExpertCall.Weights: [(ExpertCall, Double)]] = [:]

@@ -48,7 +48,8 @@ import Testing
     #expect(set.skipped.contains { $0.reason.contains("mxfp4") })
     #expect(throws: MeasurementFileError.self) {
       _ = try MeasurementReader().read(
-        text: header + "\n\"VLLM\",\"0.24.0\",\"H100\",\"moe\",\"x\",\"bfloat16\",8,4096,2048,8,255,1,2,\"balanced\",0.1\n",
+        text: header
+          + "\n\"VLLM\",\"0.24.0\",\"H100\",\"moe\",\"x\",\"bfloat16\",8,4096,2048,8,255,1,2,\"balanced\",0.1\n",
         file: "moe.csv")
     }
   }

@@ -84,7 +84,8 @@ extension CostModel {
   /// layers' compute rate; w8a8 adds the activation quantisation (read bf16, write fp8).
   @inline(__always)
   func bookLinear(
-    _ cost: inout OperatorCost, flops: Double, weightElements: Double, activationElements: Double, inputElements: Double,
+    _ cost: inout OperatorCost, flops: Double, weightElements: Double, activationElements: Double,
+    inputElements: Double,
     outputRows: Double, outputColumns: Double
   ) {
     let bytes = weightElements * linear.weightElementBytes + activationElements * elementBytes

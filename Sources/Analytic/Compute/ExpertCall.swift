@@ -114,7 +114,9 @@ public struct ExpertKernelLaw: Sendable, Hashable {
 
   /// The work measures the coefficients multiply, in `parameterNames` order.
   @inline(__always)
-  public static func features(_ call: ExpertCall, peakFLOPSPerSecond: Double, bandwidthBytesPerSecond: Double)
+  public static func features(
+    _ call: ExpertCall, peakFLOPSPerSecond: Double, bandwidthBytesPerSecond: Double
+  )
     -> SIMD8<Double>
   {
     SIMD8(
@@ -128,11 +130,14 @@ public struct ExpertKernelLaw: Sendable, Hashable {
 
   /// Seconds of `call`, and whether its compute term exceeds its byte terms.
   @inline(__always)
-  public func seconds(_ call: ExpertCall, peakFLOPSPerSecond: Double, bandwidthBytesPerSecond: Double) -> (
+  public func seconds(
+    _ call: ExpertCall, peakFLOPSPerSecond: Double, bandwidthBytesPerSecond: Double
+  ) -> (
     seconds: Double, computeBound: Bool
   ) {
     guard call.rows > 0 else { return (0, false) }
-    let f = Self.features(call, peakFLOPSPerSecond: peakFLOPSPerSecond, bandwidthBytesPerSecond: bandwidthBytesPerSecond)
+    let f = Self.features(
+      call, peakFLOPSPerSecond: peakFLOPSPerSecond, bandwidthBytesPerSecond: bandwidthBytesPerSecond)
     let terms = f * coefficients
     return (terms.sum(), terms[4] > terms[2] + terms[3])
   }
@@ -141,8 +146,8 @@ public struct ExpertKernelLaw: Sendable, Hashable {
   /// under vLLM 0.24 (balanced routing; /work/shared/calibration-data/h100-sxm-vllm/moe.csv,
   /// subset in Models/measurements/h100-sxm-vllm/moe-subset.csv) by iteratively reweighted
   /// relative least squares on the interleaved fit half, with `llmplan accuracy --gpu
-  /// h100-80gb-sxm --measurements …/moe.csv --fit-moe`; held-out median errors in
-  /// docs/METRICS.md's accuracy table and the branch report. GPUs without MoE timings use these
+  /// h100-80gb-sxm --measurements …/moe.csv --fit-moe`; held-out errors below (`llmplan accuracy
+  /// --holdout` on the same file scores them). GPUs without MoE timings use these
   /// costs on their own datasheet rates (as attention uses `AttentionEfficiency.datasheetDefault`).
   public static func fitted(_ weights: ExpertCall.Weights) -> ExpertKernelLaw {
     switch weights {
@@ -153,8 +158,15 @@ public struct ExpertKernelLaw: Sendable, Hashable {
     }
   }
 
-  static let h100BF16 = ExpertKernelLaw([4.1084e-05, 8.5e-08, 1.021902272, 1.933862855, 1.200312433])
-  static let h100FP8Block = ExpertKernelLaw([3.1765e-05, 1.04e-07, 1.083450674, 2.607021852, 1.917135995])
-  static let h100FP8PerTensor = ExpertKernelLaw([3.7148e-05, 1.206e-06, 4.294121448, 3.494310128, 1.999843994])
-  static let h100Int4 = ExpertKernelLaw([4.9943e-05, 8.5e-08, 1.187208061, 2.6788778, 3.33887982])
+  // `[floor, per active expert, weight byte cost, activation byte cost, compute cost]`, fitted
+  // on the interleaved fit half of all balanced rows of moe.csv; held-out median |error|
+  // (all / ≤ 64 tokens / > 64 tokens): bf16 (Triton) 11.0 / 7.6 / 13.3 %, fp8 block (Triton at
+  // EP 1, FlashInfer CUTLASS with EP) 7.1 / 4.5 / 8.0 %, fp8 per tensor (FlashInfer CUTLASS)
+  // 13.7 / 15.6 / 12.7 %, int4 (Marlin) 11.0 / 2.8 / 17.1 %. The per-tensor fp8 kernel pays
+  // 1.3 µs per busy expert and reads weights at 1/4.7 of the datasheet bandwidth in these
+  // timings (about 50 µs per 25 MB expert): slower than block-scaled fp8, as measured.
+  static let h100BF16 = ExpertKernelLaw([3.899e-05, 6.034e-08, 1.072, 1.871, 1.02])
+  static let h100FP8Block = ExpertKernelLaw([3.171e-05, 9.638e-08, 1.105, 2.414, 1.822])
+  static let h100FP8PerTensor = ExpertKernelLaw([3.35e-05, 1.303e-06, 4.734, 3.283, 2.205])
+  static let h100Int4 = ExpertKernelLaw([4.892e-05, 1.466e-07, 1.133, 3.043, 2.998])
 }
