@@ -115,6 +115,8 @@ public struct MeasurementSet: Sendable {
   public var collectives: [CollectiveMeasurement] = []
   /// Bare kernel calls (GEMMs, attention), see `KernelMeasurement`.
   public var kernels: [KernelMeasurement] = []
+  /// Expert-parallel dispatch/combine all-to-alls (`AIConfiguratorAllToAll`).
+  public var expertAllToAll: [ExpertAllToAllMeasurement] = []
   /// Measured quantities the model has no counterpart for, with a count and the reason
   /// (e.g. `attn_rope`: the cost model books rotary inside `attention`).
   public var skipped: [SkippedMeasurements] = []
@@ -128,12 +130,13 @@ public struct MeasurementSet: Sendable {
     self.skipped = skipped
   }
 
-  public var isEmpty: Bool { operators.isEmpty && collectives.isEmpty && kernels.isEmpty }
+  public var isEmpty: Bool { operators.isEmpty && collectives.isEmpty && kernels.isEmpty && expertAllToAll.isEmpty }
 
   public mutating func append(_ other: MeasurementSet) {
     operators += other.operators
     collectives += other.collectives
     kernels += other.kernels
+    expertAllToAll += other.expertAllToAll
     for entry in other.skipped { noteSkipped(entry.name, count: entry.count, reason: entry.reason) }
   }
 
@@ -185,6 +188,7 @@ public struct MeasurementSet: Sendable {
     let kernelHalves = interleavedKernelHalves()
     fit.kernels = kernelHalves.fit
     holdout.kernels = kernelHalves.holdout
+    (fit.expertAllToAll, holdout.expertAllToAll) = ExpertAllToAllTiming.interleavedHalves(expertAllToAll)
     return (fit, holdout)
   }
 }
@@ -204,6 +208,8 @@ public enum KernelWork: Sendable, Hashable {
   case gemm(GEMMShape)
   /// One attention call (prefill or decode) with the heads on the GPU.
   case attention(AttentionCall)
+  /// One fused MoE expert call on one GPU (AIConfigurator's moe table).
+  case moe(ExpertCall)
 }
 
 /// One measured bare-kernel time (AIConfigurator's gemm and attention tables).
@@ -228,6 +234,7 @@ public struct KernelMeasurement: Sendable, Hashable {
     switch work {
     case .gemm(let shape): return shape.flops
     case .attention(let call): return call.phase == .prefill ? call.flops : call.kvBytes
+    case .moe(let call): return call.rows
     }
   }
 
@@ -236,6 +243,7 @@ public struct KernelMeasurement: Sendable, Hashable {
     switch work {
     case .gemm(let shape): return "\(regime)|\(shape.n)|\(shape.k)"
     case .attention(let c): return "\(regime)|\(c.queryHeads)|\(c.kvHeads)|\(c.headDim)|\(c.kvElementBytes)"
+    case .moe(let c): return "\(regime)|\(c.hidden)|\(c.columns)"
     }
   }
 }
