@@ -6,9 +6,9 @@ import PlanCore
 /// and the KV transfers between them on the route's links (processor sharing, `ContentionState`).
 ///
 /// At equal times: the prefill pool's events, then the decode pool's, then transfer
-/// completions, then an arrival; after each, everything it handed over (prefills that ended,
-/// decode admissions, transfers of zero seconds) is passed on before the next event, and the
-/// replicas touched are scheduled once. Deterministic for given inputs.
+/// completions, then arrivals; once every event of an instant has run, what they handed over
+/// (prefills that ended, decode admissions, transfers of zero seconds) is passed on together,
+/// and the replicas touched are scheduled once. Deterministic for given inputs.
 struct DisaggregatedEngine {
   let simulator: DisaggregatedSimulator
   let kvLinks: SharedLinks
@@ -97,6 +97,11 @@ struct DisaggregatedEngine {
       let decodeTime = decode.nextEventTime ?? .infinity
       let transferTime = contention.transfers.isEmpty ? Double.infinity : (contention.nextCompletion() ?? .infinity)
       let eventTime = min(prefillTime, decodeTime, transferTime)
+      if (!prefill.handoffs.isEmpty || !decode.pulls.isEmpty) && min(eventTime, arrivalTime) > now {
+        // Everything at this instant has run: hand over what it made due, together.
+        try passOn()
+        continue
+      }
       if eventTime <= arrivalTime && eventTime < .infinity {
         if eventTime > endTime {
           stoppedByLimit = true
@@ -121,7 +126,6 @@ struct DisaggregatedEngine {
       } else {
         break
       }
-      try passOn()
     }
     snapshotWindowEnd(before: .infinity)
     let stopTime = stoppedByLimit ? endTime : now
