@@ -12,7 +12,8 @@ import Testing
 
   static func make(
     _ workload: Workload, prefill: Layout = one, decode: Layout = one,
-    prefillTiming: AffineTiming = .perToken(1e-4), decodeTiming: AffineTiming = AffineTiming(base: [0.01], perToken: [0]),
+    prefillTiming: AffineTiming = .perToken(1e-4),
+    decodeTiming: AffineTiming = AffineTiming(base: [0.01], perToken: [0]),
     prefillScheduler: SchedulerConfig = SchedulerConfig(kvCacheBlocks: 100_000),
     decodeScheduler: SchedulerConfig = SchedulerConfig(kvCacheBlocks: 100_000), kvBytesPerToken: Double = 1e5,
     route: KVTransferRoute? = nil, layerwiseOverlap: Bool = false, layers: Int = 1,
@@ -24,7 +25,8 @@ import Testing
       decodeTimings: Array(repeating: decodeTiming, count: decode.dp), prefillScheduler: prefillScheduler,
       decodeScheduler: decodeScheduler, kvBytesPerToken: kvBytesPerToken,
       transfer: try route
-        ?? .uniform(prefillInstances: prefill.dp, decodeInstances: decode.dp, latencySeconds: 0, bytesPerSecond: .infinity),
+        ?? .uniform(
+          prefillInstances: prefill.dp, decodeInstances: decode.dp, latencySeconds: 0, bytesPerSecond: .infinity),
       layerwiseOverlap: layerwiseOverlap, layers: layers, router: router, slo: nil, seed: seed,
       options: options)
   }
@@ -112,8 +114,14 @@ import Testing
     let kvBytesPerToken = 131_072.0
     let route = try KVTransferRoute(
       paths: [
-        [.init(latencySeconds: 1e-5, bytesPerSecond: 4e10, links: [0]), .init(latencySeconds: 2e-5, bytesPerSecond: 1e10, links: [0, 1])],
-        [.init(latencySeconds: 2e-5, bytesPerSecond: 1e10, links: [1]), .init(latencySeconds: 1e-5, bytesPerSecond: 4e10, links: [])],
+        [
+          .init(latencySeconds: 1e-5, bytesPerSecond: 4e10, links: [0]),
+          .init(latencySeconds: 2e-5, bytesPerSecond: 1e10, links: [0, 1]),
+        ],
+        [
+          .init(latencySeconds: 2e-5, bytesPerSecond: 1e10, links: [1]),
+          .init(latencySeconds: 1e-5, bytesPerSecond: 4e10, links: []),
+        ],
       ], linkNames: ["a", "b"])
     let outcome = try Self.make(
       workload, prefill: Layout(tp: 1, pp: 1, dp: 2), decode: Layout(tp: 1, pp: 1, dp: 2),
@@ -166,6 +174,8 @@ import Testing
     // one decode instance too.
     #expect(result.replicas[0..<2].reduce(0) { $0 + $1.requests } == result.arrived)
     #expect(outcome.conservationChecks == outcome.requests.count && outcome.kvChecks > 0)
+    // Every request in a finished micro-batch passed each of its pool's two stages once.
+    #expect(outcome.stagePassChecks > 0)
   }
 
   @Test func withInstantTransfersTPOTIsTheDecodeOnlyBatchsStepTime() throws {
@@ -179,7 +189,8 @@ import Testing
       Fixture.trace(requests), prefill: Layout(tp: 1, pp: 1, dp: 8), decodeTiming: decodeTiming
     ).runDetailed()
     let expected =
-      (1...32).reduce(0.0) { $0 + decodeTiming.stageSeconds(stage: 0, batch: .decode(batch: 8, context: 512 + $1)) } / 32
+      (1...32).reduce(0.0) { $0 + decodeTiming.stageSeconds(stage: 0, batch: .decode(batch: 8, context: 512 + $1)) }
+      / 32
     #expect(outcome.requests.count == 8)
     for record in outcome.requests {
       let first = try #require(record.firstTokenSeconds)
@@ -193,13 +204,17 @@ import Testing
     // output token). Disaggregated, the decode instance only decodes: TPOT is its 10 ms step.
     // Aggregated on one replica (10 ms + 0.1 ms per token per step) each prompt stalls it.
     var requests = [TraceRequest(arrivalSeconds: 0, promptTokens: 100, outputTokens: 201)]
-    for k in 1...4 { requests.append(TraceRequest(arrivalSeconds: 0.5 * Double(k), promptTokens: 4000, outputTokens: 1)) }
+    for k in 1...4 {
+      requests.append(TraceRequest(arrivalSeconds: 0.5 * Double(k), promptTokens: 4000, outputTokens: 1))
+    }
     let prefillTiming = AffineTiming.perToken(1e-4)
     let decodeTiming = AffineTiming(base: [0.01], perToken: [0])
     let disaggregated = try Self.make(
       Fixture.trace(requests), prefillTiming: prefillTiming, decodeTiming: decodeTiming
     ).runDetailed()
-    let decodeTPOT = try #require(disaggregated.requests[0].finishSeconds) - (try #require(disaggregated.requests[0].firstTokenSeconds))
+    let decodeTPOT =
+      try #require(disaggregated.requests[0].finishSeconds)
+      - (try #require(disaggregated.requests[0].firstTokenSeconds))
     #expect(abs(decodeTPOT / 200 - 0.01) < 1e-12)
     // Aggregated: a step is 10 ms + 0.1 ms per token in the batch.
     let aggregated = try Simulator(
@@ -221,7 +236,8 @@ import Testing
     // KV is pulled (admitted at one scheduling step, decoding from the next, as vLLM's
     // asynchronous KV load), so with every slot busy a step completes slots/65 requests and
     // decodes slots·64/65 sequences. Offered 2 × the larger capacity, the run completes
-    // min(prefill, decode capacity).
+    // min(prefill, decode capacity). Tolerance: completions come in groups of up to 8 at the
+    // edges of the 100 s window (< 1 %), and a step may decode a whole refilled batch at once.
     let prefillCapacity = Double(prefills) * 4 / (0.005 + 4096e-4)
     let step = 0.01 + 1e-4 * Double(slots) * 64 / 65
     let decodeCapacity = Double(decodes) * Double(slots) / 65 / step
@@ -238,7 +254,7 @@ import Testing
     ).run()
     let expected = min(prefillCapacity, decodeCapacity)
     let measured = try #require(result.requestsPerSecond)
-    #expect(abs(measured / expected - 1) < 0.03, "measured \(measured)/s, expected \(expected)/s")
+    #expect(abs(measured / expected - 1) < 0.02, "measured \(measured)/s, expected \(expected)/s")
   }
 
   @Test func sameSeedGivesByteIdenticalResults() throws {
@@ -277,11 +293,15 @@ import Testing
           route: try .uniform(prefillInstances: 1, decodeInstances: 1, latencySeconds: 0, bytesPerSecond: 1))
       }.contains("1P × 1D"))
     #expect(
-      message { _ = try KVTransferRoute.uniform(prefillInstances: 1, decodeInstances: 1, latencySeconds: -1, bytesPerSecond: 1) }
-        .contains("latency -1.0 s"))
+      message {
+        _ = try KVTransferRoute.uniform(prefillInstances: 1, decodeInstances: 1, latencySeconds: -1, bytesPerSecond: 1)
+      }
+      .contains("latency -1.0 s"))
     #expect(
-      message { _ = try KVTransferRoute.uniform(prefillInstances: 1, decodeInstances: 1, latencySeconds: 0, bytesPerSecond: 0) }
-        .contains("bandwidth 0.0 B/s"))
+      message {
+        _ = try KVTransferRoute.uniform(prefillInstances: 1, decodeInstances: 1, latencySeconds: 0, bytesPerSecond: 0)
+      }
+      .contains("bandwidth 0.0 B/s"))
     #expect(
       message { _ = try Self.make(workload, decodeScheduler: SchedulerConfig(kvCacheBlocks: 0)) }
         .contains("decode scheduler: kvCacheBlocks must be positive"))
@@ -313,5 +333,19 @@ import Testing
       cluster: cluster, prefillPlacement: Placement(gpus: [[[0]]]), decodePlacement: Placement(gpus: [[[1]]]))
     #expect(inside.path(from: 0, to: 0).bytesPerSecond == nvlink)
     #expect(abs(inside.seconds(bytes: 450e6, from: 0, to: 0) - (2e-6 + 1e-3)) < 1e-15)
+
+    // A lone prompt of 1000 (0.1 s of prefill) sends 10⁸ B across: 7 µs + 10⁸ / 5·10¹⁰ s.
+    let pair = Layout(tp: 2, pp: 1, dp: 1)
+    let simulator = try DisaggregatedSimulator(
+      workload: Fixture.trace([TraceRequest(arrivalSeconds: 0, promptTokens: 1000, outputTokens: 3)]),
+      layout: DisaggregatedLayout(prefill: pair, decode: pair), prefillPlacement: Placement(gpus: [[[0, 1]]]),
+      decodePlacement: Placement(gpus: [[[2, 3]]]), cluster: cluster, prefillTimings: [AffineTiming.perToken(1e-4)],
+      decodeTimings: [AffineTiming(base: [0.01], perToken: [0])],
+      prefillScheduler: SchedulerConfig(kvCacheBlocks: 1000), decodeScheduler: SchedulerConfig(kvCacheBlocks: 1000),
+      kvBytesPerToken: 1e5, transfer: across, layerwiseOverlap: false, layers: 80, slo: nil, options: Fixture.checked)
+    let record = try #require(try simulator.runDetailed().requests.first)
+    let firstToken = try #require(record.firstTokenSeconds)
+    let expected: Double = 0.1 + 7e-6 + 1e8 / 50e9
+    #expect(abs(firstToken - expected) < 1e-12)
   }
 }

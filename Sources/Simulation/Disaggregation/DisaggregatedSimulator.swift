@@ -97,7 +97,8 @@ public struct DisaggregatedSimulator: Sendable {
       }
       for (instance, timing) in timings.enumerated() where timing.stageCount != layout.pp {
         throw SimulationError.invalidConfiguration(
-          "\(pool) pool: the timing of instance \(instance) has \(timing.stageCount) stages; \(layout) has \(layout.pp)")
+          "\(pool) pool: the timing of instance \(instance) has \(timing.stageCount) stages; \(layout) has \(layout.pp)"
+        )
       }
       if let placement {
         guard placement.gpus.count == layout.dp,
@@ -170,7 +171,9 @@ public struct DisaggregatedSimulator: Sendable {
 public struct DisaggregatedOutcome: Sendable {
   public var result: SimulationResult
   /// One record per request in arrival order (empty unless `recordRequests`); `replica` is
-  /// the decode instance (or the prefill instance for a request that never reached one).
+  /// the index in `result.replicas` of the instance where it ended or is now (prefill
+  /// instances 0..<P, decode instances P..<P + D); preemptions, iterations and stage passes
+  /// add both pools'.
   public var requests: [RequestRecord]
   /// Per request in arrival order (empty unless `recordRequests`): prefill instance, decode
   /// instance (−1: none), KV bytes transferred (0: none), handoff time (first token; nil: none).
