@@ -36,6 +36,8 @@ struct DisaggregatedEngine {
 
   // Transfers.
   var contention: ContentionState
+  /// When the next transfer ends (∞: none in progress); updated on every change.
+  var transferDue = Double.infinity
   var finishedScratch = ContiguousArray<ContentionState.Transfer>()
   var touchedPrefill: [Bool]
   var touchedDecode: [Bool]
@@ -95,7 +97,7 @@ struct DisaggregatedEngine {
       let arrivalTime = nextArrival < n ? arrival[nextArrival] : Double.infinity
       let prefillTime = prefill.nextEventTime ?? .infinity
       let decodeTime = decode.nextEventTime ?? .infinity
-      let transferTime = contention.transfers.isEmpty ? Double.infinity : (contention.nextCompletion() ?? .infinity)
+      let transferTime = transferDue
       let eventTime = min(prefillTime, decodeTime, transferTime)
       if (!prefill.handoffs.isEmpty || !decode.pulls.isEmpty) && min(eventTime, arrivalTime) > now {
         // Everything at this instant has run: hand over what it made due, together.
@@ -215,7 +217,10 @@ struct DisaggregatedEngine {
           started = true
         }
         decode.pulls.removeAll(keepingCapacity: true)
-        if started { contention.recomputeRates(kvLinks) }
+        if started {
+          contention.recomputeRates(kvLinks)
+          transferDue = contention.nextCompletion() ?? .infinity
+        }
         for request in instant { try completeTransfer(Int(request)) }
         try scheduleTouched()
       }
@@ -270,6 +275,7 @@ struct DisaggregatedEngine {
       }
     }
     contention.recomputeRates(kvLinks)
+    transferDue = contention.nextCompletion() ?? .infinity
     for transfer in finished { try completeTransfer(Int(transfer.slot)) }
     finished.removeAll(keepingCapacity: true)
     swap(&finished, &finishedScratch)

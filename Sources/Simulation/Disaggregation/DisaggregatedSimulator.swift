@@ -9,8 +9,8 @@ import PlanCore
 ///
 /// The life of a request:
 /// 1. On arrival it is routed to a prefill instance (`router`: `.roundRobin` in turn;
-///    `.leastOutstanding` the instance with the fewest prompt tokens waiting or not yet
-///    prefilled; `.leastKVLoad` the fewest KV blocks in use plus needed by its queue; ties to
+///    `.leastOutstanding` the instance with the fewest prompt tokens waiting (in whole KV
+///    blocks) or admitted and not yet prefilled; `.leastKVLoad` the fewest KV blocks in use plus needed by its queue; ties to
 ///    the lowest index). A request that could never run (prompt beyond the prefill instance's
 ///    KV cache or, without chunked prefill, its `maxNumBatchedTokens`; prompt + output − 1
 ///    beyond the decode instance's KV cache) is rejected at once.

@@ -21,10 +21,10 @@ extension Engine {
     reject(i, .tooLong, at: now)
   }
 
-  /// Prefill pool: prompt tokens waiting on replica `r` or admitted and not yet prefilled.
+  /// Prefill pool: prompt tokens waiting on replica `r` (counted in whole KV blocks, from
+  /// the queue's running total) plus those admitted and not yet prefilled. O(admitted).
   func outstandingPrefillTokens(_ r: Int) -> Int {
-    var tokens = 0
-    for request in replicas[r].waiting { tokens += Int(prompt[Int(request)]) }
+    var tokens = replicas[r].waitingBlocks * Int(blockSize)
     for request in replicas[r].running {
       let i = Int(request)
       if state[i] == .idle || state[i] == .inFlight { tokens += Int(prompt[i] - computed[i]) }
