@@ -52,9 +52,9 @@ struct ReplicaState {
   /// Most requests admitted (holding KV blocks) at once.
   var peakRunning = 0
   var hasFinished = false
-  /// Prefill role: requests in `running` whose prefill ended (KV kept for the transfer); they
-  /// no longer count against `maxNumSeqs` (vLLM frees the request, delaying only its blocks).
-  var held = 0
+  /// Prefill role: KV blocks of requests whose prefill ended, kept until their transfer ends.
+  /// Such requests leave `running` (vLLM frees the request and delays only its blocks).
+  var heldBlocks = 0
   var routedMeasured = 0
   var windowTokens = 0
   var windowPreemptions = 0
@@ -415,9 +415,11 @@ struct Engine {
     var shape = BatchShape()
 
     if replicas[r].hasFinished {
-      // Drop completed sequences, keeping admission order.
+      // Drop completed (and, prefill role, held) sequences, keeping admission order.
       var kept = 0
-      for index in running.indices where state[Int(running[index])] != .done {
+      for index in running.indices {
+        let sequenceState = state[Int(running[index])]
+        guard sequenceState != .done && sequenceState != .held else { continue }
         running[kept] = running[index]
         kept += 1
       }
@@ -513,8 +515,7 @@ struct Engine {
           engine.reject(h, .tooLong, at: engine.now)
           continue
         }
-        guard running.count - engine.replicas[r].held < engine.config.maxNumSeqs, budget > 0, chunked || need <= budget
-        else { break }
+        guard running.count < engine.config.maxNumSeqs, budget > 0, chunked || need <= budget else { break }
         let needBlocks = engine.blocksFor(need)
         guard needBlocks <= freeBlocks else { break }
         waiting.removeFirst()
@@ -691,7 +692,8 @@ struct Engine {
         if role == .prefill {
           // Prefill done: its KV stays here until the transfer to a decode instance ends.
           state[i] = .held
-          replicas[r].held += 1
+          replicas[r].heldBlocks += Int(blocks[i])
+          replicas[r].hasFinished = true
           handoffs.append(sequence)
           handoffIterationSeconds.append(now - slots[index].launchTime)
           continue

@@ -20,13 +20,22 @@ extension DisaggregatedEngine {
     var heldCount = 0
     var transferredRequests = 0
     var bytes = 0.0
+    var heldBlocks = [Int](repeating: 0, count: prefill.dp)
     for i in 0..<n {
       let p = prefill.state[i]
       let d = decode.state[i]
       func fail(_ what: String) -> SimulationError {
         .invariantViolated("request \(i): \(what) (prefill pool: \(p), decode pool: \(d))")
       }
-      if p == .held { heldCount += 1 }
+      if p == .held {
+        heldCount += 1
+        let expected = prefill.blocksFor(Int(prompt[i]))
+        guard Int(prefill.blocks[i]) == expected else {
+          throw fail(
+            "holds \(prefill.blocks[i]) KV blocks on its prefill instance for \(prompt[i]) tokens (⌈…⌉ = \(expected))")
+        }
+        heldBlocks[Int(prefill.replicaOf[i])] += expected
+      }
       if d == .pulling { transferring += 1 }
       if handoff[i] >= 0 && output[i] >= 2 {
         transferredRequests += 1
@@ -73,6 +82,11 @@ extension DisaggregatedEngine {
     guard heldCount == transferring + queuedForDecode else {
       throw SimulationError.invariantViolated(
         "prefill instances hold the KV of \(heldCount) requests; \(transferring) are being pulled and \(queuedForDecode) wait for a decode instance"
+      )
+    }
+    for r in 0..<prefill.dp where heldBlocks[r] != prefill.replicas[r].heldBlocks {
+      throw SimulationError.invariantViolated(
+        "prefill instance \(r) counts \(prefill.replicas[r].heldBlocks) held KV blocks; its held requests have \(heldBlocks[r])"
       )
     }
     guard transferredRequests == transfers, bytes == totalTransferredBytes else {

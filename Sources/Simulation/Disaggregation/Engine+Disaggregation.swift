@@ -41,11 +41,10 @@ extension Engine {
     }
     touchKV(r, at: now)
     replicas[r].freeBlocks += Int(blocks[i])
+    replicas[r].heldBlocks -= Int(blocks[i])
     blocks[i] = 0
-    replicas[r].held -= 1
     state[i] = .done
     finish[i] = now
-    replicas[r].hasFinished = true
     if options.checkInvariants { try checkKV(r) }
   }
 
