@@ -274,6 +274,27 @@ import Testing
     #expect(first != (try run(seed: 4)))
   }
 
+  @Test func leastOutstandingSendsAPromptWhereTheFewestPromptTokensWait() throws {
+    // 4000 tokens at t = 0 go to P0 (tie, lowest index); 100 at 1 ms to P1 (P0 owes 4000);
+    // 100 at 2 ms: P0 still owes 4000 (its prefill runs to 0.4 s), P1 owes 100 (in flight
+    // until 11 ms), so P1 again, where round robin would take P0.
+    let requests = [(0.0, 4000), (0.001, 100), (0.002, 100)].map {
+      TraceRequest(arrivalSeconds: $0.0, promptTokens: $0.1, outputTokens: 2)
+    }
+    var seen: [Double] = []
+    for (router, expected) in [(RouterPolicy.leastOutstanding, [0, 1, 1]), (.roundRobin, [0, 1, 0])] {
+      let outcome = try Self.make(
+        Fixture.trace(requests), prefill: Layout(tp: 1, pp: 1, dp: 2), router: router,
+        options: SimulationOptions(checkInvariants: true, recordRequests: true, progressInterval: 1)
+      ).runDetailed { seen.append($0) }
+      #expect(outcome.prefillInstance == expected, "\(router)")
+    }
+    // Progress after each of the three arrivals and once at the end, per run.
+    let third: Double = 1.0 / 3
+    let perRun: [Double] = [third, 2 * third, 1, 1]
+    #expect(seen == perRun + perRun)
+  }
+
   // MARK: Inputs
 
   @Test func badInputIsRefusedWithTheFieldAndValue() throws {

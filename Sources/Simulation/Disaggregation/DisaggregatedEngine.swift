@@ -90,9 +90,10 @@ struct DisaggregatedEngine {
 
   // MARK: Event loop
 
-  mutating func run() throws {
+  mutating func run(progress: ((Double) -> Void)?) throws {
     let n = arrival.count
     var nextArrival = 0
+    let interval = max(simulator.options.progressInterval, 1)
     while true {
       let arrivalTime = nextArrival < n ? arrival[nextArrival] : Double.infinity
       let prefillTime = prefill.nextEventTime ?? .infinity
@@ -125,6 +126,7 @@ struct DisaggregatedEngine {
         events += 1
         try arrive(nextArrival)
         nextArrival += 1
+        if let progress, nextArrival % interval == 0 { progress(Double(nextArrival) / Double(n)) }
       } else {
         break
       }
@@ -135,6 +137,7 @@ struct DisaggregatedEngine {
     decode.close(at: stopTime)
     now = stopTime
     if simulator.options.checkInvariants { try checkConservation() }
+    progress?(1)
   }
 
   private mutating func snapshotWindowEnd(before time: Double) {

@@ -154,15 +154,18 @@ public struct DisaggregatedSimulator: Sendable {
     self.options = options
   }
 
-  /// Runs the simulation.
-  public func run() throws -> SimulationResult { try runDetailed().result }
+  /// Runs the simulation. `progress`, if given, is called with the fraction of requests that
+  /// have arrived, every `options.progressInterval` arrivals and once with 1 at the end.
+  public func run(progress: ((Double) -> Void)? = nil) throws -> SimulationResult {
+    try runDetailed(progress: progress).result
+  }
 
   /// Runs the simulation and returns per-request records, transfer totals and invariant-check
   /// counts too.
-  public func runDetailed() throws -> DisaggregatedOutcome {
+  public func runDetailed(progress: ((Double) -> Void)? = nil) throws -> DisaggregatedOutcome {
     let requests = try SampledRequests.sample(workload, seed: seed)
     var engine = DisaggregatedEngine(simulator: self, requests: requests)
-    try engine.run()
+    try engine.run(progress: progress)
     return engine.outcome()
   }
 }
