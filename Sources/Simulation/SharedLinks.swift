@@ -42,42 +42,7 @@ public struct SharedLinks: Sendable, Hashable {
     let adjacency = cluster.adjacency
     // Raw resource id: link index × 2 + direction (0: a→b, 1: b→a); half duplex: always 0.
     func path(from source: Int, to target: Int) throws -> [Int] {
-      if source == target { return [] }
-      var previousLink = [Int](repeating: -1, count: cluster.vertexCount)
-      var visited = [Bool](repeating: false, count: cluster.vertexCount)
-      var queue = [source]
-      visited[source] = true
-      var head = 0
-      while head < queue.count {
-        let vertex = queue[head]
-        head += 1
-        if vertex == target { break }
-        for linkIndex in adjacency[vertex] {
-          let link = cluster.links[linkIndex]
-          let other = link.a == vertex ? link.b : link.a
-          if !visited[other] {
-            visited[other] = true
-            previousLink[other] = linkIndex
-            queue.append(other)
-          }
-        }
-      }
-      guard visited[target] else {
-        throw SimulationError.invalidConfiguration(
-          "no network path from \(cluster.vertexNames[source]) to \(cluster.vertexNames[target]) in cluster \(cluster.name)"
-        )
-      }
-      var resources: [Int] = []
-      var vertex = target
-      while vertex != source {
-        let linkIndex = previousLink[vertex]
-        let link = cluster.links[linkIndex]
-        let from = link.a == vertex ? link.b : link.a
-        let direction = (link.duplex == .half || from == link.a) ? 0 : 1
-        resources.append(linkIndex * 2 + direction)
-        vertex = from
-      }
-      return resources
+      try fewestHopPath(cluster, adjacency: adjacency, from: source, to: target)
     }
 
     var raw: [[[Int]]] = []
@@ -109,12 +74,7 @@ public struct SharedLinks: Sendable, Hashable {
     for (index, resource) in shared.enumerated() { compact[resource] = Int32(index) }
     resources = raw.map { $0.map { $0.compactMap { compact[$0] } } }
     sharedCount = shared.count
-    sharedNames = shared.map { resource in
-      let link = cluster.links[resource / 2]
-      let (a, b) = (cluster.vertexNames[link.a], cluster.vertexNames[link.b])
-      if link.duplex == .half { return "\(a)–\(b) (half duplex)" }
-      return resource % 2 == 0 ? "\(a)→\(b)" : "\(b)→\(a)"
-    }
+    sharedNames = shared.map { linkDirectionName(cluster, resource: $0) }
   }
 }
 
