@@ -37,12 +37,15 @@ extension CostModel {
   }
 
   /// Weight bytes of one MoE decoder layer on one GPU: attention and norms as a dense layer,
-  /// the router (replicated), this GPU's routed experts (all of them ÷ TP by columns at EP = 1,
+  /// the router and shared-expert gate (replicated), this GPU's routed experts (all of them ÷ TP by columns at EP = 1,
   /// routed experts / EP whole ones otherwise) and the shared experts ÷ TP.
   public var expertLayerWeightBytesPerGPU: Double {
     guard let moe = model.experts else { return layerWeightBytesPerGPU }
     let d = hidden
-    let router = (d * Double(moe.routedExperts) + (moe.routerBias ? Double(moe.routedExperts) : 0)) * elementBytes
+    // Router weights and bias, and Qwen2-MoE's shared-expert gate (d → 1), in the model's dtype.
+    let router =
+      (d * Double(moe.routedExperts) + (moe.routerBias ? Double(moe.routedExperts) : 0) + (moe.sharedExpertGate ? d : 0))
+      * elementBytes
     let routed = localExperts * 3 * d * expertColumns * linear.weightElementBytes
     let shared = 3 * d * sharedExpertColumns * linear.weightElementBytes
     return attentionAndNormWeightBytesPerGPU + router + routed + shared

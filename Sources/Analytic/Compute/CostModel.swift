@@ -295,7 +295,8 @@ public struct CostModel: Sendable, Hashable {
     let d = hidden
     let norms = d * (model.normalization == .rmsNorm ? 2 : 4) * elementBytes
     if let mla = model.latentAttention {
-      return latentAttentionWeightElements(mla) * linear.weightElementBytes + norms
+      return latentAttentionWeightElements(mla) * linear.weightElementBytes + latentNormElements(mla) * elementBytes
+        + norms
     }
     let projections = d * (queryColumns + 2 * kvColumns) + queryColumns * d
     let biases = model.attentionBias ? queryColumns + 2 * kvColumns + d : 0
