@@ -43,9 +43,8 @@ extension CostModel {
     guard let moe = model.experts else { return layerWeightBytesPerGPU }
     let d = hidden
     // Router weights and bias, and Qwen2-MoE's shared-expert gate (d → 1), in the model's dtype.
-    let router =
-      (d * Double(moe.routedExperts) + (moe.routerBias ? Double(moe.routedExperts) : 0) + (moe.sharedExpertGate ? d : 0))
-      * elementBytes
+    let experts = Double(moe.routedExperts)
+    let router = (d * experts + (moe.routerBias ? experts : 0) + (moe.sharedExpertGate ? d : 0)) * elementBytes
     let routed = localExperts * 3 * d * expertColumns * linear.weightElementBytes
     let shared = 3 * d * sharedExpertColumns * linear.weightElementBytes
     return attentionAndNormWeightBytesPerGPU + router + routed + shared

@@ -67,6 +67,8 @@ struct LinearPrecision: Sendable, Hashable {
         weightElementBytes: bytes, peakFLOPSPerSecond: peak, gemmLaw: law, quantizesActivations: true,
         expertWeights: experts)
     }
+    // Weight-only: int4 experts run the Marlin MoE law (fitted on int4_wo timings); 8-bit
+    // weight-only experts, which the measurements lack, the bf16 law at their own bytes.
     return LinearPrecision(
       weightElementBytes: bytes, peakFLOPSPerSecond: modelPeak * weightOnlyComputeFactor, gemmLaw: nil,
       quantizesActivations: false, expertWeights: q.bits == 4 ? .int4 : .bf16)
