@@ -93,6 +93,12 @@ import Testing
     }
   }
 
+  @Test func anOverrideOfTheFusedExpertCallIsRefused() throws {
+    var gpu = try Self.gpu("h100-80gb-sxm")
+    gpu.efficiency.operators["moe_experts"] = OperatorEfficiency(memoryMax: 0.5)
+    #expect(throws: CostModelError.self) { _ = try CostModel(model: Self.mixtral, gpu: gpu, tp: 1) }
+  }
+
   @Test func denseModelsKeepTheirLayer() throws {
     let cost = try CostModel(model: Fixtures.llama3_8b, gpu: try Self.gpu("h100-80gb-sxm"), tp: 2)
     let batch = BatchShape.prefill(tokens: 333)

@@ -132,6 +132,11 @@ public struct CostModel: Sendable, Hashable {
         "GPU \(gpu.name) has efficiency overrides for unknown operator \"\(unknown)\" (known: \(OperatorKind.allCases.map(\.rawValue).joined(separator: ", ")))"
       )
     }
+    if e.operators[OperatorKind.moeExperts.rawValue] != nil {
+      throw CostModelError(
+        "GPU \(gpu.name): efficiency.operators.moe_experts: the fused MoE expert call is timed by its own law (ExpertKernelLaw), not by operator overrides; remove the entry"
+      )
+    }
     var perOperator = [EfficiencyProfile](repeating: e, count: OperatorKind.allCases.count)
     // Per-operator memory fractions fitted on one memory family (HBM) are not carried to
     // another (GDDR): those operators then use the profile's own law.
