@@ -78,7 +78,7 @@ struct LinearPrecision: Sendable, Hashable {
 extension CostModel {
   /// Whether the linear layers are stored or computed in another precision than the model's
   /// dtype (then `bookLinear` times them; dense unquantized models keep the original arithmetic).
-  @inline(__always) var quantizedLinear: Bool { model.weightQuantization != nil }
+  @inline(__always) var quantizedLinear: Bool { quantized }
 
   /// Books one projection GEMM of a quantized model: `weightElements` weights in their stored
   /// precision, `activationElements` inputs and outputs in the model's dtype, at the linear
