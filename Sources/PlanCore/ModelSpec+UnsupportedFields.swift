@@ -29,7 +29,8 @@ extension ModelSpec {
   static let checkedKeys: Set<String> = Set(
     expertCountKeys + expertShapeKeys + latentAttentionKeys + [
       "sliding_window", "use_sliding_window", "layer_types", "quantization_config", "compression_config", "text_config",
-    ]).union(routingKeys)
+    ]
+  ).union(routingKeys)
 
   /// One field that makes the file's arithmetic differ from a dense model's.
   struct UnsupportedField {
@@ -68,7 +69,7 @@ extension ModelSpec {
         UnsupportedField(
           field: reader.name("moe_layer_freq"),
           reason:
-            "\(frequency): expert layers on every \(frequency)th layer (DeepSeek's placement) are not modelled; every layer past first_k_dense_replace (moe_layer_freq 1) is"
+            "\(frequency): expert layers on one layer in \(frequency) (DeepSeek's placement) are not modelled; an expert layer at every layer past first_k_dense_replace (moe_layer_freq 1) is"
         ))
     }
     found += try attentionWindows(reader, contextTokens: contextTokens)
