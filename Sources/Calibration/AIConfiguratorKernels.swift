@@ -101,11 +101,13 @@ public enum AIConfiguratorKernels {
           KernelMeasurement(work: .attention(call), regime: regime, seconds: seconds, origin: origin))
       case "moe":
         try AIConfiguratorMoE.read(table, row: row, seconds: seconds, into: &result)
+      case "mla_context_module", "mla_generation_module":
+        try AIConfiguratorMLA.read(table, row: row, op: op, seconds: seconds, into: &result)
       default:
         result.noteSkipped(
           op,
           reason:
-            "no bare-kernel counterpart in the cost model (gemm, context_attention, generation_attention, moe are read)"
+            "no bare-kernel counterpart in the cost model (gemm, context_attention, generation_attention, moe, mla_*_module are read)"
         )
       }
     }

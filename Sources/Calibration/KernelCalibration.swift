@@ -9,6 +9,7 @@ public enum KernelTiming {
     case .gemm(let shape): return try CostModel.gemmSeconds(shape, gpu: gpu)
     case .attention(let call): return try CostModel.attentionSeconds(call, gpu: gpu, computeDType: .bf16)
     case .moe(let call): return try CostModel.expertSeconds(call, gpu: gpu)
+    case .latentModule(let call): return try call.seconds(gpu: gpu)
     }
   }
 }

@@ -210,6 +210,8 @@ public enum KernelWork: Sendable, Hashable {
   case attention(AttentionCall)
   /// One fused MoE expert call on one GPU (AIConfigurator's moe table).
   case moe(ExpertCall)
+  /// One whole MLA attention module call (AIConfigurator's mla module tables).
+  case latentModule(LatentModuleCall)
 }
 
 /// One measured bare-kernel time (AIConfigurator's gemm and attention tables).
@@ -235,6 +237,7 @@ public struct KernelMeasurement: Sendable, Hashable {
     case .gemm(let shape): return shape.flops
     case .attention(let call): return call.phase == .prefill ? call.flops : call.kvBytes
     case .moe(let call): return call.rows
+    case .latentModule(let call): return Double(call.sequences * call.tokens)
     }
   }
 
@@ -244,6 +247,7 @@ public struct KernelMeasurement: Sendable, Hashable {
     case .gemm(let shape): return "\(regime)|\(shape.n)|\(shape.k)"
     case .attention(let c): return "\(regime)|\(c.queryHeads)|\(c.kvHeads)|\(c.headDim)|\(c.kvElementBytes)"
     case .moe(let c): return "\(regime)|\(c.hidden)|\(c.columns)"
+    case .latentModule(let c): return "\(regime)|\(c.heads)|\(c.kvCacheFP8)|\(c.fp8BlockWeights)"
     }
   }
 }

@@ -30,7 +30,7 @@ public struct OperatorEfficiency: Sendable, Hashable, Codable {
   /// the keys an `operators` table may have.
   public static let operatorNames: Set<String> = [
     "input_norm", "qkv_proj", "attention", "out_proj", "residual_add", "post_attention_norm", "mlp_up_proj",
-    "mlp_act", "mlp_down_proj", "embedding", "lm_head",
+    "mlp_act", "mlp_down_proj", "embedding", "lm_head", "router", "moe_experts", "shared_experts",
   ]
 
   static let keys: Set<String> = [

@@ -93,6 +93,12 @@ import Testing
     }
   }
 
+  @Test func anOverrideOfTheFusedExpertCallIsRefused() throws {
+    var gpu = try Self.gpu("h100-80gb-sxm")
+    gpu.efficiency.operators["moe_experts"] = OperatorEfficiency(memoryMax: 0.5)
+    #expect(throws: CostModelError.self) { _ = try CostModel(model: Self.mixtral, gpu: gpu, tp: 1) }
+  }
+
   @Test func denseModelsKeepTheirLayer() throws {
     let cost = try CostModel(model: Fixtures.llama3_8b, gpu: try Self.gpu("h100-80gb-sxm"), tp: 2)
     let batch = BatchShape.prefill(tokens: 333)
@@ -120,6 +126,19 @@ import Testing
     let staged = try MemoryModel(
       model: Self.deepseekV3, gpu: try Self.gpu("h200-141gb-sxm"), layout: Layout(tp: 1, pp: 4, dp: 1))
     #expect(abs(staged.stages.map(\.weightBytes).reduce(0, +) / bytes - 1) < 1e-12)
+  }
+
+  /// The cost model's per-GPU weights (attention, dense and MoE layers, at their stored
+  /// precision) add up, on one GPU, to the checkpoint bytes `ModelSpec` counts from the whole
+  /// parameter list: two independent sums over the catalog's models.
+  @Test func perGPUWeightsAddUpToTheCheckpointForEveryCatalogModel() throws {
+    let h200 = try Self.gpu("h200-141gb-sxm")
+    for model in try Self.catalog.allModels() {
+      let name = model.name
+      let bytes = try Self.weightBytes(model, gpu: h200)
+      // Per-channel scales and GPTQ's g_idx are not counted per GPU (≤ 0.1 % of a checkpoint).
+      #expect(abs(bytes / model.weightBytes() - 1) < 0.002, "\(name): \(bytes) vs \(model.weightBytes())")
+    }
   }
 
   // MARK: Latent attention
@@ -172,7 +191,8 @@ import Testing
 
   @Test func fp8ComputeIsRefusedOnAnA100() throws {
     var model = Self.mixtral
-    model.weightQuantization = WeightQuantization(method: .fp8, bits: 8, groupSize: 128, quantizedActivations: true)
+    model.weightQuantization = WeightQuantization(
+      method: .fp8, bits: 8, groupSize: 128, quantizedActivations: true, blockRows: 128)
     let a100 = try Self.gpu("a100-80gb-sxm")
     do {
       _ = try CostModel(model: model, gpu: a100, tp: 2)

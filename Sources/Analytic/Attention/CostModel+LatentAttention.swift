@@ -19,12 +19,17 @@ extension CostModel {
   /// Query heads on this GPU.
   @inline(__always) var latentHeadsPerGPU: Double { queryHeadsPerGPU }
 
+  /// Elements of the latent norms (after `q_a` and `kv_a`), replicated on every rank.
+  func latentNormElements(_ mla: LatentAttention) -> Double {
+    Double(mla.kvLoraRank + (mla.qLoraRank ?? 0))
+  }
+
   /// KV-cache bytes one token occupies in one layer on one GPU (every rank holds the latent).
   func latentKVBytesPerToken(_ mla: LatentAttention) -> Double {
     Double(mla.cachedElementsPerTokenPerLayer) * kvElementBytes
   }
 
-  /// Weight elements of the attention block of one layer on one GPU (norms of the latents included).
+  /// Weight elements of the attention projections of one layer on one GPU.
   func latentAttentionWeightElements(_ mla: LatentAttention) -> Double {
     let d = hidden
     let h = latentHeadsPerGPU
@@ -32,11 +37,11 @@ extension CostModel {
     let kvr = Double(mla.kvLoraRank)
     let query: Double
     if let qr = mla.qLoraRank {
-      query = d * Double(qr) + Double(qr) + Double(qr) * h * qk
+      query = d * Double(qr) + Double(qr) * h * qk
     } else {
       query = d * h * qk
     }
-    let kvA = d * (kvr + Double(mla.qkRopeHeadDim)) + kvr
+    let kvA = d * (kvr + Double(mla.qkRopeHeadDim))
     let kvB = kvr * h * Double(mla.qkNopeHeadDim + mla.vHeadDim)
     let out = h * Double(mla.vHeadDim) * d
     return query + kvA + kvB + out

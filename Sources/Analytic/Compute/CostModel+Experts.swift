@@ -20,7 +20,7 @@ extension CostModel {
 
   /// The operators of one MoE decoder layer for `batch` (a dense model: `layerOperators`).
   public func expertLayerOperators(batch: BatchShape) -> [OperatorCost] {
-    guard model.experts != nil else { return layerOperators(batch: batch) }
+    guard moe != nil else { return layerOperators(batch: batch) }
     return Self.expertLayerKinds.map { cost($0, batch: batch) }
   }
 
@@ -28,7 +28,7 @@ extension CostModel {
   /// shared experts at `ep` and `expertImbalance`), without allocating; the expert-parallel
   /// all-to-all is the replica's (a collective). A dense model: `layerTotals`.
   public func expertLayerTotals(batch: BatchShape) -> CostTotals {
-    guard model.experts != nil else { return layerTotals(batch: batch) }
+    guard moe != nil else { return layerTotals(batch: batch) }
     var totals = CostTotals()
     for kind in Self.expertLayerKinds {
       totals.add(cost(kind, batch: batch))
@@ -37,12 +37,14 @@ extension CostModel {
   }
 
   /// Weight bytes of one MoE decoder layer on one GPU: attention and norms as a dense layer,
-  /// the router (replicated), this GPU's routed experts (all of them ÷ TP by columns at EP = 1,
+  /// the router and shared-expert gate (replicated), this GPU's routed experts (all of them ÷ TP by columns at EP = 1,
   /// routed experts / EP whole ones otherwise) and the shared experts ÷ TP.
   public var expertLayerWeightBytesPerGPU: Double {
-    guard let moe = model.experts else { return layerWeightBytesPerGPU }
+    guard let moe else { return layerWeightBytesPerGPU }
     let d = hidden
-    let router = (d * Double(moe.routedExperts) + (moe.routerBias ? Double(moe.routedExperts) : 0)) * elementBytes
+    // Router weights and bias, and Qwen2-MoE's shared-expert gate (d → 1), in the model's dtype.
+    let experts = Double(moe.routedExperts)
+    let router = (d * experts + (moe.routerBias ? experts : 0) + (moe.sharedExpertGate ? d : 0)) * elementBytes
     let routed = localExperts * 3 * d * expertColumns * linear.weightElementBytes
     let shared = 3 * d * sharedExpertColumns * linear.weightElementBytes
     return attentionAndNormWeightBytesPerGPU + router + routed + shared
@@ -50,19 +52,19 @@ extension CostModel {
 
   /// Routed experts this GPU holds.
   var localExperts: Double {
-    guard let moe = model.experts else { return 0 }
+    guard let moe else { return 0 }
     return Double(moe.routedExperts) / Double(ep)
   }
 
   /// One routed expert's MLP width on this GPU: ÷ TP at EP = 1, whole with EP.
   var expertColumns: Double {
-    guard let moe = model.experts else { return 0 }
+    guard let moe else { return 0 }
     return Double(moe.expertIntermediateSize) / Double(ep > 1 ? 1 : tp)
   }
 
   /// Shared experts' total MLP width on this GPU (÷ TP).
   var sharedExpertColumns: Double {
-    guard let moe = model.experts else { return 0 }
+    guard let moe else { return 0 }
     return Double(moe.sharedExperts * moe.sharedExpertIntermediateSize) / Double(tp)
   }
 
@@ -72,7 +74,7 @@ extension CostModel {
   /// of the local experts, those hit by at least one token are expected to number
   /// local · (1 − (1 − k/E)^group tokens) (each token picks k of E experts).
   public func expertCall(tokens: Double) -> ExpertCall? {
-    guard let moe = model.experts, tokens > 0 else { return nil }
+    guard let moe, tokens > 0 else { return nil }
     let replicas = ep > 1 ? Double(ep) / Double(tp) : 1
     let groupTokens = tokens * replicas
     let k = Double(moe.expertsPerToken)
@@ -91,7 +93,7 @@ extension CostModel {
   /// k ids and weights per token.
   @inline(__always)
   func router(_ cost: inout OperatorCost, tokens: Double) {
-    guard let moe = model.experts else { return }
+    guard let moe else { return }
     let d = hidden
     let e = Double(moe.routedExperts)
     let flops = 2 * tokens * d * e

@@ -24,19 +24,18 @@ struct LinearPrecision: Sendable, Hashable {
   /// prefill ~10 % slower than FP16 cuBLAS).
   static let weightOnlyComputeFactor = 0.9
 
-  /// Bytes per stored weight element of `q`: bits / 8, plus a 16-bit scale per group (AWQ,
-  /// GPTQ: fp16 scales), plus AWQ's packed zero point per group (bits / 8 per group); fp8
-  /// groups are 2-D blocks of groupSize × groupSize with an fp32 scale (DeepSeek-V3's 128 × 128).
-  /// nil group: one scale per output row, negligible (≤ 2 bytes per thousands of elements).
+  /// Bytes per stored weight element of `q`, as `ModelSpec.quantizedWeightBytes` counts a
+  /// checkpoint: bits / 8, plus one scale per block of groupSize inputs × `blockRows` outputs
+  /// (2 bytes for AWQ and GPTQ, 4 for fp8 and int8), plus a bits-wide zero point per block
+  /// when the checkpoint stores them. nil group: one scale per output row (per channel),
+  /// negligible per element and not counted here; GPTQ's `g_idx` (4 bytes per input feature of
+  /// a matrix) likewise.
   static func weightElementBytes(_ q: WeightQuantization) -> Double {
     let value = Double(q.bits) / 8
     guard let g = q.groupSize, g > 0 else { return value }
-    let group = Double(g)
-    switch q.method {
-    case .fp8: return value + 4 / (group * group)
-    case .awq: return value + 2 / group + value / group
-    case .gptq, .int8: return value + 2 / group
-    }
+    let block = Double(g) * Double(q.blockRows ?? 1)
+    let scaleBytes: Double = q.method == .awq || q.method == .gptq ? 2 : 4
+    return value + scaleBytes / block + (q.zeroPoints ? value / block : 0)
   }
 
   /// - Throws: `CostModelError` when the weights need tensor cores the GPU lacks (fp8 w8a8 on an
@@ -63,11 +62,13 @@ struct LinearPrecision: Sendable, Hashable {
           "GPU \(gpu.name) has no \(dtype.rawValue) tensor cores (no peak_dense.\(dtype.rawValue)): \(model.name)'s \(q.method.rawValue) weights with \(dtype.rawValue) activations (w8a8) cannot run there; use weight-only int8 (w8a16) or int4 (AWQ/GPTQ, w4a16) weights instead"
         )
       }
-      let experts: ExpertCall.Weights = dtype == .fp8 ? (q.groupSize == nil ? .fp8PerTensor : .fp8Block) : .bf16
+      let experts: ExpertCall.Weights = dtype == .fp8 ? (q.blockRows == nil ? .fp8PerTensor : .fp8Block) : .bf16
       return LinearPrecision(
         weightElementBytes: bytes, peakFLOPSPerSecond: peak, gemmLaw: law, quantizesActivations: true,
         expertWeights: experts)
     }
+    // Weight-only: int4 experts run the Marlin MoE law (fitted on int4_wo timings); 8-bit
+    // weight-only experts, which the measurements lack, the bf16 law at their own bytes.
     return LinearPrecision(
       weightElementBytes: bytes, peakFLOPSPerSecond: modelPeak * weightOnlyComputeFactor, gemmLaw: nil,
       quantizesActivations: false, expertWeights: q.bits == 4 ? .int4 : .bf16)
@@ -77,7 +78,7 @@ struct LinearPrecision: Sendable, Hashable {
 extension CostModel {
   /// Whether the linear layers are stored or computed in another precision than the model's
   /// dtype (then `bookLinear` times them; dense unquantized models keep the original arithmetic).
-  @inline(__always) var quantizedLinear: Bool { model.weightQuantization != nil }
+  @inline(__always) var quantizedLinear: Bool { quantized }
 
   /// Books one projection GEMM of a quantized model: `weightElements` weights in their stored
   /// precision, `activationElements` inputs and outputs in the model's dtype, at the linear

@@ -67,6 +67,11 @@ public struct CostModel: Sendable, Hashable {
   let attentionHardware: AttentionHardware
   /// The shortest time of a tensor-core kernel (`EfficiencyProfile.kernelFloorSeconds`).
   let kernelFloorSeconds: Double
+  /// `model.experts`, `model.latentAttention` and whether `model.weightQuantization` is set,
+  /// kept apart so that the hot path does not reach into the model.
+  let moe: MixtureOfExperts?
+  let latent: LatentAttention?
+  let quantized: Bool
   /// Stored precision and compute rate of the linear layers (`ModelSpec.weightQuantization`).
   let linear: LinearPrecision
   /// The fused-MoE law of the experts' kernel family, and the peak it is timed against.
@@ -132,6 +137,11 @@ public struct CostModel: Sendable, Hashable {
         "GPU \(gpu.name) has efficiency overrides for unknown operator \"\(unknown)\" (known: \(OperatorKind.allCases.map(\.rawValue).joined(separator: ", ")))"
       )
     }
+    if e.operators[OperatorKind.moeExperts.rawValue] != nil {
+      throw CostModelError(
+        "GPU \(gpu.name): efficiency.operators.moe_experts: the fused MoE expert call is timed by its own law (ExpertKernelLaw), not by operator overrides; remove the entry"
+      )
+    }
     var perOperator = [EfficiencyProfile](repeating: e, count: OperatorKind.allCases.count)
     // Per-operator memory fractions fitted on one memory family (HBM) are not carried to
     // another (GDDR): those operators then use the profile's own law.
@@ -157,6 +167,9 @@ public struct CostModel: Sendable, Hashable {
         throw CostModelError("EP=\(ep) does not divide the \(moe.routedExperts) routed experts of \(model.name)")
       }
     }
+    moe = model.experts
+    latent = model.latentAttention
+    quantized = model.weightQuantization != nil
     linear = try LinearPrecision.resolve(model: model, gpu: gpu, modelPeak: peak)
     expertLaw = ExpertKernelLaw.fitted(linear.expertWeights)
     expertPeakFLOPSPerSecond = linear.expertWeights.fp8Compute ? linear.peakFLOPSPerSecond : peak
@@ -275,7 +288,7 @@ public struct CostModel: Sendable, Hashable {
 
   /// Weight bytes of one decoder layer on one GPU of the TP group.
   public var layerWeightBytesPerGPU: Double {
-    if quantizedLinear || model.latentAttention != nil {
+    if quantizedLinear || latent != nil {
       let mlpElements = hidden * mlpUpColumns + mlpInnerColumns * hidden
       let mlpBiases = model.mlpBias ? mlpUpColumns + hidden : 0
       return attentionAndNormWeightBytesPerGPU + mlpElements * linear.weightElementBytes + mlpBiases * elementBytes
@@ -294,8 +307,9 @@ public struct CostModel: Sendable, Hashable {
   var attentionAndNormWeightBytesPerGPU: Double {
     let d = hidden
     let norms = d * (model.normalization == .rmsNorm ? 2 : 4) * elementBytes
-    if let mla = model.latentAttention {
-      return latentAttentionWeightElements(mla) * linear.weightElementBytes + norms
+    if let mla = latent {
+      return latentAttentionWeightElements(mla) * linear.weightElementBytes + latentNormElements(mla) * elementBytes
+        + norms
     }
     let projections = d * (queryColumns + 2 * kvColumns) + queryColumns * d
     let biases = model.attentionBias ? queryColumns + 2 * kvColumns + d : 0
@@ -323,7 +337,7 @@ public struct CostModel: Sendable, Hashable {
   /// × head dim × dtype bytes.
   /// MLA: the latent and rotary key, (kv_lora_rank + rope) elements, on every TP rank.
   public var kvBytesPerTokenPerLayerPerGPU: Double {
-    if let mla = model.latentAttention { return latentKVBytesPerToken(mla) }
+    if let mla = latent { return latentKVBytesPerToken(mla) }
     return 2 * kvColumns * kvElementBytes
   }
 
@@ -344,8 +358,8 @@ public struct CostModel: Sendable, Hashable {
         &cost, flops: normFLOPsPerElement * tokens * d, bytes: (2 * tokens * d + normWeights) * b, kernels: 1,
         kind: .streaming)
 
-    case .qkvProj where model.latentAttention != nil:
-      latentProjections(&cost, batch: batch, mla: model.latentAttention!)
+    case .qkvProj where latent != nil:
+      latentProjections(&cost, batch: batch, mla: latent!)
 
     case .qkvProj where quantizedLinear:
       let columns = queryColumns + 2 * kvColumns
@@ -362,14 +376,14 @@ public struct CostModel: Sendable, Hashable {
       book(&cost, flops: flops, bytes: bytes, kernels: 1, kind: .matrix, outputRows: tokens, outputColumns: columns)
 
     case .attention:
-      if let mla = model.latentAttention {
+      if let mla = latent {
         latentAttention(&cost, batch: batch, mla: mla)
       } else {
         attention(&cost, batch: batch)
       }
 
-    case .outProj where model.latentAttention != nil:
-      let inputs = queryHeadsPerGPU * Double(model.latentAttention!.vHeadDim)
+    case .outProj where latent != nil:
+      let inputs = queryHeadsPerGPU * Double(latent!.vHeadDim)
       bookProjection(&cost, rows: tokens, inputs: inputs, outputs: d)
 
     case .outProj where quantizedLinear:
