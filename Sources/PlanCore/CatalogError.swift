@@ -232,7 +232,9 @@ public struct FieldReader {
   public static func nearest(_ key: String, in known: Set<String>) -> String? {
     let limit = max(2, key.count / 3)
     var best: (distance: Int, name: String)?
-    for name in known.sorted() {
+    for name in known.sorted() where abs(key.count - name.count) <= limit {
+      // The length difference is a lower bound on the edit distance: names it already rules
+      // out are skipped, so a 100,000-character key costs O(key) rather than O(key · names).
       let distance = editDistance(key.lowercased(), name.lowercased())
       if distance <= limit, best == nil || distance < best!.distance { best = (distance, name) }
     }
