@@ -96,6 +96,8 @@ public struct PlanRequest: Sendable {
     if self.objective == .minCost, price == nil {
       throw PlannerError(HourlyPrice.missingMessage(gpu: resolved.gpu.name, objective: .minCost))
     }
+    // fp8 weights on a GPU without fp8 tensor cores: refused here, in one line, before any search.
+    try PrecisionOptions.check(self, field: "--weight-dtype (precision.weights)")
   }
 
   /// Mean request shape the analytic model evaluates (whole tokens, at least 1).
