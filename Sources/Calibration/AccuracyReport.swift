@@ -97,6 +97,9 @@ public struct AccuracyReport: Sendable, Codable {
         rows.append(AccuracyRow(kind: .collectiveGroup, name: name, measuredNames: [], statistics: stats))
       }
     }
+    rows += expertAllToAllRows(measurements.expertAllToAll, gpu: gpu, cluster: collectiveTiming?.cluster) {
+      noteUntimed($0, $1)
+    }
     var kernelPairs: [String: ([Double], [Double])] = [:]
     for m in measurements.kernels {
       do {

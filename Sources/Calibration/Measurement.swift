@@ -115,6 +115,8 @@ public struct MeasurementSet: Sendable {
   public var collectives: [CollectiveMeasurement] = []
   /// Bare kernel calls (GEMMs, attention), see `KernelMeasurement`.
   public var kernels: [KernelMeasurement] = []
+  /// Expert-parallel dispatch/combine all-to-alls (`AIConfiguratorAllToAll`).
+  public var expertAllToAll: [ExpertAllToAllMeasurement] = []
   /// Measured quantities the model has no counterpart for, with a count and the reason
   /// (e.g. `attn_rope`: the cost model books rotary inside `attention`).
   public var skipped: [SkippedMeasurements] = []
@@ -128,12 +130,13 @@ public struct MeasurementSet: Sendable {
     self.skipped = skipped
   }
 
-  public var isEmpty: Bool { operators.isEmpty && collectives.isEmpty && kernels.isEmpty }
+  public var isEmpty: Bool { operators.isEmpty && collectives.isEmpty && kernels.isEmpty && expertAllToAll.isEmpty }
 
   public mutating func append(_ other: MeasurementSet) {
     operators += other.operators
     collectives += other.collectives
     kernels += other.kernels
+    expertAllToAll += other.expertAllToAll
     for entry in other.skipped { noteSkipped(entry.name, count: entry.count, reason: entry.reason) }
   }
 
@@ -185,6 +188,7 @@ public struct MeasurementSet: Sendable {
     let kernelHalves = interleavedKernelHalves()
     fit.kernels = kernelHalves.fit
     holdout.kernels = kernelHalves.holdout
+    (fit.expertAllToAll, holdout.expertAllToAll) = ExpertAllToAllTiming.interleavedHalves(expertAllToAll)
     return (fit, holdout)
   }
 }

@@ -41,6 +41,7 @@ public struct MeasurementReader: Sendable {
 
   func read(table: CSVTable) throws -> MeasurementSet {
     // Collective tables first: they also have the kernel tables' op_name/kernel_source/latency.
+    if AIConfiguratorAllToAll.matches(table) { return try AIConfiguratorAllToAll.read(table) }
     if AIConfiguratorCollectives.matches(table) { return try AIConfiguratorCollectives.read(table) }
     if AIConfiguratorKernels.matches(table) { return try AIConfiguratorKernels.read(table) }
     if SimpleFormat.matches(table) {

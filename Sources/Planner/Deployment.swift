@@ -22,19 +22,23 @@ public struct Deployment: Sendable {
   ///   or `CommError` for unusable specs.
   public init(
     model: ModelSpec, gpu: GPUSpec, cluster: Cluster, layout: Layout, placement: Placement? = nil,
-    engine: EngineConfig = EngineConfig(), comm: CommModel? = nil
+    engine: EngineConfig = EngineConfig(), comm: CommModel? = nil, expertImbalance: Double? = nil
   ) throws {
     let placement = placement ?? Placement.contiguous(layout)
     try engine.validate()
     let comm = comm ?? CommModel(cluster: cluster, efficiency: gpu.efficiency)
     let evaluator = try LayoutEvaluator(
-      model: model, gpu: gpu, cluster: cluster, layout: layout, placement: placement, config: engine, comm: comm)
-    let cost = try CostModel(model: model, gpu: gpu, tp: layout.tp, kvCacheDType: engine.kvCacheDType)
-    self.timings = try placement.gpus.map {
+      model: model, gpu: gpu, cluster: cluster, layout: layout, placement: placement, config: engine, comm: comm,
+      expertImbalance: expertImbalance)
+    // Same cost model as the evaluator's; each replica with its stages' expert-parallel groups.
+    let cost = evaluator.cost
+    self.timings = try placement.gpus.indices.map {
       try ReplicaCostModel(
-        cost: cost, cluster: cluster, stageGPUs: $0, comm: comm,
+        cost: cost, cluster: cluster, stageGPUs: placement.gpus[$0], comm: comm,
         iterationOverhead: engine.overheadLaw(stageGPUs: layout.tp), allReducePolicy: engine.allReduce,
-        cudaGraphs: engine.cudaGraphs)
+        cudaGraphs: engine.cudaGraphs,
+        expertGroupGPUs: ReplicaCostModel.expertGroupGPUs(layout: layout, placement: placement, replica: $0),
+        expertImbalanceOverride: expertImbalance)
     }
     self.model = model
     self.gpu = gpu

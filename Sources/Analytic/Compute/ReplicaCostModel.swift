@@ -16,6 +16,20 @@ import PlanCore
 ///
 /// Collective costs come from `CommModel` curves for the replica's actual GPUs, computed once
 /// here, so `stageSeconds` and `transferSeconds` are O(1) and allocation-free.
+///
+/// Mixture-of-experts models mix layer kinds: stage s runs
+/// `model.experts.expertLayerCount(in: its layers)` MoE layers (`CostModel.expertLayerTotals`)
+/// and the rest dense (`CostModel.layerTotals`). Without expert parallelism an MoE layer keeps
+/// a dense layer's two TP all-reduces. With it (`CostModel.ep` > 1) an MoE layer pays the
+/// attention's all-reduce, then the dispatch and combine all-to-alls over the expert-parallel
+/// group (the same stage of `replicasPerExpertGroup` replicas; `ExpertAllToAllCurve`, priced on
+/// the cluster graph), each GPU sending its 1/TP share of the tokens × top-k copies, scaled by
+/// the group's expert load imbalance (`ExpertImbalance`: the busiest GPU receives that factor
+/// times the mean), and with TP > 1 an all-gather re-assembling the tokens across the TP ranks.
+/// Lockstep approximation: every replica of a group is costed as if its peers ran a batch of
+/// the same size (the group's tokens are the replica's × `replicasPerExpertGroup`); in vLLM the
+/// peers run their own schedulers and pad idle ranks with dummy batches, so a replica with a
+/// smaller batch than its peers waits for them, which this does not model.
 public struct ReplicaCostModel: IterationTiming, Hashable {
   public let cost: CostModel
   /// Decoder layers of each stage.
@@ -36,6 +50,17 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
   /// Per stage boundary: the slowest of the TP peer-to-peer sends, then the receiving stage's all-gather.
   let sendCurves: [CollectiveCostEnvelope]
   let receiveGatherCurves: [CollectiveCostEnvelope]
+  /// MoE decoder layers of each stage (all 0 for a dense model).
+  public let stageExpertLayers: [Int]
+  /// Per stage, with expert parallelism: the EP group's all-to-all (empty without EP).
+  let expertAllToAllCurves: [ExpertAllToAllCurve]
+  /// Per stage, with expert parallelism and TP > 1: the all-gather of the tokens across the TP
+  /// ranks after combine (empty otherwise).
+  let expertGatherCurves: [CollectiveCostEnvelope]
+  /// Replicas whose same stage forms one expert-parallel group (`ep / tp`; 1 without EP).
+  public let replicasPerExpertGroup: Int
+  /// The routing statistics the all-to-all's load imbalance is taken from (nil: dense model).
+  public let expertImbalance: ExpertImbalance?
 
   /// A replica whose stages run on `stageGPUs` (one array of TP ranks per stage).
   ///
@@ -47,9 +72,16 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
   /// (`EngineConfig.overheadLaw(stageGPUs:)`); nil falls back to the GPU file's flat value.
   /// `allReducePolicy` chooses the TP all-reduce implementation (the engine's custom kernel or
   /// NCCL) and `cudaGraphs` whether the custom kernel runs graph-captured or eager.
+  /// `expertGroupGPUs[stage]`: with expert parallelism (`cost.ep` > 1), the GPUs of the stage's
+  /// EP group (`cost.ep` of them, this replica's stage among them; see
+  /// `expertGroupGPUs(layout:placement:replica:)`); nil when `cost.ep` is 1, or when EP equals
+  /// TP (the group is the stage itself). `expertAllToAllLaw` times its all-to-alls and
+  /// `expertImbalanceOverride` replaces the closed-form load imbalance of the all-to-all.
   public init(
     cost: CostModel, cluster: Cluster, stageGPUs: [[Int]], comm: CommModel? = nil,
-    iterationOverhead: IterationOverheadLaw? = nil, allReducePolicy: AllReducePolicy = .nccl, cudaGraphs: Bool = true
+    iterationOverhead: IterationOverheadLaw? = nil, allReducePolicy: AllReducePolicy = .nccl, cudaGraphs: Bool = true,
+    expertGroupGPUs: [[Int]]? = nil, expertAllToAllLaw: ExpertAllToAllLaw = .deepEPH100,
+    expertImbalanceOverride: Double? = nil
   ) throws {
     let stages = stageGPUs.count
     guard stages >= 1 else { throw CostModelError("a replica needs at least one pipeline stage") }
@@ -85,6 +117,42 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
     }
     sendCurves = sends
     receiveGatherCurves = gathers
+    var firstLayer = 0
+    stageExpertLayers = stageLayers.map { count in
+      defer { firstLayer += count }
+      return cost.model.experts?.expertLayerCount(in: firstLayer..<(firstLayer + count)) ?? 0
+    }
+    expertImbalance = ExpertImbalance(model: cost.model, ep: cost.ep, override: expertImbalanceOverride)
+    if cost.ep > 1 {
+      guard cost.model.experts != nil else {
+        throw CostModelError("EP=\(cost.ep) needs a mixture-of-experts model; \(cost.model.name) is dense")
+      }
+      guard cost.ep % cost.tp == 0 else { throw CostModelError("EP=\(cost.ep) must be a multiple of TP=\(cost.tp)") }
+      let groups = expertGroupGPUs ?? (cost.ep == cost.tp ? stageGPUs : nil)
+      guard let groups else {
+        throw CostModelError("EP=\(cost.ep) spans several replicas: pass the expert-parallel group's GPUs per stage")
+      }
+      guard groups.count == stages else {
+        throw CostModelError("expert-parallel groups given for \(groups.count) stages; the replica has \(stages)")
+      }
+      for (stage, group) in groups.enumerated() {
+        guard group.count == cost.ep, stageGPUs[stage].allSatisfy(group.contains) else {
+          throw CostModelError(
+            "the expert-parallel group of stage \(stage) must be EP=\(cost.ep) GPUs including the stage's own \(stageGPUs[stage])"
+          )
+        }
+      }
+      replicasPerExpertGroup = cost.ep / cost.tp
+      expertAllToAllCurves = try groups.map { try comm.expertAllToAll(gpus: $0, law: expertAllToAllLaw) }
+      expertGatherCurves = cost.tp > 1 ? try stageGPUs.map { try comm.envelope(.allGather, gpus: $0) } : []
+    } else {
+      guard expertGroupGPUs == nil else {
+        throw CostModelError("expert-parallel groups given, but the cost model has EP=1")
+      }
+      replicasPerExpertGroup = 1
+      expertAllToAllCurves = []
+      expertGatherCurves = []
+    }
   }
 
   /// Replica `replica` of `layout` placed by `placement` (contiguous by default).
@@ -98,9 +166,13 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
       throw CostModelError("replica \(replica) does not exist in \(layout)")
     }
     try self.init(
-      cost: CostModel(model: model, gpu: gpu, tp: layout.tp), cluster: cluster, stageGPUs: placement.gpus[replica],
+      cost: CostModel(
+        model: model, gpu: gpu, tp: layout.tp, ep: layout.ep, kvCacheDType: engine.kvCacheDType,
+        expertImbalance: ExpertImbalance.costModelFactor(model: model, layout: layout)),
+      cluster: cluster, stageGPUs: placement.gpus[replica],
       iterationOverhead: engine.overheadLaw(stageGPUs: layout.tp), allReducePolicy: engine.allReduce,
-      cudaGraphs: engine.cudaGraphs)
+      cudaGraphs: engine.cudaGraphs,
+      expertGroupGPUs: ReplicaCostModel.expertGroupGPUs(layout: layout, placement: placement, replica: replica))
   }
 
   /// Layers per stage, as balanced as the layer count allows. Following vLLM's default
@@ -124,6 +196,10 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
     stageTime(stage: stage, batch: batch, layer: cost.layerTotals(batch: batch)).totalSeconds
   }
 
+  /// Whether any stage runs MoE layers (then a batch needs `CostModel.expertLayerTotals` too).
+  @inline(__always)
+  public var hasExpertLayers: Bool { cost.model.experts != nil }
+
   public func transferSeconds(afterStage stage: Int, batch: BatchShape) -> Double {
     guard stage >= 0, stage < sendCurves.count, !batch.isEmpty else { return 0 }
     let bytes = cost.activationBytes(batch: batch)
@@ -132,16 +208,38 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
 
   // MARK: Breakdowns
 
-  /// Stage `stage`'s time for `batch`, split by component, given one layer's totals `layer`
-  /// (computed once per batch and shared by all stages).
+  /// Stage `stage`'s time for `batch`, split by component, given one dense layer's totals
+  /// `layer` (computed once per batch and shared by all stages). A stage with MoE layers costs
+  /// them with `cost.expertLayerTotals(batch:)`, computed here; callers that time many stages
+  /// pass both through `stageTime(stage:batch:layer:expertLayer:)`.
   public func stageTime(stage: Int, batch: BatchShape, layer: CostTotals) -> TimeBreakdown {
+    let hasExperts = stage >= 0 && stage < stageExpertLayers.count && stageExpertLayers[stage] > 0
+    return stageTime(
+      stage: stage, batch: batch, layer: layer, expertLayer: hasExperts ? cost.expertLayerTotals(batch: batch) : layer)
+  }
+
+  /// Stage `stage`'s time for `batch`, given one dense layer's totals `layer` and one MoE
+  /// layer's `expertLayer` (ignored on stages without MoE layers).
+  public func stageTime(stage: Int, batch: BatchShape, layer: CostTotals, expertLayer: CostTotals) -> TimeBreakdown {
     var result = TimeBreakdown()
     guard stage >= 0, stage < stageLayers.count, !batch.isEmpty else { return result }
     let layers = Double(stageLayers[stage])
-    result.computeBoundSeconds = layer.computeBoundSeconds * layers
-    result.memoryBoundSeconds = layer.memoryBoundSeconds * layers
+    let expertLayers = Double(stageExpertLayers[stage])
+    let denseLayers = layers - expertLayers
+    result.computeBoundSeconds = layer.computeBoundSeconds * denseLayers
+    result.memoryBoundSeconds = layer.memoryBoundSeconds * denseLayers
+    if expertLayers > 0 {
+      result.computeBoundSeconds += expertLayer.computeBoundSeconds * expertLayers
+      result.memoryBoundSeconds += expertLayer.memoryBoundSeconds * expertLayers
+    }
     let allReduce = allReduceCurves[stage].seconds(bytes: cost.allReduceBytes(batch: batch))
-    result.communicationSeconds = 2 * layers * allReduce
+    if expertLayers > 0, !expertAllToAllCurves.isEmpty {
+      // MoE layers under EP: the attention's all-reduce, then dispatch, combine and (TP > 1) the TP all-gather.
+      result.communicationSeconds =
+        2 * denseLayers * allReduce + expertLayers * (allReduce + expertExchangeSeconds(stage: stage, batch: batch))
+    } else {
+      result.communicationSeconds = 2 * layers * allReduce
+    }
     if stage == 0 {
       let embedding = cost.cost(.embedding, batch: batch)
       result.computeBoundSeconds += embedding.computeBoundSeconds
@@ -184,11 +282,15 @@ public struct ReplicaCostModel: IterationTiming, Hashable {
     var result = PipelinePass()
     let layerA = cost.layerTotals(batch: a)
     let layerB = weight == 0 ? layerA : cost.layerTotals(batch: b)
+    let experts = hasExpertLayers
+    let expertA = experts ? cost.expertLayerTotals(batch: a) : layerA
+    let expertB = weight == 0 ? expertA : (experts ? cost.expertLayerTotals(batch: b) : layerB)
     let last = stageLayers.count - 1
     for stage in 0...last {
-      var time = stageTime(stage: stage, batch: a, layer: layerA)
+      var time = stageTime(stage: stage, batch: a, layer: layerA, expertLayer: expertA)
       if weight != 0 {
-        time = time.blended(with: stageTime(stage: stage, batch: b, layer: layerB), weight: weight)
+        time = time.blended(
+          with: stageTime(stage: stage, batch: b, layer: layerB, expertLayer: expertB), weight: weight)
       }
       let seconds = time.totalSeconds
       result.breakdown.add(time)

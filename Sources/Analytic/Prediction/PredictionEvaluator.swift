@@ -62,9 +62,14 @@ public struct LayoutEvaluator: Sendable {
 
   /// - Throws: `LayoutError` (via `Layout.validate`) for a layout that cannot exist,
   ///   `CostModelError` / `CommError` for unusable specs.
+  ///
+  /// With expert parallelism each replica is costed with its stages' EP groups
+  /// (`ReplicaCostModel.expertGroupGPUs`), and replicas are merged only when their own GPUs and
+  /// their groups' have the same shape. `expertImbalance` overrides the closed-form expert load
+  /// imbalance (`ExpertImbalance`) of the MoE compute and the all-to-all.
   public init(
     model: ModelSpec, gpu: GPUSpec, cluster: Cluster, layout: Layout, placement: Placement? = nil,
-    config: EngineConfig = EngineConfig(), comm: CommModel? = nil
+    config: EngineConfig = EngineConfig(), comm: CommModel? = nil, expertImbalance: Double? = nil
   ) throws {
     let isContiguous = placement == nil
     // A contiguous placement is valid by construction once the layout fits the cluster.
@@ -76,7 +81,12 @@ public struct LayoutEvaluator: Sendable {
     // shape is fixed by r·g mod S and needs no per-replica key.
     let blockNodeSize = isContiguous ? comm.symmetry?.consecutiveNodeSize : nil
     var blockIndex: [Int: Int] = [:]
-    let cost = try CostModel(model: model, gpu: gpu, tp: layout.tp, kvCacheDType: config.kvCacheDType)
+    let cost = try CostModel(
+      model: model, gpu: gpu, tp: layout.tp, ep: layout.ep, kvCacheDType: config.kvCacheDType,
+      expertImbalance: ExpertImbalance.costModelFactor(model: model, layout: layout, override: expertImbalance))
+    // Replicas of one expert-parallel group (1 without EP): a replica's timing also depends on
+    // where its group sits.
+    let groupSize = layout.replicasPerExpertGroup
     var distinct: [ReplicaCostModel] = []
     var counts: [Int] = []
     // On a node-symmetric cluster, replicas whose GPUs have the same canonical shape (all
@@ -84,12 +94,19 @@ public struct LayoutEvaluator: Sendable {
     // search has layouts with hundreds of replicas).
     var shapeIndex: [[Int]: Int] = [:]
     for (replicaNumber, stages) in placement.gpus.enumerated() {
-      let block = blockNodeSize.map { replicaNumber * layout.gpusPerReplica % $0 }
+      // Contiguous: the group's first replica's offset fixes the group, the position in the group the replica.
+      let groupStart = replicaNumber / groupSize * groupSize
+      let block = blockNodeSize.map {
+        (groupStart * layout.gpusPerReplica % $0) * groupSize + replicaNumber % groupSize
+      }
       if let block, let index = blockIndex[block] {
         counts[index] += 1
         continue
       }
-      let shape = block == nil ? comm.symmetry?.canonical(stages.flatMap { $0 }) : nil
+      let groups = ReplicaCostModel.expertGroupGPUs(layout: layout, placement: placement, replica: replicaNumber)
+      let shape =
+        block == nil
+        ? comm.symmetry?.canonical(stages.flatMap { $0 } + (groups?.flatMap { $0 } ?? [])) : nil
       if let shape, let index = shapeIndex[shape] {
         counts[index] += 1
         continue
@@ -97,7 +114,7 @@ public struct LayoutEvaluator: Sendable {
       let replica = try ReplicaCostModel(
         cost: cost, cluster: cluster, stageGPUs: stages, comm: comm,
         iterationOverhead: config.overheadLaw(stageGPUs: layout.tp), allReducePolicy: config.allReduce,
-        cudaGraphs: config.cudaGraphs)
+        cudaGraphs: config.cudaGraphs, expertGroupGPUs: groups, expertImbalanceOverride: expertImbalance)
       // Same curves and layers ⇒ same timing: compare without the GPU indices.
       let index: Int
       if let found = distinct.firstIndex(where: { $0.hasSameTiming(as: replica) }) {
@@ -261,7 +278,9 @@ extension ReplicaCostModel {
       && logitsGatherCurve == other.logitsGatherCurve && sendCurves == other.sendCurves
       && receiveGatherCurves == other.receiveGatherCurves && cost == other.cost
       && iterationOverhead == other.iterationOverhead && allReducePolicy == other.allReducePolicy
-      && cudaGraphs == other.cudaGraphs
+      && cudaGraphs == other.cudaGraphs && stageExpertLayers == other.stageExpertLayers
+      && expertAllToAllCurves == other.expertAllToAllCurves && expertGatherCurves == other.expertGatherCurves
+      && replicasPerExpertGroup == other.replicasPerExpertGroup && expertImbalance == other.expertImbalance
   }
 
   /// Calls `body` with each chunk of a lone prompt of `promptTokens` prefilled at most
