@@ -173,6 +173,13 @@ public struct ScenarioPrecision: Sendable, Hashable, Codable {
   }
 }
 
+extension Scenario {
+  /// `expert_imbalance:` a measured max/mean routed-token factor replacing the closed form.
+  static func parseExpertImbalance(_ reader: FieldReader, into scenario: inout Scenario) throws {
+    scenario.expertImbalance = try reader.optionalQuantity("expert_imbalance", Plausibility.expertImbalance)
+  }
+}
+
 /// A precision the command line or a scenario asks for that cannot be served, in one line.
 public struct PrecisionError: Error, CustomStringConvertible, Equatable, Sendable {
   public let reason: String

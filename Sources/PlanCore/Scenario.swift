@@ -104,6 +104,9 @@ public struct Scenario: Sendable, Hashable, Codable {
   public var prices: [String: Double] = [:]
   /// `precision:`: weight precision (fixed or searched) and whether the KV dtype is searched.
   public var precision = ScenarioPrecision()
+  /// `expert_imbalance:` (MoE): the busiest EP GPU's routed tokens over the mean, replacing the
+  /// closed form of `ExpertImbalance`; nil: the closed form.
+  public var expertImbalance: Double?
 
   public init(
     name: String, model: String, gpu: String? = nil, cluster: String? = nil, layout: Layout? = nil, workload: Workload,
@@ -134,7 +137,7 @@ public struct Scenario: Sendable, Hashable, Codable {
 
   static let topLevelKeys: Set<String> = [
     "name", "model", "gpu", "cluster", "layout", "workload", "duration", "warmup", "drain", "seed", "slo", "objective",
-    "gpu_budget", "router", "scheduler", "engine", "prices", "precision",
+    "gpu_budget", "router", "scheduler", "engine", "prices", "precision", "expert_imbalance",
   ]
 
   /// Builds a scenario from an already-read file; relative trace paths resolve against
@@ -285,6 +288,7 @@ public struct Scenario: Sendable, Hashable, Codable {
       scheduler: scheduler, engine: try engineName(reader))
     parsed.prices = try ScenarioField.prices(reader)
     try ScenarioPrecision.parse(reader, into: &parsed)
+    try parseExpertImbalance(reader, into: &parsed)
     return parsed
   }
 

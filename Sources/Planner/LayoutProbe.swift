@@ -37,7 +37,7 @@ public struct LayoutProbe: Sendable {
     plan = try TopologyPlacement.place(layout, on: request.cluster, index: placementIndex)
     evaluator = try LayoutEvaluator(
       model: request.model, gpu: request.gpu, cluster: request.cluster, layout: layout, placement: plan.placement,
-      config: request.engine, comm: comm)
+      config: request.engine, comm: comm, expertImbalance: request.expertImbalance)
     summary = try evaluator.evaluate(
       promptTokens: request.meanPromptTokens, outputTokens: request.meanOutputTokens, batch: 1)
     queueCapacity = request.scenario.scheduler.waitingQueueCap

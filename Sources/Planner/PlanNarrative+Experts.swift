@@ -80,9 +80,11 @@ extension PlanNarrative {
             + " per MoE layer. EP = 1: every GPU of a TP group holds a 1/TP slice of every expert. EP > 1: an EP group "
             + "(the same stage of EP ÷ TP consecutive replicas, attention data-parallel) splits the experts EP ways; "
             + "tokens reach their experts by an all-to-all (dispatch) and come back by another (combine), routed on the "
-            + "cluster graph. The busiest GPU of a group gets more than the mean share of routed tokens (expert load "
-            + "imbalance, a factor ≥ 1 shown with the MoE cost model) and every MoE layer waits for it.",
-          source: "vLLM expert parallel deployment, https://docs.vllm.ai/en/latest/serving/expert_parallel_deployment.html; "
+            + "cluster graph. The busiest GPU of a group gets more than the mean share of routed tokens and every MoE "
+            + "layer waits for it: expert load imbalance "
+            + imbalanceStatement(request: request, experts: experts) + ".",
+          source: "vLLM expert parallel deployment, https://docs.vllm.ai/en/latest/serving/expert_parallel_deployment/; "
+            + "ExpertImbalance (random-routing closed form; DeepSeek-V3 report arXiv:2412.19437 on balancing) and the "
             + "MoE costs in Sources/Analytic/Compute"))
       list.append(
         Assumption(
@@ -91,9 +93,21 @@ extension PlanNarrative {
             + "synchronise them every MoE layer: the analytic model and the simulator cost every replica as if its "
             + "peers ran a batch of the same size (lockstep), so a replica with a short batch is not slowed by a "
             + "busier peer as it would be in reality; EP figures are optimistic when replicas' batches differ a lot.",
-          source: "LLMPlan approximation (docs/ARCHITECTURE.md); vLLM runs dummy forward passes on idle DP ranks for "
-            + "the same reason"))
+          source: "LLMPlan approximation; vLLM runs dummy forward passes on idle DP ranks of an MoE model for the same "
+            + "reason, https://docs.vllm.ai/en/latest/serving/data_parallel_deployment/"))
     }
     return list
+  }
+
+  /// "1.3 (measured, given)" or the closed form's values at a full decode batch for a few EP degrees.
+  static func imbalanceStatement(request: PlanRequest, experts: MixtureOfExperts) -> String {
+    if let given = request.expertImbalance { return "\(Format.number(given)) (given: expert_imbalance / --expert-imbalance)" }
+    let tokens = ExpertImbalance.representativeTokensPerReplica
+    let degrees = [2, 8, 16, 32].filter { $0 <= request.gpuBudget && experts.routedExperts % $0 == 0 }
+    let values = degrees.map {
+      "EP \($0): \(Format.number(ExpertImbalance.default(tokens: tokens * $0, experts: experts.routedExperts, topk: experts.expertsPerToken, ep: $0)))"
+    }
+    return "from random routing's expected maximum (closed form, \(tokens) tokens per replica, TP 1"
+      + (values.isEmpty ? "" : ": " + values.joined(separator: ", ")) + "; a measured factor replaces it)"
   }
 }

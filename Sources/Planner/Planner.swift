@@ -177,7 +177,7 @@ public struct SimulationRunner: Sendable {
     self.request = request
     deployment = try Deployment(
       model: request.model, gpu: request.gpu, cluster: request.cluster, layout: probe.layout,
-      placement: probe.plan.placement, engine: request.engine)
+      placement: probe.plan.placement, engine: request.engine, expertImbalance: request.expertImbalance)
   }
 
   /// The scenario's workload at `rate` requests/s (a trace replays its own arrivals).

@@ -12,6 +12,19 @@ extension PlanOptions {
     case nil: break
     }
     if let weights = try FlagCheck.weightChoice(weightDType, searchAllowed: true) { s.precision.weights = weights }
+    if let expertImbalance { s.expertImbalance = expertImbalance }
+  }
+}
+
+extension FlagCheck {
+  /// `--expert-imbalance`: a factor in `Plausibility.expertImbalance`.
+  static func imbalance(_ value: Double?) throws {
+    guard let value else { return }
+    guard value.isFinite, Plausibility.expertImbalance.contains(value) else {
+      throw ValidationError(
+        "--expert-imbalance \(value) is outside \(Plausibility.expertImbalance), the range of "
+          + Plausibility.expertImbalance.quantity)
+    }
   }
 }
 

@@ -67,6 +67,10 @@ struct PlanOptions: ParsableArguments {
   @Option(name: .customLong("kv-dtype"), help: FlagCheck.kvDTypeHelp) var kvDType: String?
   @Option(name: .customLong("weight-dtype"), help: FlagCheck.weightDTypeHelp(search: true)) var weightDType: String?
   @Option(
+    name: .customLong("expert-imbalance"), parsing: .unconditional,
+    help: "MoE: measured busiest-GPU / mean routed tokens of an EP group, replacing the closed form (≥ 1).")
+  var expertImbalance: Double?
+  @Option(
     parsing: .unconditional, help: "Relative analytic-vs-simulated gap flagged in the report (default 0.15).")
   var gapThreshold: Double?
 
@@ -101,6 +105,7 @@ struct PlanOptions: ParsableArguments {
     try FlagCheck.atLeast(blockSize, 1, "--block-size")
     _ = try FlagCheck.kvChoice(kvDType)
     _ = try FlagCheck.weightChoice(weightDType, searchAllowed: true)
+    try FlagCheck.imbalance(expertImbalance)
     try FlagCheck.positive(gapThreshold, "--gap-threshold")
     guard (prompt == nil) == (output == nil) else { throw ValidationError("give --prompt and --output together") }
     if !profile.isEmpty, prompt != nil { throw ValidationError("give either --profile or --prompt/--output, not both") }

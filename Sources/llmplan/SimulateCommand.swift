@@ -91,7 +91,8 @@ struct SimulateCommand: ParsableCommand {
       let model = try Self.servedModel(resolved, precision: scenario.precision)
       let deployment = try Deployment(
         model: model, gpu: resolved.gpu, cluster: resolved.cluster, layout: layout,
-        engine: Deployment.engineConfig(scenario.scheduler, profile: resolved.engineProfile))
+        engine: Deployment.engineConfig(scenario.scheduler, profile: resolved.engineProfile),
+        expertImbalance: scenario.expertImbalance)
       let bar = ProgressBar(label: "simulating")
       let result = try deployment.simulate(
         workload: scenario.workload, router: scenario.router, slo: scenario.slo, scheduler: scenario.scheduler,
