@@ -2,7 +2,7 @@ import Analytic
 import PlanCore
 
 /// Reads NVIDIA AIConfigurator's kernel tables (`gemm_perf`, `context_attention_perf`,
-/// `generation_attention_perf`, as CSV: Models/measurements/h100-sxm-vllm/README.md): one bare
+/// `generation_attention_perf`, `moe_perf` (see `AIConfiguratorMoE`), as CSV: Models/measurements/h100-sxm-vllm/README.md): one bare
 /// kernel call per row, `latency` in milliseconds.
 ///
 /// - gemm: `gemm_dtype` (bfloat16, fp8 = per-tensor scaled, fp8_block), `m`, `n`, `k`.
@@ -99,11 +99,14 @@ public enum AIConfiguratorKernels {
         }
         result.kernels.append(
           KernelMeasurement(work: .attention(call), regime: regime, seconds: seconds, origin: origin))
+      case "moe":
+        try AIConfiguratorMoE.read(table, row: row, seconds: seconds, into: &result)
       default:
         result.noteSkipped(
           op,
           reason:
-            "no bare-kernel counterpart in the cost model (gemm, context_attention, generation_attention are read)")
+            "no bare-kernel counterpart in the cost model (gemm, context_attention, generation_attention, moe are read)"
+        )
       }
     }
     return result

@@ -8,6 +8,7 @@ public enum KernelTiming {
     switch m.work {
     case .gemm(let shape): return try CostModel.gemmSeconds(shape, gpu: gpu)
     case .attention(let call): return try CostModel.attentionSeconds(call, gpu: gpu, computeDType: .bf16)
+    case .moe(let call): return try CostModel.expertSeconds(call, gpu: gpu)
     }
   }
 }

@@ -208,6 +208,8 @@ public enum KernelWork: Sendable, Hashable {
   case gemm(GEMMShape)
   /// One attention call (prefill or decode) with the heads on the GPU.
   case attention(AttentionCall)
+  /// One fused MoE expert call on one GPU (AIConfigurator's moe table).
+  case moe(ExpertCall)
 }
 
 /// One measured bare-kernel time (AIConfigurator's gemm and attention tables).
@@ -232,6 +234,7 @@ public struct KernelMeasurement: Sendable, Hashable {
     switch work {
     case .gemm(let shape): return shape.flops
     case .attention(let call): return call.phase == .prefill ? call.flops : call.kvBytes
+    case .moe(let call): return call.rows
     }
   }
 
@@ -240,6 +243,7 @@ public struct KernelMeasurement: Sendable, Hashable {
     switch work {
     case .gemm(let shape): return "\(regime)|\(shape.n)|\(shape.k)"
     case .attention(let c): return "\(regime)|\(c.queryHeads)|\(c.kvHeads)|\(c.headDim)|\(c.kvElementBytes)"
+    case .moe(let c): return "\(regime)|\(c.hidden)|\(c.columns)"
     }
   }
 }

@@ -27,11 +27,14 @@ public struct MixtureOfExperts: Sendable, Hashable, Codable {
   /// Bias on the router's logits (gpt-oss) or a per-expert score correction (DeepSeek-V3's
   /// `e_score_correction_bias`): `routedExperts` parameters per layer when true.
   public var routerBias: Bool
+  /// A sigmoid gate (a `hidden_size` → 1 projection) scaling the shared expert's output
+  /// (Qwen2-MoE's `shared_expert_gate`): `hidden_size` parameters per MoE layer when true.
+  public var sharedExpertGate: Bool
 
   public init(
     routedExperts: Int, expertsPerToken: Int, expertIntermediateSize: Int, sharedExperts: Int = 0,
     sharedExpertIntermediateSize: Int? = nil, leadingDenseLayers: Int = 0, layerStep: Int = 1,
-    denseLayerIndices: [Int] = [], routerBias: Bool = false
+    denseLayerIndices: [Int] = [], routerBias: Bool = false, sharedExpertGate: Bool = false
   ) {
     self.routedExperts = routedExperts
     self.expertsPerToken = expertsPerToken
@@ -42,6 +45,28 @@ public struct MixtureOfExperts: Sendable, Hashable, Codable {
     self.layerStep = layerStep
     self.denseLayerIndices = denseLayerIndices
     self.routerBias = routerBias
+    self.sharedExpertGate = sharedExpertGate
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case routedExperts, expertsPerToken, expertIntermediateSize, sharedExperts, sharedExpertIntermediateSize
+    case leadingDenseLayers, layerStep, denseLayerIndices, routerBias, sharedExpertGate
+  }
+
+  /// Fields added after the first contract default when absent.
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    self.init(
+      routedExperts: try c.decode(Int.self, forKey: .routedExperts),
+      expertsPerToken: try c.decode(Int.self, forKey: .expertsPerToken),
+      expertIntermediateSize: try c.decode(Int.self, forKey: .expertIntermediateSize),
+      sharedExperts: try c.decodeIfPresent(Int.self, forKey: .sharedExperts) ?? 0,
+      sharedExpertIntermediateSize: try c.decodeIfPresent(Int.self, forKey: .sharedExpertIntermediateSize),
+      leadingDenseLayers: try c.decodeIfPresent(Int.self, forKey: .leadingDenseLayers) ?? 0,
+      layerStep: try c.decodeIfPresent(Int.self, forKey: .layerStep) ?? 1,
+      denseLayerIndices: try c.decodeIfPresent([Int].self, forKey: .denseLayerIndices) ?? [],
+      routerBias: try c.decodeIfPresent(Bool.self, forKey: .routerBias) ?? false,
+      sharedExpertGate: try c.decodeIfPresent(Bool.self, forKey: .sharedExpertGate) ?? false)
   }
 
   /// Whether decoder layer `index` (0-based) is an MoE layer: past the leading dense layers,
@@ -103,11 +128,42 @@ public struct WeightQuantization: Sendable, Hashable, Codable {
   /// Whether the activations are quantized too (w8a8) so the GEMM runs at the low-precision
   /// tensor-core rate; false: weight-only, dequantized to the model's dtype inside the kernel.
   public var quantizedActivations: Bool
+  /// Whether each group also stores a zero point of `bits` bits (asymmetric AWQ, `zero_point:
+  /// true`; GPTQ checkpoints store `qzeros` even when symmetric).
+  public var zeroPoints: Bool
+  /// Output rows sharing one scale, with `groupSize` input columns: block-wise fp8 (DeepSeek-V3's
+  /// `weight_block_size: [128, 128]`); nil: one row (per-channel or per-group scales).
+  public var blockRows: Int?
+  /// GPTQ's activation order (`desc_act`): the checkpoint's input channels are permuted, which
+  /// vLLM's kernels undo with `g_idx`; it changes no byte count.
+  public var actOrder: Bool
 
-  public init(method: Method, bits: Int, groupSize: Int? = nil, quantizedActivations: Bool) {
+  public init(
+    method: Method, bits: Int, groupSize: Int? = nil, quantizedActivations: Bool, zeroPoints: Bool? = nil,
+    blockRows: Int? = nil, actOrder: Bool = false
+  ) {
     self.method = method
     self.bits = bits
     self.groupSize = groupSize
     self.quantizedActivations = quantizedActivations
+    self.zeroPoints = zeroPoints ?? (method == .awq || method == .gptq)
+    self.blockRows = blockRows
+    self.actOrder = actOrder
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case method, bits, groupSize, quantizedActivations, zeroPoints, blockRows, actOrder
+  }
+
+  /// Fields added after the first contract default when absent.
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    self.init(
+      method: try c.decode(Method.self, forKey: .method), bits: try c.decode(Int.self, forKey: .bits),
+      groupSize: try c.decodeIfPresent(Int.self, forKey: .groupSize),
+      quantizedActivations: try c.decode(Bool.self, forKey: .quantizedActivations),
+      zeroPoints: try c.decodeIfPresent(Bool.self, forKey: .zeroPoints),
+      blockRows: try c.decodeIfPresent(Int.self, forKey: .blockRows),
+      actOrder: try c.decodeIfPresent(Bool.self, forKey: .actOrder) ?? false)
   }
 }

@@ -1,9 +1,12 @@
 import Foundation
 
 extension ModelSpec {
-  /// Model families whose MLP is gated (SwiGLU/GeGLU) and which use RMSNorm + rotary positions.
+  /// Model families whose MLP is gated (SwiGLU/GeGLU) and which use RMSNorm + rotary positions;
+  /// the mixture-of-experts families among them (`mixtral`, `qwen2_moe`, `qwen3_moe`,
+  /// `deepseek_v2`, `deepseek_v3`) have gated experts.
   static let llamaLikeFamilies: Set<String> = [
     "llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "internlm2", "yi", "baichuan", "deepseek",
+    "mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v2", "deepseek_v3",
   ]
 
   /// The fields of a `config.json` LLMPlan reads.
@@ -97,7 +100,13 @@ extension ModelSpec {
       try extra?.optionalBool("gated_mlp")
       ?? (llamaLike || ["silu", "swish", "swiglu"].contains(activation.lowercased()))
 
-    let headDim = try reader.optionalCount("head_dim", Plausibility.headDim)
+    let experts = try readExperts(reader, layers: layers, denseWidth: ffn)
+    let latent = try readLatentAttention(reader)
+    let quantization = try readWeightQuantization(reader, hasExperts: experts != nil)
+    // Latent attention's query and key heads are qk_nope_head_dim + qk_rope_head_dim wide.
+    let headDim =
+      try reader.optionalCount("head_dim", Plausibility.headDim)
+      ?? latent.map { $0.qkNopeHeadDim + $0.qkRopeHeadDim }
     if headDim == nil && hidden % heads != 0 {
       throw reader.error(
         reader.firstKey(["num_attention_heads", "n_head"]) ?? "num_attention_heads",
@@ -140,7 +149,8 @@ extension ModelSpec {
       intermediateSize: ffn, vocabSize: vocab, maxPositionEmbeddings: positions, dtype: dtype,
       gatedMLP: gated, activation: activation, tieWordEmbeddings: tied, normalization: normalization,
       positionEmbedding: learnedPositions ? .learned : .rotary, attentionBias: attentionBias, mlpBias: mlpBias,
-      publishedParameters: try extra?.optionalQuantity("published_parameters", Plausibility.publishedParameters))
+      publishedParameters: try extra?.optionalQuantity("published_parameters", Plausibility.publishedParameters),
+      experts: experts, latentAttention: latent, weightQuantization: quantization)
 
     if let published = spec.publishedParameters {
       let relative = abs(spec.parameterCount - published) / published

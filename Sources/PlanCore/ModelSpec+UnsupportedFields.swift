@@ -1,11 +1,13 @@
 import Foundation
 
 /// `config.json` fields that change the arithmetic of a model in ways LLMPlan does not model
-/// yet (mixture-of-experts, multi-head latent attention, sliding-window or mixed attention
-/// layers, quantized weights, nested multimodal configs). A file whose values make them matter
-/// is refused with the field, its value and what is unsupported; a file whose values leave the
-/// arithmetic unchanged (`sliding_window: null`, `num_experts_per_tok` without experts, no
-/// `quantization_config`) loads as before.
+/// yet (sliding-window or mixed attention layers, quantization methods other than AWQ, GPTQ,
+/// fp8 and compressed-tensors, nested multimodal configs, MoE layers on a `moe_layer_freq`
+/// other than 1). A file whose values make them matter is refused with the field, its value
+/// and what is unsupported; a file whose values leave the arithmetic unchanged
+/// (`sliding_window: null`, `num_experts_per_tok` without experts, no `quantization_config`)
+/// loads as before. Experts, latent attention and the modelled quantization methods are read
+/// by `ModelSpec+ExpertLoading.swift` and `ModelSpec+QuantizationLoading.swift`.
 extension ModelSpec {
   /// Expert counts as the families spell them (Mixtral, gpt-oss, Llama 4: `num_local_experts`;
   /// Qwen-MoE, OLMoE: `num_experts`; DeepSeek, GLM-4.5: `n_routed_experts`; ERNIE: `moe_num_experts`).
@@ -27,7 +29,7 @@ extension ModelSpec {
   static let checkedKeys: Set<String> = Set(
     expertCountKeys + expertShapeKeys + latentAttentionKeys + [
       "sliding_window", "use_sliding_window", "layer_types", "quantization_config", "compression_config", "text_config",
-    ])
+    ]).union(routingKeys)
 
   /// One field that makes the file's arithmetic differ from a dense model's.
   struct UnsupportedField {
@@ -37,8 +39,8 @@ extension ModelSpec {
   }
 
   /// Throws for the first unsupported field (naming the others on the same line), in the order
-  /// of how far off the dense reading would be: experts, latent attention, quantized weights,
-  /// attention windows, a nested text model.
+  /// of how far off a reading would be: quantized weights, expert layer placement, attention
+  /// windows, a nested text model.
   static func rejectUnsupportedFields(_ reader: FieldReader, contextTokens: Int) throws {
     var found = try unsupportedFields(reader, contextTokens: contextTokens)
     if let text = try reader.optionalObject("text_config") {
@@ -60,47 +62,28 @@ extension ModelSpec {
 
   static func unsupportedFields(_ reader: FieldReader, contextTokens: Int) throws -> [UnsupportedField] {
     var found: [UnsupportedField] = []
-    if let experts = try expertCount(reader) { found.append(experts) }
-    for key in latentAttentionKeys where reader.has(key) {
+    if let quantization = try quantization(reader) { found.append(quantization) }
+    if let frequency = try reader.optionalInt("moe_layer_freq"), frequency != 1 {
       found.append(
         UnsupportedField(
-          field: reader.name(key),
+          field: reader.name("moe_layer_freq"),
           reason:
-            "\(try value(reader, key)): multi-head latent attention (DeepSeek-style compressed KV) is not modelled yet; its KV bytes per token and attention FLOPs differ from the dense reading, so it is refused"
+            "\(frequency): expert layers on every \(frequency)th layer (DeepSeek's placement) are not modelled; every layer past first_k_dense_replace (moe_layer_freq 1) is"
         ))
     }
-    if let quantization = try quantization(reader) { found.append(quantization) }
     found += try attentionWindows(reader, contextTokens: contextTokens)
     return found
   }
 
-  /// More than one expert: the dense reading would count one MLP per layer instead of all experts.
-  static func expertCount(_ reader: FieldReader) throws -> UnsupportedField? {
-    for key in expertCountKeys where reader.has(key) {
-      guard let count = try reader.optionalInt(key) else { continue }
-      let perToken =
-        try reader.firstKey(["num_experts_per_tok", "experts_per_token"]).flatMap { try reader.optionalInt($0) }
-      let sharedExperts = try reader.optionalInt("n_shared_experts") ?? 0
-      let moeShape = reader.has("moe_intermediate_size") || sharedExperts > 0
-      if count > 1 || (count == 1 && moeShape) {
-        let routing = perToken.map { ", \($0) per token" } ?? ""
-        return UnsupportedField(
-          field: reader.name(key),
-          reason:
-            "\(count) experts\(routing): mixture-of-experts models are not modelled yet (read as dense, the weights of all experts would be missed); only dense models load"
-        )
-      }
-    }
-    return nil
-  }
-
-  /// Quantized weights: the dense reading would count every weight at `torch_dtype` bytes.
+  /// A quantization method LLMPlan does not model: the reading would count every weight at
+  /// `torch_dtype` bytes, or at the wrong width.
   static func quantization(_ reader: FieldReader) throws -> UnsupportedField? {
     // `compression_config`: the name older compressed-tensors checkpoints use.
     guard let key = reader.firstKey(["quantization_config", "compression_config"]),
       let config = try reader.optionalObject(key)
     else { return nil }
-    let method = (config.object["quant_method"] as? String) ?? "unstated"
+    let method = quantMethod(config) ?? "unstated"
+    guard !modelledQuantMethods.contains(method) else { return nil }
     var details = ["quant_method \"\(method)\""]
     if let bits = try? config.optionalInt("bits") {
       details.append("bits \(bits)")
@@ -113,10 +96,11 @@ extension ModelSpec {
     }
     if let group = try? config.optionalInt("group_size") { details.append("group_size \(group)") }
     let stored = (reader.object["torch_dtype"] as? String) ?? "float16"
+    let modelled = modelledQuantMethods.sorted().joined(separator: ", ")
     return UnsupportedField(
       field: reader.name(key),
       reason:
-        "\(details.joined(separator: ", ")): quantized weights are not modelled yet (every weight would be counted at torch_dtype \(stored) bytes); load the unquantized checkpoint's config.json"
+        "\(details.joined(separator: ", ")): this quantization method is not modelled (every weight would be counted at torch_dtype \(stored) bytes); modelled: \(modelled), or load the unquantized checkpoint's config.json and choose --weight-dtype"
     )
   }
 

@@ -1,6 +1,7 @@
 import Foundation
 
-/// A dense decoder-only transformer, as described by a HuggingFace `config.json`.
+/// A decoder-only transformer (dense or mixture-of-experts, standard or latent attention,
+/// unquantized or with quantized weights), as described by a HuggingFace `config.json`.
 ///
 /// Only architecture facts are stored; everything else (parameter count, weight bytes,
 /// KV bytes per token) is derived, so a user's `config.json` needs nothing typed in by hand.
@@ -85,39 +86,49 @@ public struct ModelSpec: Sendable, Hashable, Codable {
     case gqa = "GQA"
     /// Multi-query: one key/value head for all query heads.
     case mqa = "MQA"
+    /// Multi-head latent attention (DeepSeek-V2/V3): the cache holds one compressed latent and
+    /// one rotary key per token, shared by every head (`latentAttention`).
+    case mla = "MLA"
   }
 
   public var attentionKind: AttentionKind {
-    numKVHeads == numHeads ? .mha : numKVHeads == 1 ? .mqa : .gqa
+    if latentAttention != nil { return .mla }
+    return numKVHeads == numHeads ? .mha : numKVHeads == 1 ? .mqa : .gqa
   }
 
-  /// The architecture the arithmetic describes. Every loadable model is dense: configs with
-  /// experts (MoE) are refused by the loader until they are modelled.
-  public var architecture: String { "dense" }
+  /// The architecture the arithmetic describes: "MoE" when the model has expert layers, else "dense".
+  public var architecture: String { experts == nil ? "dense" : "MoE" }
 
   /// Precision of the KV cache this spec's byte counts use (the model's own dtype).
   public var kvCacheDType: DType { dtype }
 
   /// Width of the query projection output (heads × head dim); equals `hiddenSize` usually.
+  /// With latent attention, heads × (`qkNopeHeadDim` + `qkRopeHeadDim`).
   public var queryWidth: Int { numHeads * headDim }
-  /// Width of each of the key and value projection outputs.
+  /// Width of each of the key and value projection outputs (the decompressed heads, for latent
+  /// attention: the cache stores `latentAttention.cachedElementsPerTokenPerLayer` instead).
   public var kvWidth: Int { numKVHeads * headDim }
 
-  /// Parameters of the attention block of one layer: Q, K, V and output projections.
+  /// Parameters of the attention block of one layer: Q, K, V and output projections (for latent
+  /// attention, its down- and up-projections and their two norms; see `ModelSpec+Experts.swift`).
   public var attentionParametersPerLayer: Double {
+    if let latent = latentAttention { return latentAttentionParameters(latent) }
     let d = Double(hiddenSize)
     let weights = d * Double(queryWidth) + 2 * d * Double(kvWidth) + Double(queryWidth) * d
     let biases = attentionBias ? Double(queryWidth + 2 * kvWidth) + d : 0
     return weights + biases
   }
 
-  /// Parameters of the MLP of one layer: 3·d·f when gated (gate, up, down), else 2·d·f.
-  public var mlpParametersPerLayer: Double {
+  /// Parameters of the dense MLP of one layer: 3·d·f when gated (gate, up, down), else 2·d·f.
+  /// A mixture-of-experts layer has `expertLayerParameters` instead.
+  public var mlpParametersPerLayer: Double { mlpParameters(width: intermediateSize) }
+
+  /// Parameters of one MLP of width `f`, with biases when `mlpBias`.
+  func mlpParameters(width f: Int) -> Double {
     let d = Double(hiddenSize)
-    let f = Double(intermediateSize)
     let matrices: Double = gatedMLP ? 3 : 2
-    let biases = mlpBias ? (matrices - 1) * f + d : 0
-    return matrices * d * f + biases
+    let biases = mlpBias ? (matrices - 1) * Double(f) + d : 0
+    return matrices * d * Double(f) + biases
   }
 
   /// Norm parameters of one layer: two norms, scale only (RMSNorm) or scale and shift (LayerNorm).
@@ -125,8 +136,23 @@ public struct ModelSpec: Sendable, Hashable, Codable {
     Double(hiddenSize) * (normalization == .rmsNorm ? 2 : 4)
   }
 
-  public var parametersPerLayer: Double {
-    attentionParametersPerLayer + mlpParametersPerLayer + normParametersPerLayer
+  /// Parameters of decoder layer `index` (0-based): attention, norms, and its dense MLP or its
+  /// mixture of experts.
+  public func parameters(ofLayer index: Int) -> Double {
+    let mlp = experts.map { $0.isExpertLayer(index) ? expertLayerParameters($0) : mlpParametersPerLayer }
+    return attentionParametersPerLayer + normParametersPerLayer + (mlp ?? mlpParametersPerLayer)
+  }
+
+  /// Decoder-layer parameters averaged over the layers (every layer's, for a dense model).
+  public var parametersPerLayer: Double { decoderParameters / Double(max(numLayers, 1)) }
+
+  /// All decoder layers' parameters.
+  public var decoderParameters: Double {
+    let shared = Double(numLayers) * (attentionParametersPerLayer + normParametersPerLayer)
+    guard let experts else { return shared + Double(numLayers) * mlpParametersPerLayer }
+    let moeLayers = Double(expertLayerCount)
+    return shared + moeLayers * expertLayerParameters(experts)
+      + (Double(numLayers) - moeLayers) * mlpParametersPerLayer
   }
 
   /// Token embedding (V·d) plus learned position embedding (P·d) where the model has one.
@@ -143,19 +169,29 @@ public struct ModelSpec: Sendable, Hashable, Codable {
     return (tieWordEmbeddings ? 0 : Double(vocabSize) * d) + finalNorm
   }
 
-  /// Total parameters.
+  /// Total parameters: every expert of every layer, embeddings and LM head.
   public var parameterCount: Double {
-    Double(numLayers) * parametersPerLayer + embeddingParameters + lmHeadParameters
+    decoderParameters + embeddingParameters + lmHeadParameters
   }
 
-  /// Bytes of all weights in `dtype` (the model's own dtype by default).
-  public func weightBytes(_ format: DType? = nil) -> Double { parameterCount * (format ?? dtype).bytes }
+  /// Bytes of all weights: in `format` when given (every parameter at that width, as an
+  /// unquantized checkpoint of that dtype would hold them), else as stored — honouring
+  /// `weightQuantization` (see `ModelSpec+WeightBytes.swift`).
+  public func weightBytes(_ format: DType? = nil) -> Double {
+    if let format { return parameterCount * format.bytes }
+    guard let weightQuantization else { return parameterCount * dtype.bytes }
+    return quantizedWeightBytes(weightQuantization)
+  }
 
-  /// Key and value cache bytes for one token across all layers: 2 · L · kvHeads · headDim · bytes.
+  /// KV-cache bytes for one token across all layers: 2 · L · kvHeads · headDim · bytes, or for
+  /// latent attention L · (kv_lora_rank + qk_rope_head_dim) · bytes.
   public var kvCacheBytesPerToken: Double {
-    2 * Double(numLayers) * Double(kvWidth) * dtype.bytes
+    Double(numLayers) * kvCacheBytesPerTokenPerLayer
   }
 
   /// KV bytes for one token in one layer.
-  public var kvCacheBytesPerTokenPerLayer: Double { 2 * Double(kvWidth) * dtype.bytes }
+  public var kvCacheBytesPerTokenPerLayer: Double {
+    if let latent = latentAttention { return Double(latent.cachedElementsPerTokenPerLayer) * dtype.bytes }
+    return 2 * Double(kvWidth) * dtype.bytes
+  }
 }

@@ -188,6 +188,15 @@ public enum Plausibility {
   public static let vocabulary = PlausibleCount("a vocabulary size", 1, 100_000_000)
   public static let publishedParameters = PlausibleRange(
     "a parameter count", "1", 1, "1e15", 1e15, written: .number)
+  /// Routed experts per layer and experts per token (DeepSeek-V3 has 256; 65,536 leaves room).
+  public static let experts = PlausibleCount("an expert count", 1, 1 << 16)
+  public static let sharedExperts = PlausibleCount("a shared-expert count", 0, 1 << 16)
+  /// Leading dense layers of an MoE model (`first_k_dense_replace`); also at most the layers.
+  public static let denseLayers = PlausibleCount("a dense-layer count", 0, 100_000)
+  /// Latent (LoRA) ranks of multi-head latent attention.
+  public static let latentRank = PlausibleCount("a latent-projection rank", 1, 1 << 20)
+  /// Weights sharing one quantization scale (`group_size`, `--weight-dtype int4-gN`).
+  public static let quantizationGroupSize = PlausibleCount("a quantization group size", 1, 1 << 20)
 
   // MARK: Requests, workloads and layouts
 
@@ -251,7 +260,7 @@ public enum Plausibility {
   public static let allCounts: [PlausibleCount] = [
     smCount, customAllReduceGPUs, clusterGPUs, nodeGPUs, clusterSwitches, clusterLinks, hiddenSize, layers, heads,
     headDim,
-    intermediateSize, vocabulary, tokens, parallelDegree, gpuBudget, maxNumSeqs, maxBatchedTokens, blockSize,
+    intermediateSize, vocabulary, experts, sharedExperts, denseLayers, latentRank, quantizationGroupSize, tokens, parallelDegree, gpuBudget, maxNumSeqs, maxBatchedTokens, blockSize,
     kvCacheBlocks, waitingQueueCap, traceRequests,
   ]
 }

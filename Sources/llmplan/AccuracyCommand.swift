@@ -14,7 +14,8 @@ struct AccuracyCommand: ParsableCommand {
       --help`), times each one with the analytic cost model (operators) and the collective model \
       on --cluster (collectives) using the GPU's current efficiency profile, and prints, per \
       operator type, per collective and per kernel regime (AIConfigurator tables: prefill short \
-      and long, decode small and large batch, gemm bf16 and fp8), the median and 90th percentile \
+      and long, decode small and large batch, gemm bf16 and fp8, moe per expert precision at ≤ 64 and \
+      > 64 tokens), the median and 90th percentile \
       of |predicted / measured − 1| and the median signed error (bias: + means the model is too slow). Use it to see how \
       well LLMPlan knows your hardware before and after `llmplan calibrate`.
       """)
@@ -30,6 +31,12 @@ struct AccuracyCommand: ParsableCommand {
   @Flag(help: "Print JSON instead of a table.")
   var json = false
 
+  @Flag(
+    help:
+      "Fit the fused-MoE expert law (AIConfigurator moe rows) on the fit half (the 1st, 3rd, … point of every group by size) and print its coefficients and median errors on both halves, instead of scoring the current law."
+  )
+  var fitMoe = false
+
   func run() throws {
     try withUserFacingErrors {
       print(try render())
@@ -39,6 +46,7 @@ struct AccuracyCommand: ParsableCommand {
   func render() throws -> String {
     let catalog = try catalogOptions.load()
     let loaded = try input.load(catalog: catalog)
+    if fitMoe { return try renderExpertFit(loaded) }
     let measurements = holdout ? loaded.measurements.interleavedHalves().holdout : loaded.measurements
     let report = AccuracyReport.evaluate(
       gpu: loaded.gpu, measurements: measurements, operatorTiming: .costModel,
@@ -61,6 +69,40 @@ struct AccuracyCommand: ParsableCommand {
   }
 }
 
+extension AccuracyCommand {
+  /// `--fit-moe`: the expert law fitted on the fit half, scored on both halves.
+  func renderExpertFit(_ loaded: MeasurementOptions.Loaded) throws -> String {
+    let halves = loaded.measurements.interleavedHalves()
+    let fits = try ExpertCalibration.fit(halves.fit.kernels, gpu: loaded.gpu)
+    guard !fits.isEmpty else {
+      throw UserFacingError(message: "the measurement files hold too few balanced moe rows to fit the expert law")
+    }
+    let bandwidth = loaded.gpu.memoryBandwidthBytesPerSecond
+    var lines = ["MoE expert law of \(loaded.gpu.name), fitted on the fit half:"]
+    var rows = [["family", "points", "coefficients", "fit median", "held-out median", "held-out ≤ 64 / > 64 tokens"]]
+    for entry in fits {
+      guard let peak = loaded.gpu.peakFLOPS(entry.weights.fp8Compute ? .fp8 : .bf16) else { continue }
+      var small: [Double] = []
+      var large: [Double] = []
+      for m in halves.holdout.kernels {
+        guard case .moe(let call) = m.work, call.weights == entry.weights else { continue }
+        let predicted = entry.law.seconds(call, peakFLOPSPerSecond: peak, bandwidthBytesPerSecond: bandwidth).seconds
+        let error = max(predicted, loaded.gpu.efficiency.kernelFloorSeconds) / m.seconds - 1
+        if m.regime.contains("≤") { small.append(error) } else { large.append(error) }
+      }
+      let coefficients = entry.law.vector.map { String(format: "%.4g", $0) }.joined(separator: ", ")
+      rows.append([
+        entry.fit.name, "\(entry.fit.points)", "[\(coefficients)]", AccuracyText.medianText(entry.fit.relativeErrors),
+        AccuracyText.medianText(small + large),
+        "\(AccuracyText.medianText(small)) / \(AccuracyText.medianText(large))",
+      ])
+    }
+    lines.append(TextTable.render(rows, rightAligned: [1, 3, 4], indent: "  "))
+    lines.append("  coefficients: " + ExpertKernelLaw.parameterNames.joined(separator: ", "))
+    return lines.joined(separator: "\n")
+  }
+}
+
 /// `--gpu`, `--cluster`, `--measurements`, `--model`: what `calibrate` and `accuracy` read.
 struct MeasurementOptions: ParsableArguments {
   @Option(help: "GPU the measurements were taken on: catalog name or path to a GPU file.")
@@ -72,7 +114,7 @@ struct MeasurementOptions: ParsableArguments {
   @Option(
     parsing: .upToNextOption,
     help:
-      "Measurement CSV files: LLMPlan's format (kind,name,tokens,tp,bytes,gpus,gpus_per_node,seconds), Vidur profiler files, or AIConfigurator kernel tables (gemm, context_attention, generation_attention)."
+      "Measurement CSV files: LLMPlan's format (kind,name,tokens,tp,bytes,gpus,gpus_per_node,seconds), Vidur profiler files, or AIConfigurator kernel tables (gemm, context_attention, generation_attention, moe)."
   )
   var measurements: [String]
 

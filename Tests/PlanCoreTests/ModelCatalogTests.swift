@@ -5,17 +5,22 @@ import Testing
 
 @Suite struct ModelCatalogTests {
   /// Published totals (sources in each file's `llmplan.source`): Llama 2 paper / model cards,
-  /// GPT-3 paper Table 2.1, Meta Llama 3 model card.
+  /// GPT-3 paper Table 2.1, Meta Llama 3 model card; Mixtral announcement, Qwen3 model cards,
+  /// DeepSeek-V3 report (main model, without the MTP module).
   static let published: [String: Double] = [
     "llama-2-7b": 6.74e9, "llama-2-13b": 13.0e9, "gpt3-175b": 175e9, "llama-2-70b": 69e9, "llama-3-8b": 8.0e9,
-    "llama-3-70b": 70.6e9,
+    "llama-3-70b": 70.6e9, "llama-2-7b-awq": 6.74e9, "mixtral-8x7b": 46.7e9, "qwen3-30b-a3b": 30.5e9,
+    "qwen3-235b-a22b": 235e9, "deepseek-v3": 671e9,
   ]
 
-  @Test func catalogHoldsTheSixModels() throws {
+  @Test func catalogHoldsTheElevenModels() throws {
     #expect(Set(Fixtures.catalog.names(.model)) == Set(Self.published.keys))
   }
 
-  @Test(arguments: ["llama-2-7b", "llama-2-13b", "gpt3-175b", "llama-2-70b", "llama-3-8b", "llama-3-70b"])
+  @Test(arguments: [
+    "llama-2-7b", "llama-2-13b", "gpt3-175b", "llama-2-70b", "llama-3-8b", "llama-3-70b", "llama-2-7b-awq",
+    "mixtral-8x7b", "qwen3-30b-a3b", "qwen3-235b-a22b", "deepseek-v3",
+  ])
   func parameterCountMatchesPublishedWithinOneAndAHalfPercent(name: String) throws {
     let model = try Fixtures.catalog.model(name)
     let published = try #require(Self.published[name])

@@ -135,4 +135,32 @@ enum PublishedConfigs {
       "num_hidden_layers": 32, "parallel_attn": true, "torch_dtype": "bfloat16", "vocab_size": 65024
     }
     """
+
+  /// https://huggingface.co/deepseek-ai/DeepSeek-V2-Lite/blob/main/config.json: latent attention
+  /// without query compression (`q_lora_rank: null`), 64 routed + 2 shared experts, the first
+  /// layer dense (rope_scaling left out).
+  static let deepSeekV2Lite = """
+    {
+      "architectures": ["DeepseekV2ForCausalLM"], "first_k_dense_replace": 1, "hidden_act": "silu",
+      "hidden_size": 2048, "intermediate_size": 10944, "kv_lora_rank": 512, "max_position_embeddings": 163840,
+      "model_type": "deepseek_v2", "moe_intermediate_size": 1408, "moe_layer_freq": 1, "n_routed_experts": 64,
+      "n_shared_experts": 2, "norm_topk_prob": false, "num_attention_heads": 16, "num_experts_per_tok": 6,
+      "num_hidden_layers": 27, "num_key_value_heads": 16, "q_lora_rank": null, "qk_nope_head_dim": 128,
+      "qk_rope_head_dim": 64, "rms_norm_eps": 1e-06, "rope_theta": 10000, "routed_scaling_factor": 1.0,
+      "tie_word_embeddings": false, "torch_dtype": "bfloat16", "v_head_dim": 128, "vocab_size": 102400
+    }
+    """
+
+  /// https://huggingface.co/Qwen/Qwen1.5-MoE-A2.7B/blob/main/config.json: 60 routed experts
+  /// (4 per token) and one gated shared expert of 5632 in every layer.
+  static let qwen15MoE = """
+    {
+      "architectures": ["Qwen2MoeForCausalLM"], "decoder_sparse_step": 1, "hidden_act": "silu",
+      "hidden_size": 2048, "intermediate_size": 5632, "max_position_embeddings": 8192, "model_type": "qwen2_moe",
+      "moe_intermediate_size": 1408, "norm_topk_prob": false, "num_attention_heads": 16, "num_experts": 60,
+      "num_experts_per_tok": 4, "num_hidden_layers": 24, "num_key_value_heads": 16, "rms_norm_eps": 1e-06,
+      "rope_theta": 1000000.0, "shared_expert_intermediate_size": 5632, "tie_word_embeddings": false,
+      "torch_dtype": "bfloat16", "vocab_size": 151936
+    }
+    """
 }

@@ -28,6 +28,14 @@ enum Fixtures {
     return try write(String(decoding: data, as: UTF8.self), name: name)
   }
 
+  /// `text` (one JSON object, e.g. a `PublishedConfigs` fixture) with some fields changed.
+  static func variant(_ text: String, _ change: (inout [String: Any]) -> Void) throws -> String {
+    var object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    change(&object)
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    return String(decoding: data, as: UTF8.self)
+  }
+
   /// The parsed JSON object of a catalog file, to mutate in validation tests.
   static func catalogObject(_ relativePath: String) throws -> [String: Any] {
     let data = try Data(contentsOf: URL(fileURLWithPath: catalogRoot + "/" + relativePath))

@@ -3,9 +3,10 @@ import Testing
 
 @testable import PlanCore
 
-/// Configs whose arithmetic LLMPlan does not model yet (experts, latent attention, quantized
-/// weights, attention windows) are refused by field name; values that leave the arithmetic
-/// unchanged load as before.
+/// Configs whose arithmetic LLMPlan does not model yet (attention windows, quantization methods
+/// other than AWQ, GPTQ, fp8 and compressed-tensors, mixed precision, nested text models) and
+/// incomplete expert or latent-attention fields are refused by field name; values that leave the
+/// arithmetic unchanged load as before.
 @Suite struct UnsupportedConfigTests {
   /// Loads `text` written as `config.json`; the warnings it raised.
   @discardableResult
@@ -36,54 +37,86 @@ import Testing
 
   // MARK: Refused, by field
 
-  @Test func mixtralIsRefusedForItsExperts() throws {
-    // Read as dense it would be a 7.24B model; the real one holds 46.7B parameters.
-    try expectRefused(
-      PublishedConfigs.mixtral8x7B, field: "num_local_experts",
-      ["8 experts, 2 per token", "mixture-of-experts", "not modelled"])
-  }
-
-  @Test func qwen3MoEIsRefusedForItsExperts() throws {
-    try expectRefused(PublishedConfigs.qwen3_30B_A3B, field: "num_experts", ["128 experts, 8 per token"])
-  }
-
-  @Test func deepSeekV3IsRefusedForExpertsAndNamesLatentAttentionAndFP8() throws {
-    try expectRefused(
-      PublishedConfigs.deepSeekV3, field: "n_routed_experts",
-      [
-        "256 experts, 8 per token", "also unsupported: kv_lora_rank, q_lora_rank, qk_rope_head_dim",
-        "qk_nope_head_dim", "v_head_dim", "quantization_config",
-      ])
-  }
-
-  @Test func latentAttentionAloneIsRefused() throws {
+  @Test func latentAttentionWithoutItsHeadWidthsIsRefused() throws {
     let text = try catalogVariant("llama-3-8b") {
       $0["kv_lora_rank"] = 512
       $0["qk_rope_head_dim"] = 64
     }
-    try expectRefused(text, field: "kv_lora_rank", ["512", "multi-head latent attention", "not modelled"])
-  }
-
-  @Test func awqInt4LlamaIsRefusedNamingMethodAndBits() throws {
-    // Read at float16 it would be 16.1 GB of weights; the int4 checkpoint is about a quarter of that.
     try expectRefused(
-      PublishedConfigs.llama31_8B_AWQ, field: "quantization_config",
-      ["quant_method \"awq\"", "bits 4", "group_size 128", "torch_dtype float16", "not modelled"])
+      text, field: "qk_nope_head_dim",
+      ["missing", "multi-head latent attention (kv_lora_rank, qk_rope_head_dim)", "v_head_dim"])
   }
 
-  @Test func fp8AndBitsAndBytesCheckpointsAreRefused() throws {
-    let fp8 = try catalogVariant("llama-3-8b") {
-      $0["quantization_config"] = ["quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic"]
+  @Test func expertsWithoutARoutingWidthAreRefused() throws {
+    let text = try catalogVariant("llama-3-8b") { $0["num_local_experts"] = 8 }
+    try expectRefused(text, field: "num_experts_per_tok", ["missing", "8 experts (num_local_experts)"])
+    let tooMany = try catalogVariant("llama-3-8b") {
+      $0["num_local_experts"] = 8
+      $0["num_experts_per_tok"] = 9
     }
-    try expectRefused(fp8, field: "quantization_config", ["quant_method \"fp8\"", "fmt \"e4m3\""])
+    try expectRefused(tooMany, field: "num_experts_per_tok", ["9 experts per token, more than the 8 experts"])
+  }
+
+  @Test func expertLayerFieldsOutsideTheModelAreRefused() throws {
+    let leading = try Fixtures.variant(PublishedConfigs.deepSeekV2Lite) { $0["first_k_dense_replace"] = 28 }
+    try expectRefused(leading, field: "first_k_dense_replace", ["28 dense layers", "27 layers"])
+    let listed = try Fixtures.variant(PublishedConfigs.qwen15MoE) { $0["mlp_only_layers"] = [3, 24] }
+    try expectRefused(listed, field: "mlp_only_layers[1]", ["24 is not a layer index (0 … 23"])
+    let frequency = try Fixtures.variant(PublishedConfigs.deepSeekV2Lite) { $0["moe_layer_freq"] = 2 }
+    try expectRefused(frequency, field: "moe_layer_freq", ["2: expert layers on every 2th layer", "not modelled"])
+    let absurd = try Fixtures.variant(PublishedConfigs.qwen15MoE) { $0["num_experts"] = 1e9 }
+    try expectRefused(absurd, field: "num_experts", ["a whole number in 1 … 65,536 (an expert count)"])
+  }
+
+  @Test func unmodelledQuantizationMethodsAreRefusedNamingTheMethod() throws {
     let nf4 = try catalogVariant("llama-3-8b") {
       $0["quantization_config"] = ["quant_method": "bitsandbytes", "load_in_4bit": true]
     }
-    try expectRefused(nf4, field: "quantization_config", ["quant_method \"bitsandbytes\"", "load_in_4bit"])
-    let compressed = try catalogVariant("llama-3-8b") {
-      $0["compression_config"] = ["quant_method": "compressed-tensors"]
+    try expectRefused(
+      nf4, field: "quantization_config",
+      ["quant_method \"bitsandbytes\"", "load_in_4bit", "not modelled", "modelled: awq, compressed-tensors, fp8, gptq"])
+    let hqq = try catalogVariant("llama-3-8b") { $0["compression_config"] = ["quant_method": "hqq"] }
+    try expectRefused(hqq, field: "compression_config", ["quant_method \"hqq\""])
+  }
+
+  @Test func quantizationDetailsLLMPlanCannotCountAreRefusedByField() throws {
+    func awq(_ change: @escaping (inout [String: Any]) -> Void) throws -> String {
+      try Fixtures.variant(PublishedConfigs.llama31_8B_AWQ) {
+        var config = $0["quantization_config"] as? [String: Any] ?? [:]
+        change(&config)
+        $0["quantization_config"] = config
+      }
     }
-    try expectRefused(compressed, field: "compression_config", ["quant_method \"compressed-tensors\""])
+    try expectRefused(
+      try awq { $0["bits"] = 3 }, field: "quantization_config.bits", ["3 bits", "4 bits only"])
+    try expectRefused(
+      try awq { $0["modules_to_not_convert"] = ["self_attn.o_proj"] },
+      field: "quantization_config.modules_to_not_convert", ["\"self_attn.o_proj\" stays unquantized", "mixed-precision"])
+    // The LM head stays in fp16 anyway: listing it changes nothing.
+    var warnings: [String] = []
+    let headKept = try load(try awq { $0["modules_to_not_convert"] = ["lm_head"] }, warnings: &warnings)
+    #expect(headKept.weightPrecision == "int4-g128" && warnings.isEmpty)
+    try expectRefused(
+      try awq {
+        $0["quant_method"] = "compressed-tensors"
+        $0["config_groups"] = [
+          "group_0": ["targets": ["Linear"], "weights": ["num_bits": 4, "type": "float"]]
+        ]
+      }, field: "quantization_config.config_groups.group_0.weights.num_bits", ["4-bit float weights are not modelled"])
+    try expectRefused(
+      try awq {
+        $0["quant_method"] = "compressed-tensors"
+        $0["config_groups"] = ["a": ["targets": ["Linear"]], "b": ["targets": ["Linear"]]]
+      }, field: "quantization_config.config_groups", ["2 quantization schemes"])
+  }
+
+  @Test func gptOssIsRefusedForMXFP4AndNamesItsWindows() throws {
+    try expectRefused(
+      PublishedConfigs.gptOss120B, field: "quantization_config", ["quant_method \"mxfp4\"", "also unsupported: layer_types"])
+  }
+
+  @Test func llama4IsRefusedForItsNestedTextModel() throws {
+    try expectRefused(PublishedConfigs.llama4Scout, field: "text_config", ["a nested text model", "not read"])
   }
 
   @Test func mistral7Bv01IsRefusedForItsSlidingWindow() throws {

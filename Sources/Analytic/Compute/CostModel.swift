@@ -67,9 +67,15 @@ public struct CostModel: Sendable, Hashable {
   let attentionHardware: AttentionHardware
   /// The shortest time of a tensor-core kernel (`EfficiencyProfile.kernelFloorSeconds`).
   let kernelFloorSeconds: Double
+  /// Stored precision and compute rate of the linear layers (`ModelSpec.weightQuantization`).
+  let linear: LinearPrecision
+  /// The fused-MoE law of the experts' kernel family, and the peak it is timed against.
+  let expertLaw: ExpertKernelLaw
+  let expertPeakFLOPSPerSecond: Double
 
   /// - Throws: `CostModelError` when TP does not divide the heads, the GPU has no peak rate for
-  ///   the model's dtype, or the efficiency profile has a non-positive fraction.
+  ///   the model's dtype (or for its w8a8 weights: fp8 on an A100), EP does not divide the routed
+  ///   experts, or the efficiency profile has a non-positive fraction.
   public init(
     model: ModelSpec, gpu: GPUSpec, tp: Int, ep: Int = 1, kvCacheDType: DType? = nil, expertImbalance: Double = 1
   ) throws {
@@ -143,6 +149,17 @@ public struct CostModel: Sendable, Hashable {
       peakFLOPSPerSecond: peak, bandwidthBytesPerSecond: gpu.memoryBandwidthBytesPerSecond,
       streamingMultiprocessors: Double(gpu.streamingMultiprocessors ?? 0))
     kernelFloorSeconds = e.kernelFloorSeconds
+    if let moe = model.experts {
+      guard moe.routedExperts >= 1, moe.expertsPerToken >= 1, moe.expertsPerToken <= moe.routedExperts,
+        moe.expertIntermediateSize >= 1
+      else { throw CostModelError("model \(model.name) has an invalid expert configuration") }
+      guard moe.routedExperts % ep == 0 else {
+        throw CostModelError("EP=\(ep) does not divide the \(moe.routedExperts) routed experts of \(model.name)")
+      }
+    }
+    linear = try LinearPrecision.resolve(model: model, gpu: gpu, modelPeak: peak)
+    expertLaw = ExpertKernelLaw.fitted(linear.expertWeights)
+    expertPeakFLOPSPerSecond = linear.expertWeights.fp8Compute ? linear.peakFLOPSPerSecond : peak
   }
 
   // MARK: Roofline
@@ -258,6 +275,11 @@ public struct CostModel: Sendable, Hashable {
 
   /// Weight bytes of one decoder layer on one GPU of the TP group.
   public var layerWeightBytesPerGPU: Double {
+    if quantizedLinear || model.latentAttention != nil {
+      let mlpElements = hidden * mlpUpColumns + mlpInnerColumns * hidden
+      let mlpBiases = model.mlpBias ? mlpUpColumns + hidden : 0
+      return attentionAndNormWeightBytesPerGPU + mlpElements * linear.weightElementBytes + mlpBiases * elementBytes
+    }
     let d = hidden
     let qkv = d * (queryColumns + 2 * kvColumns) + (model.attentionBias ? queryColumns + 2 * kvColumns : 0)
     let out = queryColumns * d + (model.attentionBias ? d : 0)  // row-parallel bias is replicated
@@ -265,6 +287,19 @@ public struct CostModel: Sendable, Hashable {
     let down = mlpInnerColumns * d + (model.mlpBias ? d : 0)
     let norms = d * (model.normalization == .rmsNorm ? 2 : 4)
     return (qkv + out + up + down + norms) * elementBytes
+  }
+
+  /// Weight bytes of one layer's attention block and norms on one GPU (projections in their
+  /// stored precision, biases and norms in the model's dtype).
+  var attentionAndNormWeightBytesPerGPU: Double {
+    let d = hidden
+    let norms = d * (model.normalization == .rmsNorm ? 2 : 4) * elementBytes
+    if let mla = model.latentAttention {
+      return latentAttentionWeightElements(mla) * linear.weightElementBytes + norms
+    }
+    let projections = d * (queryColumns + 2 * kvColumns) + queryColumns * d
+    let biases = model.attentionBias ? queryColumns + 2 * kvColumns + d : 0
+    return projections * linear.weightElementBytes + biases * elementBytes + norms
   }
 
   /// Embedding weight bytes on one GPU of the first stage: the vocabulary shard of the token
@@ -286,7 +321,11 @@ public struct CostModel: Sendable, Hashable {
 
   /// KV-cache bytes one token occupies in one layer on one GPU: 2 (K and V) × KV heads per GPU
   /// × head dim × dtype bytes.
-  public var kvBytesPerTokenPerLayerPerGPU: Double { 2 * kvColumns * kvElementBytes }
+  /// MLA: the latent and rotary key, (kv_lora_rank + rope) elements, on every TP rank.
+  public var kvBytesPerTokenPerLayerPerGPU: Double {
+    if let mla = model.latentAttention { return latentKVBytesPerToken(mla) }
+    return 2 * kvColumns * kvElementBytes
+  }
 
   // MARK: Operators
 
@@ -305,6 +344,16 @@ public struct CostModel: Sendable, Hashable {
         &cost, flops: normFLOPsPerElement * tokens * d, bytes: (2 * tokens * d + normWeights) * b, kernels: 1,
         kind: .streaming)
 
+    case .qkvProj where model.latentAttention != nil:
+      latentProjections(&cost, batch: batch, mla: model.latentAttention!)
+
+    case .qkvProj where quantizedLinear:
+      let columns = queryColumns + 2 * kvColumns
+      bookLinear(
+        &cost, flops: 2 * tokens * d * columns, weightElements: d * columns,
+        activationElements: tokens * (d + columns) + (model.attentionBias ? columns : 0), inputElements: tokens * d,
+        outputRows: tokens, outputColumns: columns)
+
     case .qkvProj:
       let columns = queryColumns + 2 * kvColumns
       let bias = model.attentionBias ? columns : 0
@@ -313,7 +362,21 @@ public struct CostModel: Sendable, Hashable {
       book(&cost, flops: flops, bytes: bytes, kernels: 1, kind: .matrix, outputRows: tokens, outputColumns: columns)
 
     case .attention:
-      attention(&cost, batch: batch)
+      if let mla = model.latentAttention {
+        latentAttention(&cost, batch: batch, mla: mla)
+      } else {
+        attention(&cost, batch: batch)
+      }
+
+    case .outProj where model.latentAttention != nil:
+      let inputs = queryHeadsPerGPU * Double(model.latentAttention!.vHeadDim)
+      bookProjection(&cost, rows: tokens, inputs: inputs, outputs: d)
+
+    case .outProj where quantizedLinear:
+      bookLinear(
+        &cost, flops: 2 * tokens * queryColumns * d, weightElements: queryColumns * d,
+        activationElements: tokens * (queryColumns + d) + (model.attentionBias ? d : 0),
+        inputElements: tokens * queryColumns, outputRows: tokens, outputColumns: d)
 
     case .outProj:
       let bias = model.attentionBias ? d : 0
@@ -324,6 +387,12 @@ public struct CostModel: Sendable, Hashable {
     case .residualAdd:
       // Two adds per layer (after attention, after the MLP): read two tensors, write one.
       book(&cost, flops: 2 * tokens * d, bytes: 2 * 3 * tokens * d * b, kernels: 2, kind: .streaming)
+
+    case .mlpUpProj where quantizedLinear:
+      bookLinear(
+        &cost, flops: 2 * tokens * d * mlpUpColumns, weightElements: d * mlpUpColumns,
+        activationElements: tokens * (d + mlpUpColumns) + (model.mlpBias ? mlpUpColumns : 0),
+        inputElements: tokens * d, outputRows: tokens, outputColumns: mlpUpColumns)
 
     case .mlpUpProj:
       let bias = model.mlpBias ? mlpUpColumns : 0
@@ -338,6 +407,12 @@ public struct CostModel: Sendable, Hashable {
       book(
         &cost, flops: activationFLOPsPerElement * tokens * mlpInnerColumns, bytes: touched * b, kernels: 1,
         kind: .streaming)
+
+    case .mlpDownProj where quantizedLinear:
+      bookLinear(
+        &cost, flops: 2 * tokens * mlpInnerColumns * d, weightElements: mlpInnerColumns * d,
+        activationElements: tokens * (mlpInnerColumns + d) + (model.mlpBias ? d : 0),
+        inputElements: tokens * mlpInnerColumns, outputRows: tokens, outputColumns: d)
 
     case .mlpDownProj:
       let bias = model.mlpBias ? d : 0
@@ -369,21 +444,18 @@ public struct CostModel: Sendable, Hashable {
       let flops = 2 * sampled * d * vocabShard
       let bytes = (d * vocabShard + sampled * d + sampled * vocabShard) * b
       book(&cost, flops: flops, bytes: bytes, kernels: 1, kind: .matrix, outputRows: sampled, outputColumns: vocabShard)
+
+    case .router:
+      router(&cost, tokens: tokens)
+
+    case .moeExperts:
+      routedExperts(&cost, tokens: tokens)
+
+    case .sharedExperts:
+      sharedExperts(&cost, tokens: tokens)
     }
     return cost
   }
-
-  /// One MoE decoder layer's totals for `batch` on one GPU (attention, router, routed and
-  /// shared experts at `ep` and `expertImbalance`), without allocating; the expert-parallel
-  /// all-to-all is the replica's (a collective). Contract for the MoE cost model: until it is
-  /// built this is the dense layer's.
-  public func expertLayerTotals(batch: BatchShape) -> CostTotals {
-    layerTotals(batch: batch)
-  }
-
-  /// Weight bytes of one MoE decoder layer on one GPU (its share of the experts at `ep`).
-  /// Contract for the MoE cost model: until it is built this is the dense layer's.
-  public var expertLayerWeightBytesPerGPU: Double { layerWeightBytesPerGPU }
 
   /// The operators of one decoder layer for `batch`, in execution order (for `llmplan ops`).
   public func layerOperators(batch: BatchShape) -> [OperatorCost] {
@@ -436,6 +508,9 @@ extension OperatorKind {
     case .mlpDownProj: 8
     case .embedding: 9
     case .lmHead: 10
+    case .router: 11
+    case .moeExperts: 12
+    case .sharedExperts: 13
     }
   }
 }

@@ -6,7 +6,9 @@ import PlanCore
 /// write, prefill and decode attention kernels), `out_proj`, `residual_add` (both residual adds
 /// of the layer), `post_attention_norm`, `mlp_up_proj` (gate and up fused when the MLP is gated),
 /// `mlp_act`, `mlp_down_proj`. The first pipeline stage adds `embedding`, the last `lm_head`
-/// (final norm and vocabulary projection).
+/// (final norm and vocabulary projection). A mixture-of-experts layer replaces the three MLP
+/// operators with `router` (gate GEMM, softmax and top-k), `moe_experts` (the fused routed-expert
+/// call on this GPU's experts) and `shared_experts` (a dense gated MLP, when the model has them).
 public enum OperatorKind: String, CaseIterable, Sendable, Codable {
   case inputNorm = "input_norm"
   case qkvProj = "qkv_proj"
@@ -19,6 +21,9 @@ public enum OperatorKind: String, CaseIterable, Sendable, Codable {
   case mlpDownProj = "mlp_down_proj"
   case embedding
   case lmHead = "lm_head"
+  case router
+  case moeExperts = "moe_experts"
+  case sharedExperts = "shared_experts"
 
   /// The operators of one decoder layer, in execution order.
   public static let layerOperators: [OperatorKind] = [

@@ -15,7 +15,8 @@ public struct StageMemory: Sendable, Hashable, Codable {
   /// What is left for the KV cache: budget − weights − activations − reserve (negative: over).
   public var kvPoolBytes: Double
   /// KV bytes per token on this GPU: the stage's layers × 2 × KV heads per GPU × head dim × bytes of
-  /// the KV cache's element (`EngineConfig.kvCacheDType`, else the model's dtype).
+  /// the KV cache's element (`EngineConfig.kvCacheDType`, else the model's dtype); with latent
+  /// attention (MLA) the layers × (kv_lora_rank + rope) elements, on every TP rank.
   public var kvBytesPerToken: Double
   /// Whole KV blocks the pool holds on its own.
   public var kvBlocks: Int
@@ -48,10 +49,21 @@ public struct MemoryModel: Sendable, Hashable {
     let activation = MemoryModel.activationPeakBytes(cost: cost, tokens: config.maxBatchedTokens)
     let logits = MemoryModel.logitsPeakBytes(model: model, sequences: config.maxSequences)
     var stages: [StageMemory] = []
+    var firstLayer = 0
     for (stage, count) in layers.enumerated() {
       let first = stage == 0
       let last = stage == pp - 1
-      var weights = Double(count) * cost.layerWeightBytesPerGPU
+      var weights: Double
+      if let experts = model.experts {
+        // Dense and MoE layers of this stage's layer range, each at its own weight bytes.
+        let expertLayers = experts.expertLayerCount(in: firstLayer..<(firstLayer + count))
+        weights =
+          Double(count - expertLayers) * cost.layerWeightBytesPerGPU + Double(expertLayers)
+          * cost.expertLayerWeightBytesPerGPU
+      } else {
+        weights = Double(count) * cost.layerWeightBytesPerGPU
+      }
+      firstLayer += count
       if first { weights += cost.embeddingWeightBytesPerGPU }
       if last { weights += cost.lmHeadWeightBytesPerGPU(sharesEmbedding: pp == 1) }
       let stageActivation = last ? max(activation, logits) : activation
@@ -74,14 +86,17 @@ public struct MemoryModel: Sendable, Hashable {
     kvBlocks = stages.map(\.kvBlocks).min() ?? 0
   }
 
-  /// Convenience: the memory of `layout` for `model` on `gpu`.
+  /// Convenience: the memory of `layout` for `model` on `gpu` (experts split over `layout.ep`).
   public init(model: ModelSpec, gpu: GPUSpec, layout: Layout, config: EngineConfig = EngineConfig()) throws {
     try self.init(
-      cost: CostModel(model: model, gpu: gpu, tp: layout.tp, kvCacheDType: config.kvCacheDType), pp: layout.pp,
-      config: config)
+      cost: CostModel(model: model, gpu: gpu, tp: layout.tp, ep: layout.ep, kvCacheDType: config.kvCacheDType),
+      pp: layout.pp, config: config)
   }
 
   /// Activation peak of one forward pass of `tokens` tokens on one GPU.
+  ///
+  /// MoE layers: the routed experts' intermediate (tokens × top-k rows of 2 · expert width, then
+  /// the product of width, per GPU at its share of rows) replaces the dense MLP's when larger.
   ///
   /// Estimate: the tensors alive together at the widest point of a layer. In the MLP, the
   /// residual stream and the normed input (tokens × hidden each), the up-projection output
@@ -94,7 +109,11 @@ public struct MemoryModel: Sendable, Hashable {
     let residualAndNormed = 2 * n * cost.hidden
     let mlp = residualAndNormed + n * cost.mlpUpColumns + n * cost.mlpInnerColumns
     let attention = residualAndNormed + n * (cost.queryColumns + 2 * cost.kvColumns) + n * cost.queryColumns
-    return max(mlp, attention) * cost.elementBytes
+    var experts = 0.0
+    if let call = cost.expertCall(tokens: n) {
+      experts = residualAndNormed + call.rows * (3 * call.columns + cost.hidden)
+    }
+    return max(mlp, attention, experts) * cost.elementBytes
   }
 
   /// Sampling peak on the last stage: logits and probabilities of `sequences` sequences over
