@@ -27,7 +27,8 @@ extension ModelSpec {
     let count = try reader.count(countKey, Plausibility.experts)
     guard let perTokenKey = reader.firstKey(["num_experts_per_tok", "experts_per_token"]) else {
       throw reader.error(
-        "num_experts_per_tok", "missing: \(count) experts (\(reader.name(countKey))) need the number each token is routed to")
+        "num_experts_per_tok",
+        "missing: \(count) experts (\(reader.name(countKey))) need the number each token is routed to")
     }
     let perToken = try reader.count(perTokenKey, Plausibility.experts)
     guard perToken <= count else {

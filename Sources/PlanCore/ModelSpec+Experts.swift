@@ -63,7 +63,8 @@ extension ModelSpec {
       query = d * rank + rank + rank * heads * queryHead
       if attentionBias { biases += rank }
     }
-    let keyValue = d * kvDown + Double(latent.kvLoraRank)
+    let keyValue =
+      d * kvDown + Double(latent.kvLoraRank)
       + Double(latent.kvLoraRank) * heads * Double(latent.qkNopeHeadDim + latent.vHeadDim)
     let output = heads * Double(latent.vHeadDim) * d
     return query + keyValue + output + biases

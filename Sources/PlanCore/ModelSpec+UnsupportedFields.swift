@@ -29,7 +29,8 @@ extension ModelSpec {
   static let checkedKeys: Set<String> = Set(
     expertCountKeys + expertShapeKeys + latentAttentionKeys + [
       "sliding_window", "use_sliding_window", "layer_types", "quantization_config", "compression_config", "text_config",
-    ]).union(routingKeys)
+    ]
+  ).union(routingKeys)
 
   /// One field that makes the file's arithmetic differ from a dense model's.
   struct UnsupportedField {

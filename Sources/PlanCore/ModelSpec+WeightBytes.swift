@@ -19,7 +19,9 @@ extension ModelSpec {
     if let latent = latentAttention {
       let queryWidth = numHeads * (latent.qkNopeHeadDim + latent.qkRopeHeadDim)
       if let rank = latent.qLoraRank {
-        attention += [LinearWeights(inputs: d, outputs: rank, count: 1), .init(inputs: rank, outputs: queryWidth, count: 1)]
+        attention += [
+          LinearWeights(inputs: d, outputs: rank, count: 1), .init(inputs: rank, outputs: queryWidth, count: 1),
+        ]
       } else {
         attention.append(LinearWeights(inputs: d, outputs: queryWidth, count: 1))
       }

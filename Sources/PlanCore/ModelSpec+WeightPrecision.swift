@@ -45,7 +45,8 @@ extension WeightQuantization {
       guard rest.hasPrefix("g"), let group = Int(rest.dropFirst()) else { break }
       let range = Plausibility.quantizationGroupSize
       guard range.contains(group) else {
-        throw ParseError(text: text, reason: "group size \(group) is outside the plausible range of \(range.quantity), \(range)")
+        throw ParseError(
+          text: text, reason: "group size \(group) is outside the plausible range of \(range.quantity), \(range)")
       }
       return WeightQuantization(method: method, bits: bits, groupSize: group, quantizedActivations: false)
     }

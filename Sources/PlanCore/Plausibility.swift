@@ -260,7 +260,8 @@ public enum Plausibility {
   public static let allCounts: [PlausibleCount] = [
     smCount, customAllReduceGPUs, clusterGPUs, nodeGPUs, clusterSwitches, clusterLinks, hiddenSize, layers, heads,
     headDim,
-    intermediateSize, vocabulary, experts, sharedExperts, denseLayers, latentRank, quantizationGroupSize, tokens, parallelDegree, gpuBudget, maxNumSeqs, maxBatchedTokens, blockSize,
+    intermediateSize, vocabulary, experts, sharedExperts, denseLayers, latentRank, quantizationGroupSize, tokens,
+    parallelDegree, gpuBudget, maxNumSeqs, maxBatchedTokens, blockSize,
     kvCacheBlocks, waitingQueueCap, traceRequests,
   ]
 }

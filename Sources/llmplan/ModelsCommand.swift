@@ -126,7 +126,8 @@ struct ModelFacts: Encodable, Equatable {
   static func table(_ models: [ModelFacts]) -> String {
     var table = TextTable([
       .init("NAME"), .init("MODEL"), .init("ARCH"), .init("EXPERTS"), .init("ATTN"), .init("PARAMS", .right),
-      .init("ACTIVE", .right), .init("PUBLISHED", .right), .init("W DTYPE"), .init("KV DTYPE"), .init("WEIGHTS", .right),
+      .init("ACTIVE", .right), .init("PUBLISHED", .right), .init("W DTYPE"), .init("KV DTYPE"),
+      .init("WEIGHTS", .right),
       .init("KV B/TOKEN", .right), .init("LAYERS", .right), .init("HIDDEN", .right),
       .init("HEADS/KV", .right), .init("FFN", .right), .init("VOCAB", .right), .init("CONTEXT", .right),
     ])

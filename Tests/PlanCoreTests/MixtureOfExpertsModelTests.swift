@@ -96,7 +96,10 @@ import Testing
     #expect(model.experts?.sharedExperts == 2 && model.experts?.leadingDenseLayers == 1)
     #expect(Self.relative(model.parameterCount, 15.7e9) < 0.01)
     // q 2048·16·192, kv down 2048·576 + norm 512, kv up 512·16·256, output 16·128·2048.
-    #expect(model.attentionParametersPerLayer == 2048 * 16 * 192 + 2048 * 576 + 512 + 512 * 16 * 256 + 16 * 128 * 2048)
+    let query: Double = 2048 * 16 * 192
+    let keyValue: Double = 2048 * 576 + 512 + 512 * 16 * 256
+    let output: Double = 16 * 128 * 2048
+    #expect(model.attentionParametersPerLayer == query + keyValue + output)
     // Activated without the embedding (DeepSeek's convention): 2.45B, which the report rounds
     // to 2.4B (2.1 % below); checked to that rounding.
     #expect(Self.relative(model.activeParameterCount - model.embeddingParameters, 2.4e9) < 0.025)
@@ -138,8 +141,11 @@ import Testing
     // Dense layers carry the dense MLP of intermediate_size 5632; MoE layers 60 experts of
     // 1408, one shared expert of 5632 with its 2048 → 1 gate, and the router 2048·60.
     let d = 2048.0
-    #expect(model.parameters(ofLayer: 0) - model.parameters(ofLayer: 1) == 3 * d * 5632 - (60 * 3 * d * 1408 + 3 * d * 5632 + d + d * 60))
-    #expect(model.parameterCount == (0..<8).reduce(0) { $0 + model.parameters(ofLayer: $1) } + model.embeddingParameters + model.lmHeadParameters)
+    let denseMLP: Double = 3 * d * 5632
+    let moeBlock: Double = 60 * 3 * d * 1408 + 3 * d * 5632 + d + d * 60
+    #expect(model.parameters(ofLayer: 0) - model.parameters(ofLayer: 1) == denseMLP - moeBlock)
+    let layers: Double = (0..<8).reduce(0) { $0 + model.parameters(ofLayer: $1) }
+    #expect(model.parameterCount == layers + model.embeddingParameters + model.lmHeadParameters)
   }
 
   @Test func qwen15MoEMatchesItsModelCard() throws {
