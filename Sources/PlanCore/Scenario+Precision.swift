@@ -45,14 +45,10 @@ public struct WeightPrecision: Sendable, Hashable, Codable, CustomStringConverti
   public static let groupSizes = [32, 64, 128]
 
   /// `bf16`, `fp16`, `fp8`, `int8-g128`, `int4-g128`: the spelling `--weight-dtype` accepts.
-  public var description: String {
-    guard let q = quantization else { return (dtype ?? .bf16).rawValue }
-    switch q.method {
-    case .fp8: return "fp8"
-    case .int8 where q.quantizedActivations: return "int8 (w8a8)"
-    default: return "int\(q.bits)" + (q.groupSize.map { "-g\($0)" } ?? "")
-    }
-  }
+  public var description: String { quantization?.label ?? (dtype ?? .bf16).rawValue }
+
+  /// Bits per stored linear-layer weight: the quantized format's, else the dtype's.
+  public var storageBits: Int { quantization?.bits ?? Int((dtype ?? .bf16).bytes * 8) }
 
   /// Bytes per linear-layer weight, scales included (fp16 scale per group), for ordering.
   public var bytesPerWeight: Double {

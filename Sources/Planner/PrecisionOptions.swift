@@ -57,7 +57,7 @@ public enum PrecisionOptions {
       var candidates: [WeightPrecision] = []
       if gpu.peakFLOPS(.fp8) != nil { candidates.append(.fp8) }
       candidates.append(.int4())
-      for option in candidates where option.bytesPerWeight < own.bytesPerWeight && !options.contains(option) {
+      for option in candidates where option.storageBits < own.storageBits && !options.contains(option) {
         options.append(option)
       }
       return options
