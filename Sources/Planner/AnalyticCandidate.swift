@@ -106,7 +106,8 @@ public struct AnalyticCandidate: Sendable, Hashable, Codable {
   }
 
   enum CodingKeys: String, CodingKey {
-    case layout, precision, gpus, family, placement, memory, fits, longestRequestTokens, noQueueTTFTSeconds, tpotBatch1Seconds,
+    case layout, precision, gpus, family, placement, memory, fits, longestRequestTokens, noQueueTTFTSeconds,
+      tpotBatch1Seconds,
       noQueueTTFTBandSeconds, tpotBatch1BandSeconds, bandsCalibrated,
       saturatedOutputTokensPerSecond, saturatedRequestsPerSecond, load, maxSustainableRequestsPerSecond,
       goodputPerGPURequestsPerSecond, meetsSLO, reasons, rank

@@ -44,7 +44,9 @@ extension PlanNarrative {
     }
     if let (layout, gpus, how) = ownBest {
       text += "; in \(own) the best layout meeting the SLO is \(layout) on \(gpus) GPUs (\(how))"
-      if gpus > best.gpus { text += ", so \(chosen.weights) saves \(gpus - best.gpus) GPUs" }
+      if gpus > best.gpus {
+        text += ", so \(chosen.weights) saves \(gpus - best.gpus) GPU" + (gpus - best.gpus == 1 ? "" : "s")
+      }
     } else {
       text += "; no layout in \(own) meets the SLO within the budget"
     }
@@ -83,7 +85,8 @@ extension PlanNarrative {
             + "cluster graph. The busiest GPU of a group gets more than the mean share of routed tokens and every MoE "
             + "layer waits for it: expert load imbalance "
             + imbalanceStatement(request: request, experts: experts) + ".",
-          source: "vLLM expert parallel deployment, https://docs.vllm.ai/en/latest/serving/expert_parallel_deployment/; "
+          source:
+            "vLLM expert parallel deployment, https://docs.vllm.ai/en/latest/serving/expert_parallel_deployment/; "
             + "ExpertImbalance (random-routing closed form; DeepSeek-V3 report arXiv:2412.19437 on balancing) and the "
             + "MoE costs in Sources/Analytic/Compute"))
       list.append(
@@ -101,7 +104,9 @@ extension PlanNarrative {
 
   /// "1.3 (measured, given)" or the closed form's values at a full decode batch for a few EP degrees.
   static func imbalanceStatement(request: PlanRequest, experts: MixtureOfExperts) -> String {
-    if let given = request.expertImbalance { return "\(Format.number(given)) (given: expert_imbalance / --expert-imbalance)" }
+    if let given = request.expertImbalance {
+      return "\(Format.number(given)) (given: expert_imbalance / --expert-imbalance)"
+    }
     let tokens = ExpertImbalance.representativeTokensPerReplica
     let degrees = [2, 8, 16, 32].filter { $0 <= request.gpuBudget && experts.routedExperts % $0 == 0 }
     let values = degrees.map {

@@ -43,7 +43,8 @@ public struct SimulatedCandidate: Sendable, Hashable, Codable {
   public var flagged: Bool { gap.contains(where: \.flagged) }
 
   enum CodingKeys: String, CodingKey {
-    case layout, precision, gpus, family, analyticRank, shortlistReason, result, intervals, meetsSLO, reasons, maxSustainableRate,
+    case layout, precision, gpus, family, analyticRank, shortlistReason, result, intervals, meetsSLO, reasons,
+      maxSustainableRate,
       gap, causes, rank
   }
 

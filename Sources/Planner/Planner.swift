@@ -24,14 +24,17 @@ public struct Planner: Sendable {
     let index = PlacementIndex(request.cluster)
     return try Replications.concurrentMap(count: jobs.count) { i in
       try LayoutProbe(
-        request: jobs[i].request, layout: jobs[i].layout, comm: comm, placementIndex: index, precision: jobs[i].precision)
+        request: jobs[i].request, layout: jobs[i].layout, comm: comm, placementIndex: index,
+        precision: jobs[i].precision)
     }
   }
 
   /// Every layout scored at the target rate (concurrently), best first.
   public func analyticRanking(_ probes: [LayoutProbe]) throws -> [AnalyticCandidate] {
     Ranking.rankAnalytic(
-      try Replications.concurrentMap(count: probes.count) { try AnalyticCandidate(probe: probes[$0], request: request) },
+      try Replications.concurrentMap(count: probes.count) {
+        try AnalyticCandidate(probe: probes[$0], request: request)
+      },
       objective: request.objective)
   }
 

@@ -47,7 +47,8 @@ public enum PrecisionOptions {
   /// - `auto`: the checkpoint's own, fp8 (w8a8) where the GPU has fp8 tensor cores, and int4-g128
   ///   weight-only (AWQ-style), each only when it stores fewer bytes per weight than the
   ///   checkpoint (a quantized checkpoint is not re-inflated).
-  public static func weightOptions(model: ModelSpec, gpu: GPUSpec, choice: WeightPrecisionChoice?) -> [WeightPrecision] {
+  public static func weightOptions(model: ModelSpec, gpu: GPUSpec, choice: WeightPrecisionChoice?) -> [WeightPrecision]
+  {
     let own = WeightPrecision(model: model)
     switch choice {
     case nil: return [own]

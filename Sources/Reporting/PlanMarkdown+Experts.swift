@@ -16,7 +16,8 @@ extension PlanMarkdown {
   }
 
   /// The two cells of `withExpertColumns` for one candidate, inserted after its first two.
-  static func expertCells(_ cells: [String], layout: Layout, precision: PlanPrecision?, _ plan: PlanResult) -> [String] {
+  static func expertCells(_ cells: [String], layout: Layout, precision: PlanPrecision?, _ plan: PlanResult) -> [String]
+  {
     guard plan.showsExpertsOrPrecision else { return cells }
     var result = cells
     result.insert(contentsOf: [precision?.cell ?? "-", layout.ep > 1 ? "\(layout.ep)" : "-"], at: min(2, cells.count))

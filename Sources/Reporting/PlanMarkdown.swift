@@ -128,12 +128,13 @@ public enum PlanMarkdown {
       table.append(
         expertCells(
           [
-          "\(c.rank)", c.layout.description, "\(c.gpus)", c.placement.summary, c.fits ? "yes" : "no",
-          Cell.bytes(c.memory.weightBytesPerGPU), c.fits ? Cell.bytes(c.memory.kvCacheBytesPerGPU) : Cell.missing, ttft,
-          c.load?.stable == true
-            ? Cell.time(c.load?.tpotMeanSeconds, relativeTo: c.tpotBatch1BandSeconds) : Cell.missing,
-          Cell.rate(c.maxSustainableRequestsPerSecond), Cell.number(c.goodputPerGPURequestsPerSecond),
-        ] + (priced ? FleetMarkdown.costCells(plan.cost(gpus: c.gpus)) : []) + [verdict(c)], layout: c.layout,
+            "\(c.rank)", c.layout.description, "\(c.gpus)", c.placement.summary, c.fits ? "yes" : "no",
+            Cell.bytes(c.memory.weightBytesPerGPU), c.fits ? Cell.bytes(c.memory.kvCacheBytesPerGPU) : Cell.missing,
+            ttft,
+            c.load?.stable == true
+              ? Cell.time(c.load?.tpotMeanSeconds, relativeTo: c.tpotBatch1BandSeconds) : Cell.missing,
+            Cell.rate(c.maxSustainableRequestsPerSecond), Cell.number(c.goodputPerGPURequestsPerSecond),
+          ] + (priced ? FleetMarkdown.costCells(plan.cost(gpus: c.gpus)) : []) + [verdict(c)], layout: c.layout,
           precision: c.precision, plan))
     }
     return table
@@ -211,11 +212,13 @@ public enum PlanMarkdown {
       table.append(
         expertCells(
           [
-        "\(c.rank)", c.layout.description, "\(c.analyticRank)", "\(c.gpus)", why, Cell.percent(c.result.successRate),
-        Cell.time(c.result.ttftSeconds?.p50), Cell.time(c.result.ttftSeconds?.p90),
-        Cell.time(c.result.tpotSeconds?.p90),
-        Cell.number(c.result.goodputRequestsPerSecond.map { $0 / Double(c.gpus) }), maxRateCell(c.maxSustainableRate),
-        "\(c.result.preemptions)", c.meetsSLO ? "meets SLO" : "✗ " + c.reasons.joined(separator: "; "),
+            "\(c.rank)", c.layout.description, "\(c.analyticRank)", "\(c.gpus)", why,
+            Cell.percent(c.result.successRate),
+            Cell.time(c.result.ttftSeconds?.p50), Cell.time(c.result.ttftSeconds?.p90),
+            Cell.time(c.result.tpotSeconds?.p90),
+            Cell.number(c.result.goodputRequestsPerSecond.map { $0 / Double(c.gpus) }),
+            maxRateCell(c.maxSustainableRate),
+            "\(c.result.preemptions)", c.meetsSLO ? "meets SLO" : "✗ " + c.reasons.joined(separator: "; "),
           ], layout: c.layout, precision: c.precision, plan))
     }
     return table

@@ -496,7 +496,8 @@ struct BenchRecommendCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "recommend",
     abstract: "Wall time of a whole recommend (search + simulated shortlist) of the built-in scenario.",
-    discussion: "Runs the planner --runs times in this process (no report written) and prints each time and the median. "
+    discussion:
+      "Runs the planner --runs times in this process (no report written) and prints each time and the median. "
       + "--deepseek-v3: the mixture-of-experts case instead (DeepSeek-V3 on two 8 × H200 nodes, TP × EP × PP × DP)."
   )
 
@@ -528,7 +529,8 @@ struct BenchRecommendCommand: ParsableCommand {
     try withUserFacingErrors {
       guard runs >= 1 else { throw UserFacingError(message: "--runs must be at least 1") }
       let question =
-        deepSeekV3 ? AnalyticBenchmark.deepSeekV3H200Scenario : try scenario.map(Scenario.load) ?? Scenario.defaultPlanning
+        deepSeekV3
+        ? AnalyticBenchmark.deepSeekV3H200Scenario : try scenario.map(Scenario.load) ?? Scenario.defaultPlanning
       let request = try PlanRequest(scenario: question, catalog: try catalogOptions.load())
       let clock = ContinuousClock()
       func seconds(_ d: Duration) -> Double {

@@ -55,7 +55,8 @@ import Testing
     let int4 = WeightPrecision.int4(groupSize: 128).applied(to: llama)
     #expect(LayoutSearch.tensorParallelDegrees(model: int4, maxTP: 8) == [1, 2])
     // fp8 has no groups: every degree stays.
-    #expect(LayoutSearch.tensorParallelDegrees(model: WeightPrecision.fp8.applied(to: llama), maxTP: 8) == [1, 2, 4, 8])
+    #expect(
+      LayoutSearch.tensorParallelDegrees(model: WeightPrecision.fp8.applied(to: llama), maxTP: 8) == [1, 2, 4, 8])
   }
 
   @Test func expertGroupsStayInsideANodeWhenOneHoldsThem() throws {

@@ -132,7 +132,8 @@ import Testing
     #expect(scenario.precision.weights == .fixed(.int4(groupSize: 64)))
     #expect(scenario.scheduler.kvCacheDType == .fp8)
 
-    let conflicting = body.replacingOccurrences(of: "kv_cache: fp8", with: "kv_cache: bf16")
+    let conflicting =
+      body.replacingOccurrences(of: "kv_cache: fp8", with: "kv_cache: bf16")
       + "\nscheduler: {kv_cache_dtype: fp8}\n"
     try conflicting.write(toFile: path, atomically: true, encoding: .utf8)
     let error = #expect(throws: CatalogError.self) { try Scenario.load(path) }
