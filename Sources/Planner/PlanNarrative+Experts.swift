@@ -35,7 +35,11 @@ extension PlanNarrative {
     let chosenMemory = ranked.first { $0.key == best.key }?.memory
     let sameLayoutOwn = ranked.first { $0.layout == best.layout && $0.precision == own }?.memory
     var text = "Precision: \(chosen) instead of the checkpoint's \(own)"
-    if let chosenMemory, let sameLayoutOwn {
+    if let chosenMemory, let sameLayoutOwn, sameLayoutOwn.kvCacheBytesPerGPU <= 0 {
+      text +=
+        " stores \(Units.formatBytes(chosenMemory.weightBytesPerGPU)) of weights per GPU instead of "
+        + "\(Units.formatBytes(sameLayoutOwn.weightBytesPerGPU)), so \(best.layout) fits, which it does not in \(own)"
+    } else if let chosenMemory, let sameLayoutOwn {
       text +=
         " stores \(Units.formatBytes(chosenMemory.weightBytesPerGPU)) of weights per GPU instead of "
         + "\(Units.formatBytes(sameLayoutOwn.weightBytesPerGPU)) in \(best.layout), leaving "
