@@ -69,7 +69,7 @@ extension ModelSpec {
         UnsupportedField(
           field: reader.name("moe_layer_freq"),
           reason:
-            "\(frequency): expert layers on every \(frequency)th layer (DeepSeek's placement) are not modelled; every layer past first_k_dense_replace (moe_layer_freq 1) is"
+            "\(frequency): expert layers on one layer in \(frequency) (DeepSeek's placement) are not modelled; an expert layer at every layer past first_k_dense_replace (moe_layer_freq 1) is"
         ))
     }
     found += try attentionWindows(reader, contextTokens: contextTokens)

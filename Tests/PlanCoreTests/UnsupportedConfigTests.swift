@@ -63,7 +63,7 @@ import Testing
     let listed = try Fixtures.variant(PublishedConfigs.qwen15MoE) { $0["mlp_only_layers"] = [3, 24] }
     try expectRefused(listed, field: "mlp_only_layers[1]", ["24 is not a layer index (0 … 23"])
     let frequency = try Fixtures.variant(PublishedConfigs.deepSeekV2Lite) { $0["moe_layer_freq"] = 2 }
-    try expectRefused(frequency, field: "moe_layer_freq", ["2: expert layers on every 2th layer", "not modelled"])
+    try expectRefused(frequency, field: "moe_layer_freq", ["2: expert layers on one layer in 2", "not modelled"])
     let absurd = try Fixtures.variant(PublishedConfigs.qwen15MoE) { $0["num_experts"] = 1e9 }
     try expectRefused(absurd, field: "num_experts", ["a whole number in 1 … 65,536 (an expert count)"])
   }
