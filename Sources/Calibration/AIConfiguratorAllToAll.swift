@@ -20,6 +20,13 @@ public struct ExpertAllToAllMeasurement: Sendable, Hashable {
   /// quantity `ReplicaCostModel.expertDispatchBytesPerGPU` prices.
   public var bytesPerGPU: Double { Double(tokensPerGPU) * Double(topk) * Double(hiddenSize) * 2 }
 
+  /// The busiest GPU's bytes: `bytesPerGPU` × the expert load imbalance of random routing at
+  /// the group's tokens (`ExpertImbalance`; the collector routes tokens at random), as
+  /// `ReplicaCostModel.expertExchangeSeconds` books them, so the fitted law is per busiest byte.
+  public var busiestBytesPerGPU: Double {
+    bytesPerGPU * ExpertImbalance.default(tokens: tokensPerGPU * ep, experts: experts, topk: topk, ep: ep)
+  }
+
   /// "dispatch deepep_ll EP8 (1 node)", the group label used in reports and for the halves.
   public var groupLabel: String {
     "\(phase.rawValue) \(mode.rawValue) EP\(ep) (\(nodes == 1 ? "1 node" : "\(nodes) nodes"))"
@@ -106,12 +113,12 @@ public struct ExpertAllToAllTiming: Sendable {
 
   /// The regressor of `m`: its message's time on the cluster graph (`ExpertAllToAllCurve.graphSeconds`).
   public func graphSeconds(_ m: ExpertAllToAllMeasurement) throws -> Double {
-    try comm.expertAllToAll(gpus: groupGPUs(m)).graphSeconds(bytesPerGPU: m.bytesPerGPU)
+    try comm.expertAllToAll(gpus: groupGPUs(m)).graphSeconds(bytesPerGPU: m.busiestBytesPerGPU)
   }
 
   public func seconds(_ m: ExpertAllToAllMeasurement, law: ExpertAllToAllLaw) throws -> Double {
     let curve = try comm.expertAllToAll(gpus: groupGPUs(m), law: law)
-    return curve.seconds(m.phase, mode: m.mode, bytesPerGPU: m.bytesPerGPU)
+    return curve.seconds(m.phase, mode: m.mode, bytesPerGPU: m.busiestBytesPerGPU)
   }
 
   /// Reweighting rounds of the robust fit (converged to < 0.1 % on the H100 data by 20).

@@ -90,18 +90,19 @@ public struct ExpertAllToAllLaw: Sendable, Hashable, Codable {
   /// `Models/measurements/h100-sxm-vllm/moe_all_to_all-subset.csv`) by
   /// `AIConfiguratorAllToAll.fit` against the flow solver's all-to-all on `dgx-h100`;
   /// `AllToAllFitTests` refits them and checks the held-out half (`llmplan accuracy --holdout`,
-  /// median relative error: all 12.8 %; dispatch HT 10.5 %, combine HT 15.7 %, dispatch LL
-  /// 10.8 %, combine LL 22.4 %: the low-latency rows of a few tokens scatter 2–3× between shapes
-  /// that move almost nothing). A graph-time factor
+  /// median relative error: all 12.8 %; dispatch HT 11.0 %, combine HT 15.2 %, dispatch LL
+  /// 10.9 %, combine LL 22.3 %: the low-latency rows of a few tokens scatter 2–3× between shapes
+  /// that move almost nothing). The regressor is the busiest GPU's bytes (mean × the
+  /// random-routing `ExpertImbalance` at the group's tokens), as the replica cost books them. A graph-time factor
   /// below 1 (HT dispatch) means DeepEP moves fewer bytes than tokens × top-k: it sends a token
   /// once to each GPU holding any of its experts, not once per expert. Multi-node groups and other
   /// GPUs extrapolate: the bandwidth term follows their own graph (InfiniBand, other NVLink),
   /// the fixed latency stays the NVLink-node one.
   public static let deepEPH100 = ExpertAllToAllLaw(
-    dispatchHighThroughput: ExpertAllToAllTerm(latencySeconds: 257.9e-6, graphTimeFactor: 0.7004),
-    combineHighThroughput: ExpertAllToAllTerm(latencySeconds: 88.34e-6, graphTimeFactor: 1.077),
-    dispatchLowLatency: ExpertAllToAllTerm(latencySeconds: 57.19e-6, graphTimeFactor: 1.340),
-    combineLowLatency: ExpertAllToAllTerm(latencySeconds: 40.62e-6, graphTimeFactor: 1.247))
+    dispatchHighThroughput: ExpertAllToAllTerm(latencySeconds: 257.7e-6, graphTimeFactor: 0.6947),
+    combineHighThroughput: ExpertAllToAllTerm(latencySeconds: 86.45e-6, graphTimeFactor: 1.074),
+    dispatchLowLatency: ExpertAllToAllTerm(latencySeconds: 56.59e-6, graphTimeFactor: 1.293),
+    combineLowLatency: ExpertAllToAllTerm(latencySeconds: 39.88e-6, graphTimeFactor: 1.219))
 }
 
 /// The expert-parallel all-to-all of one group of GPUs, priced once: the graph's seconds per
