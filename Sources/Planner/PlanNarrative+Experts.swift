@@ -86,7 +86,8 @@ extension PlanNarrative {
             + " per MoE layer. EP = 1: every GPU of a TP group holds a 1/TP slice of every expert. EP > 1: an EP group "
             + "(the same stage of EP ÷ TP consecutive replicas, attention data-parallel) splits the experts EP ways; "
             + "tokens reach their experts by an all-to-all (dispatch) and come back by another (combine), routed on the "
-            + "cluster graph. The busiest GPU of a group gets more than the mean share of routed tokens and every MoE "
+            + "cluster graph; an EP group's replicas are placed together on one node when one holds them, across "
+            + "nodes (all-to-alls on the inter-node links) otherwise. The busiest GPU of a group gets more than the mean share of routed tokens and every MoE "
             + "layer waits for it: expert load imbalance "
             + imbalanceStatement(request: request, experts: experts) + ".",
           source:
