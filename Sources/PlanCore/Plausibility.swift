@@ -211,6 +211,11 @@ public enum Plausibility {
   /// burstiness cannot be represented in a `Double`; below 0.01 the process is constant.
   public static let arrivalCV = PlausibleRange(
     "a coefficient of variation of inter-arrival gaps", "0.01", 0.01, "20", 20, written: .number)
+  /// Expert load imbalance of an MoE expert-parallel group: the busiest GPU's routed tokens over
+  /// the mean, at least 1 (even routing) and at most the EP degree (every token on one GPU).
+  public static let expertImbalance = PlausibleRange(
+    "an expert load imbalance factor (busiest GPU's routed tokens over the mean)", "1", 1, "256", 256,
+    written: .number)
   /// Relative weight of a client profile in the mix.
   public static let profileWeight = PlausibleRange("a profile weight", "0", 0, "1000000", 1e6, written: .number)
   /// Mean, standard deviation and median of a length distribution, in tokens (real-valued).

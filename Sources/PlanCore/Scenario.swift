@@ -51,7 +51,8 @@ public struct ScenarioScheduler: Sendable, Hashable, Codable {
 /// model: llama-2-7b            # catalog name, or a path to a config.json
 /// gpu: a100-80gb               # optional if the cluster names its GPU
 /// cluster: dgx-a100            # catalog name or path
-/// layout: {tp: 1, pp: 1, dp: 4} # optional: plan over layouts when absent
+/// layout: {tp: 1, pp: 1, dp: 4} # optional: plan over layouts when absent (ep: MoE only)
+/// precision: {weights: auto, kv_cache: fp8}  # optional: bf16|fp16|fp8|int8|int4[-gG]|auto
 /// workload:
 ///   rate: 20                    # requests/s (also "20 req/s")
 ///   arrival: poisson            # poisson | constant | {type: gamma, cv: 2} | {type: trace, path: t.csv}
@@ -101,6 +102,11 @@ public struct Scenario: Sendable, Hashable, Codable {
   public var engine: String?
   /// Dollars per GPU-hour by GPU name (`prices:`), overriding the GPU files' prices.
   public var prices: [String: Double] = [:]
+  /// `precision:`: weight precision (fixed or searched) and whether the KV dtype is searched.
+  public var precision = ScenarioPrecision()
+  /// `expert_imbalance:` (MoE): the busiest EP GPU's routed tokens over the mean, replacing the
+  /// closed form of `ExpertImbalance`; nil: the closed form.
+  public var expertImbalance: Double?
 
   public init(
     name: String, model: String, gpu: String? = nil, cluster: String? = nil, layout: Layout? = nil, workload: Workload,
@@ -131,7 +137,7 @@ public struct Scenario: Sendable, Hashable, Codable {
 
   static let topLevelKeys: Set<String> = [
     "name", "model", "gpu", "cluster", "layout", "workload", "duration", "warmup", "drain", "seed", "slo", "objective",
-    "gpu_budget", "router", "scheduler", "engine", "prices",
+    "gpu_budget", "router", "scheduler", "engine", "prices", "precision", "expert_imbalance",
   ]
 
   /// Builds a scenario from an already-read file; relative trace paths resolve against
@@ -146,12 +152,13 @@ public struct Scenario: Sendable, Hashable, Codable {
 
     var layout: Layout?
     if let layoutReader = try reader.optionalObject("layout") {
-      try ScenarioField.rejectUnknown(layoutReader, allowed: ["tp", "pp", "dp"])
+      try ScenarioField.rejectUnknown(layoutReader, allowed: ["tp", "pp", "dp", "ep"])
       let degree = Plausibility.parallelDegree
       do {
         layout = try Layout.checked(
           tp: try layoutReader.optionalCount("tp", degree) ?? 1, pp: try layoutReader.optionalCount("pp", degree) ?? 1,
           dp: try layoutReader.optionalCount("dp", degree) ?? 1)
+        layout?.ep = try layoutReader.optionalCount("ep", degree) ?? 1
       } catch let layoutError as LayoutError {
         throw reader.error("layout", layoutError.reason)
       }
@@ -280,6 +287,8 @@ public struct Scenario: Sendable, Hashable, Codable {
       slo: slo, objective: try reader.optionalString("objective"), gpuBudget: gpuBudget, router: router,
       scheduler: scheduler, engine: try engineName(reader))
     parsed.prices = try ScenarioField.prices(reader)
+    try ScenarioPrecision.parse(reader, into: &parsed)
+    try parseExpertImbalance(reader, into: &parsed)
     return parsed
   }
 

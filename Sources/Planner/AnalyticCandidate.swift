@@ -5,6 +5,8 @@ import PlanCore
 /// One layout as the analytic model sees it at the request's target rate.
 public struct AnalyticCandidate: Sendable, Hashable, Codable {
   public var layout: Layout
+  /// Weights and KV-cache precision (nil: the model's own, in a plan that shows no precision).
+  public var precision: PlanPrecision?
   public var gpus: Int
   public var family: LayoutFamily
   public var placement: PlacementPlan
@@ -42,6 +44,7 @@ public struct AnalyticCandidate: Sendable, Hashable, Codable {
   public init(probe: LayoutProbe, request: PlanRequest) throws {
     let layout = probe.layout
     self.layout = layout
+    precision = probe.precision
     gpus = layout.totalGPUs
     family = LayoutFamily(layout)
     placement = probe.plan
@@ -103,7 +106,8 @@ public struct AnalyticCandidate: Sendable, Hashable, Codable {
   }
 
   enum CodingKeys: String, CodingKey {
-    case layout, gpus, family, placement, memory, fits, longestRequestTokens, noQueueTTFTSeconds, tpotBatch1Seconds,
+    case layout, precision, gpus, family, placement, memory, fits, longestRequestTokens, noQueueTTFTSeconds,
+      tpotBatch1Seconds,
       noQueueTTFTBandSeconds, tpotBatch1BandSeconds, bandsCalibrated,
       saturatedOutputTokensPerSecond, saturatedRequestsPerSecond, load, maxSustainableRequestsPerSecond,
       goodputPerGPURequestsPerSecond, meetsSLO, reasons, rank
@@ -113,6 +117,8 @@ public struct AnalyticCandidate: Sendable, Hashable, Codable {
   public func encode(to encoder: any Encoder) throws {
     var c = encoder.container(keyedBy: CodingKeys.self)
     try c.encode(layout, forKey: .layout)
+    // Written only when the plan involves precision or experts: dense plans' JSON is unchanged.
+    try c.encodeIfPresent(precision, forKey: .precision)
     try c.encode(gpus, forKey: .gpus)
     try c.encode(family, forKey: .family)
     try c.encode(placement, forKey: .placement)

@@ -80,8 +80,8 @@ public enum FleetPlanner {
       return result
     }
     let rate = plan.question.rateRequestsPerSecond
-    let simulated = plan.shortlist.first { $0.layout == layout }
-    let analytic = plan.candidate(layout)
+    let simulated = plan.shortlist.first { $0.layout == layout && $0.precision == plan.recommendation.precision }
+    let analytic = plan.recommendedCandidate
     result.layout = layout.description
     result.gpus = gpus
     let capacity =

@@ -25,7 +25,7 @@ public enum LaunchCommandBuilder {
       "vllm serve \(request.servedModel)",
       "--tensor-parallel-size \(layout.tp)",
       "--pipeline-parallel-size \(layout.pp)",
-      "--data-parallel-size \(layout.dp)",
+      "--data-parallel-size \(vllmDataParallelSize(request: request, layout: layout))",
       "--max-num-seqs \(engine.maxSequences)",
       "--gpu-memory-utilization \(decimal(engine.gpuMemoryUtilization))",
       "--max-num-batched-tokens \(engine.maxBatchedTokens)",
@@ -33,12 +33,13 @@ public enum LaunchCommandBuilder {
     ]
     let chunked = request.scenario.scheduler.chunkedPrefill ?? false
     if chunked { parts.append("--enable-chunked-prefill") }
-    if engine.kvCacheDType == .fp8 { parts.append("--kv-cache-dtype fp8") }
+    let experts = expertAndPrecision(.vllm, request: request, candidate: candidate)
+    parts += experts.parts
     if layout.tp > 1, !engine.allReduce.customEnabled { parts.append("--disable-custom-all-reduce") }
     if !engine.cudaGraphs { parts.append("--enforce-eager") }
-    var notes = profileNote(engine)
+    var notes = profileNote(engine) + experts.notes
     notes += placementNotes(request: request, candidate: candidate)
-    if layout.dp > 1 {
+    if layout.dp > 1, request.model.experts == nil {
       notes.append(
         "--data-parallel-size needs vLLM 0.9 or later; with older versions start \(layout.dp) servers "
           + "(one per replica, --data-parallel-size dropped) behind a \(routerName(request)) load balancer."
@@ -56,7 +57,7 @@ public enum LaunchCommandBuilder {
   static func trtllm(request: PlanRequest, candidate: AnalyticCandidate) -> LaunchCommand {
     let layout = candidate.layout
     let engine = request.engine
-    let parts = [
+    var parts = [
       "trtllm-serve \(request.servedModel)",
       "--backend pytorch",
       "--tp_size \(layout.tp)",
@@ -66,11 +67,16 @@ public enum LaunchCommandBuilder {
       "--kv_cache_free_gpu_memory_fraction \(decimal(engine.gpuMemoryUtilization))",
       "--extra_llm_api_options extra.yaml",
     ]
-    var extra = ["kv_cache_config: {tokens_per_block: \(engine.blockSizeTokens)}"]
+    let experts = expertAndPrecision(.trtllm, request: request, candidate: candidate)
+    parts.insert(contentsOf: experts.parts, at: parts.count - 1)
+    let fp8KV = (candidate.precision?.kvCache ?? engine.kvCacheDType) == .fp8
+    var extra = [
+      "kv_cache_config: {tokens_per_block: \(engine.blockSizeTokens)\(fp8KV ? ", dtype: fp8" : "")}"
+    ]
     if request.scenario.scheduler.chunkedPrefill ?? false { extra.append("enable_chunked_prefill: true") }
     if layout.tp > 1, !engine.allReduce.customEnabled { extra.append("allreduce_strategy: NCCL") }
     if !engine.cudaGraphs { extra.append("cuda_graph_config: null") }
-    var notes = profileNote(engine)
+    var notes = profileNote(engine) + experts.notes
     notes.append("extra.yaml: " + extra.joined(separator: "; ") + ".")
     notes.append(
       "--kv_cache_free_gpu_memory_fraction is a fraction of the memory left after weights, not of all memory as "
@@ -100,7 +106,9 @@ public enum LaunchCommandBuilder {
     ]
     if layout.tp > 1, !engine.allReduce.customEnabled { parts.append("--disable-custom-all-reduce") }
     if !engine.cudaGraphs { parts.append("--disable-cuda-graph") }
-    var notes = profileNote(engine)
+    let experts = expertAndPrecision(.sglang, request: request, candidate: candidate)
+    parts += experts.parts
+    var notes = profileNote(engine) + experts.notes
     notes += placementNotes(request: request, candidate: candidate)
     if !(request.scenario.scheduler.chunkedPrefill ?? false) {
       notes.append(

@@ -7,6 +7,9 @@ import PlanCore
 /// the workload's mean request, and the replica's queueing service model.
 public struct LayoutProbe: Sendable {
   public let layout: Layout
+  /// The precision the layout is served in, when the plan involves precision or experts
+  /// (nil: the model's own, and the plan keys candidates by layout alone).
+  public let precision: PlanPrecision?
   public let plan: PlacementPlan
   public let evaluator: LayoutEvaluator
   /// No-queue predictions for the mean request (prompt, output).
@@ -26,13 +29,15 @@ public struct LayoutProbe: Sendable {
   /// - Throws: `PlannerError`/`LayoutError` for a layout the cluster cannot hold; cost-model
   ///   errors for unusable specs.
   public init(
-    request: PlanRequest, layout: Layout, comm: CommModel? = nil, placementIndex: PlacementIndex? = nil
+    request: PlanRequest, layout: Layout, comm: CommModel? = nil, placementIndex: PlacementIndex? = nil,
+    precision: PlanPrecision? = nil
   ) throws {
     self.layout = layout
+    self.precision = precision
     plan = try TopologyPlacement.place(layout, on: request.cluster, index: placementIndex)
     evaluator = try LayoutEvaluator(
       model: request.model, gpu: request.gpu, cluster: request.cluster, layout: layout, placement: plan.placement,
-      config: request.engine, comm: comm)
+      config: request.engine, comm: comm, expertImbalance: request.expertImbalance)
     summary = try evaluator.evaluate(
       promptTokens: request.meanPromptTokens, outputTokens: request.meanOutputTokens, batch: 1)
     queueCapacity = request.scenario.scheduler.waitingQueueCap

@@ -11,8 +11,14 @@ public enum LayoutFamily: String, Sendable, Hashable, Codable, CaseIterable, Cus
   case pipelineParallel = "pipeline-parallel"
   /// TP > 1 and PP > 1.
   case tensorAndPipeline = "tensor-and-pipeline"
+  /// EP > 1 (mixture-of-experts models): experts split over an expert-parallel group.
+  case expertParallel = "expert-parallel"
 
   public init(_ layout: Layout) {
+    if layout.ep > 1 {
+      self = .expertParallel
+      return
+    }
     switch (layout.tp > 1, layout.pp > 1) {
     case (false, false): self = .replicas
     case (true, false): self = .tensorParallel
@@ -34,13 +40,14 @@ public enum LayoutSearch {
     guard maxTP >= 1 else { return [] }
     return (1...maxTP).filter { tp in
       model.numHeads % tp == 0 && model.intermediateSize % tp == 0
-        && (tp <= model.numKVHeads || tp % model.numKVHeads == 0)
+        && (tp <= model.numKVHeads || tp % model.numKVHeads == 0) && expertAndQuantizationAllow(model: model, tp: tp)
     }
   }
 
   /// Every layout with TP from `tensorParallelDegrees` (at most the GPUs of the largest node:
   /// a TP group's all-reduces run every layer, so it stays inside the fastest domain), PP from
-  /// 1 to the layer count, and every DP with TP·PP·DP ≤ `gpuBudget`. Sorted by (TP, PP, DP).
+  /// 1 to the layer count, and every DP with TP·PP·DP ≤ `gpuBudget`; for an MoE model each also
+  /// with every expert-parallel degree (`expertParallelDegrees`). Sorted by (TP, PP, DP, EP).
   ///
   /// When that is more than `exhaustiveLayoutLimit` layouts (budgets of thousands of GPUs:
   /// 4,096 GPUs give ~31,000 layouts of a 32-layer model, most of them the same replica
@@ -72,8 +79,7 @@ public enum LayoutSearch {
       for pp in coarse ? coarseDegrees(upTo: maxPP) : Array(1...maxPP) where tp * pp <= gpuBudget {
         let maxDP = gpuBudget / (tp * pp)
         for dp in coarse ? coarseDegrees(upTo: maxDP) : Array(1...maxDP) {
-          let layout = Layout(tp: tp, pp: pp, dp: dp)
-          if (try? layout.validate(model: model, cluster: cluster)) != nil { result.append(layout) }
+          result += withExpertParallel(Layout(tp: tp, pp: pp, dp: dp), model: model, cluster: cluster)
         }
       }
     }

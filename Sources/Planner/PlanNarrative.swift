@@ -56,10 +56,10 @@ public enum PlanNarrative {
           + "none leaves room in memory for a mean-length request.",
         reasons: [census] + ranked.prefix(1).flatMap(\.reasons), rankingsDisagree: false, rankingNote: note)
     }
-    let analytic = ranked.first { $0.layout == best.layout }
+    let analytic = ranked.first { $0.key == best.key }
     if best.meetsSLO {
       var reasons = [
-        "Objective \(request.objective.rawValue) (\(request.objective.explanation)): \(best.layout) has "
+        "Objective \(request.objective.rawValue) (\(request.objective.explanation)): \(label(best)) has "
           + "\(objectiveClause(request.objective, best)) of the \(simulated.filter(\.meetsSLO).count) simulated layouts that meet the SLO."
       ]
       if let bound = best.maxSustainableRate, let met = bound.metRequestsPerSecond {
@@ -84,12 +84,15 @@ public enum PlanNarrative {
               ? "calibration residuals" : "timings, uncalibrated: run `llmplan calibrate` to narrow it")
             + "); the simulated-vs-analytic gaps below show the queueing side.")
       }
+      if let why = precisionReason(best: best, ranked: ranked, simulated: simulated, request: request) {
+        reasons.append(why)
+      }
       if let runnerUp = simulated.dropFirst().first {
-        var text = "Runner-up: \(runnerUp.layout) on \(runnerUp.gpus) GPUs"
+        var text = "Runner-up: \(label(runnerUp)) on \(runnerUp.gpus) GPUs"
         if runnerUp.meetsSLO {
           text += " (\(simulatedFigures(runnerUp)))"
           if let decided = Ranking.decidingCriterion(best, over: runnerUp, objective: request.objective) {
-            text += "; \(best.layout) wins on \(decided.criterion)"
+            text += "; \(label(best)) wins on \(decided.criterion)"
             if !decided.tiedOn.isEmpty {
               text += " after tying within 1 % on \(decided.tiedOn.joined(separator: " and "))"
             }
@@ -102,18 +105,18 @@ public enum PlanNarrative {
       }
       reasons.append(census)
       return Recommendation(
-        layout: best.layout, gpus: best.gpus, basis: .simulation,
+        layout: best.layout, precision: best.precision, gpus: best.gpus, basis: .simulation,
         sentence:
-          "Serve \(model) as \(best.layout) on \(gpuPhrase(best.gpus, request)): in simulation it meets the SLO "
+          "Serve \(model) as \(label(best)) on \(gpuPhrase(best.gpus, request)): in simulation it meets the SLO "
           + "at \(rate) (\(simulatedFigures(best))) with \(objectiveClause(request.objective, best)).",
         reasons: reasons, rankingsDisagree: disagree, rankingNote: note)
     }
     return Recommendation(
-      layout: best.layout, gpus: best.gpus, basis: .bestEffort,
+      layout: best.layout, precision: best.precision, gpus: best.gpus, basis: .bestEffort,
       sentence:
         "No simulated layout within \(request.gpuBudget) × \(request.gpu.displayName) meets the SLO at \(rate); "
-        + "the closest is \(best.layout) (\(simulatedFigures(best))). Raise the GPU budget, lower the rate or relax the SLO.",
-      reasons: ["\(best.layout) breaks the SLO in simulation: \(best.reasons.joined(separator: "; "))."] + [census],
+        + "the closest is \(label(best)) (\(simulatedFigures(best))). Raise the GPU budget, lower the rate or relax the SLO.",
+      reasons: ["\(label(best)) breaks the SLO in simulation: \(best.reasons.joined(separator: "; "))."] + [census],
       rankingsDisagree: disagree, rankingNote: note)
   }
 
@@ -123,30 +126,34 @@ public enum PlanNarrative {
     guard let simulatedBest = simulated.first,
       let analyticBest = simulated.min(by: { $0.analyticRank < $1.analyticRank })
     else { return (false, "Nothing was simulated.") }
-    let analyticOrder = simulated.sorted { $0.analyticRank < $1.analyticRank }.map(\.layout)
-    let simulatedOrder = simulated.map(\.layout)
-    if simulatedBest.layout == analyticBest.layout {
+    let analyticOrder = simulated.sorted { $0.analyticRank < $1.analyticRank }.map(\.key)
+    let simulatedOrder = simulated.map(\.key)
+    if simulatedBest.key == analyticBest.key {
       if analyticOrder == simulatedOrder {
         return (false, "The simulation ranks the shortlist exactly as the analytic model does.")
       }
       return (
         false,
-        "The simulation confirms the analytic winner \(simulatedBest.layout); it reorders the rest of the shortlist "
-          + "(simulated order: \(simulatedOrder.map(\.description).joined(separator: ", ")))."
+        "The simulation confirms the analytic winner \(label(simulatedBest)); it reorders the rest of the shortlist "
+          + "(simulated order: \(simulated.map(label).joined(separator: ", ")))."
       )
     }
-    let demoted = simulated.first { $0.layout == analyticBest.layout }
+    let demoted = simulated.first { $0.key == analyticBest.key }
     var text =
-      "The simulation disagrees with the analytic ranking: the analytic best \(analyticBest.layout) comes "
+      "The simulation disagrees with the analytic ranking: the analytic best \(label(analyticBest)) comes "
       + "#\(demoted?.rank ?? 0) in simulation"
     if let demoted, !demoted.meetsSLO { text += " (\(demoted.reasons.joined(separator: "; ")))" }
-    text += ", and \(simulatedBest.layout) (analytic #\(simulatedBest.analyticRank)) comes first."
+    text += ", and \(label(simulatedBest)) (analytic #\(simulatedBest.analyticRank)) comes first."
     return (true, text)
   }
 
   /// No-queue TTFT against TP for the single-replica, single-stage layouts that fit.
   public static func tensorParallelScaling(_ ranked: [AnalyticCandidate]) -> [TensorParallelPoint] {
-    let single = ranked.filter { $0.layout.pp == 1 && $0.layout.dp == 1 && $0.fits }.sorted {
+    // One precision (the analytic winner's) and no expert parallelism: the series is TP alone.
+    let precision = ranked.first?.precision
+    let single = ranked.filter {
+      $0.layout.pp == 1 && $0.layout.dp == 1 && $0.layout.ep == 1 && $0.fits && $0.precision == precision
+    }.sorted {
       $0.layout.tp < $1.layout.tp
     }
     guard let base = single.first else { return [] }
@@ -219,6 +226,7 @@ public enum PlanNarrative {
         source: "Ranking in Sources/Planner/Ranking.swift"),
     ]
     list.insert(engineAssumption(engine), at: 1)
+    list += expertAndPrecisionAssumptions(request: request)
     if request.model.parameterCount > 0 {
       list.insert(
         Assumption(

@@ -31,6 +31,9 @@ public struct PlanRequest: Sendable {
   /// Simulate the shortlisted layouts concurrently (the default); off: one after another, as
   /// before, for `llmplan bench recommend` to measure the difference. The plan is the same.
   public var simulateShortlistConcurrently = true
+  /// A measured expert load imbalance replacing the closed form (`scenario.expertImbalance`,
+  /// `--expert-imbalance`); nil: the closed form of `ExpertImbalance`.
+  public var expertImbalance: Double? { scenario.expertImbalance }
 
   /// The SLO used when neither the scenario nor the command line gives one.
   public static let defaultSLO = SLO(ttftSeconds: 2, tpotSeconds: 0.1, successRateFloor: 0.95)
@@ -96,6 +99,8 @@ public struct PlanRequest: Sendable {
     if self.objective == .minCost, price == nil {
       throw PlannerError(HourlyPrice.missingMessage(gpu: resolved.gpu.name, objective: .minCost))
     }
+    // fp8 weights on a GPU without fp8 tensor cores: refused here, in one line, before any search.
+    try PrecisionOptions.check(self, field: "--weight-dtype (precision.weights)")
   }
 
   /// Mean request shape the analytic model evaluates (whole tokens, at least 1).

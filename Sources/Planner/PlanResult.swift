@@ -11,11 +11,15 @@ public enum ShortlistReason: String, Sendable, Hashable, Codable {
   /// `min-gpus`: a layout with fewer GPUs than the analytic winner, checked in simulation in
   /// case the analytic model is pessimistic.
   case fewerGPUProbe = "fewer-gpu-probe"
+  /// The analytic best of a weight/KV precision the plan searches.
+  case bestOfPrecision = "best-of-precision"
 }
 
 /// A shortlisted layout after simulation at the target rate.
 public struct SimulatedCandidate: Sendable, Hashable, Codable {
   public var layout: Layout
+  /// As `AnalyticCandidate.precision`.
+  public var precision: PlanPrecision?
   public var gpus: Int
   public var family: LayoutFamily
   public var analyticRank: Int
@@ -39,13 +43,15 @@ public struct SimulatedCandidate: Sendable, Hashable, Codable {
   public var flagged: Bool { gap.contains(where: \.flagged) }
 
   enum CodingKeys: String, CodingKey {
-    case layout, gpus, family, analyticRank, shortlistReason, result, intervals, meetsSLO, reasons, maxSustainableRate,
+    case layout, precision, gpus, family, analyticRank, shortlistReason, result, intervals, meetsSLO, reasons,
+      maxSustainableRate,
       gap, causes, rank
   }
 
   public func encode(to encoder: any Encoder) throws {
     var c = encoder.container(keyedBy: CodingKeys.self)
     try c.encode(layout, forKey: .layout)
+    try c.encodeIfPresent(precision, forKey: .precision)
     try c.encode(gpus, forKey: .gpus)
     try c.encode(family, forKey: .family)
     try c.encode(analyticRank, forKey: .analyticRank)
@@ -200,6 +206,8 @@ public struct Recommendation: Sendable, Hashable, Codable {
   }
 
   public var layout: Layout?
+  /// The recommended precision, in plans that show precision (nil otherwise).
+  public var precision: PlanPrecision? = nil
   public var gpus: Int?
   public var basis: Basis
   public var sentence: String
@@ -208,11 +216,14 @@ public struct Recommendation: Sendable, Hashable, Codable {
   public var rankingsDisagree: Bool
   public var rankingNote: String
 
-  enum CodingKeys: String, CodingKey { case layout, gpus, basis, sentence, reasons, rankingsDisagree, rankingNote }
+  enum CodingKeys: String, CodingKey {
+    case layout, precision, gpus, basis, sentence, reasons, rankingsDisagree, rankingNote
+  }
 
   public func encode(to encoder: any Encoder) throws {
     var c = encoder.container(keyedBy: CodingKeys.self)
     try c.encode(layout, forKey: .layout)
+    try c.encodeIfPresent(precision, forKey: .precision)
     try c.encode(gpus, forKey: .gpus)
     try c.encode(basis, forKey: .basis)
     try c.encode(sentence, forKey: .sentence)

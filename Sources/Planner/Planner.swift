@@ -11,24 +11,31 @@ public struct Planner: Sendable {
 
   public init(_ request: PlanRequest) { self.request = request }
 
-  /// The rate-independent preparation of every enumerated layout.
+  /// The rate-independent preparation of every enumerated layout, in every precision the
+  /// request searches (`PrecisionOptions`), prepared concurrently (each layout is independent).
   public func probes() throws -> [LayoutProbe] {
-    let layouts = try LayoutSearch.candidates(
-      model: request.model, cluster: request.cluster, gpuBudget: request.gpuBudget)
-    guard !layouts.isEmpty else {
+    let jobs = try searchJobs()
+    guard !jobs.isEmpty else {
       throw PlannerError(
         "no valid layout of \(request.model.name) within \(request.gpuBudget) GPUs of \(request.cluster.name)",
         kind: .noFeasibleLayout)
     }
     let comm = CommModel(cluster: request.cluster, efficiency: request.gpu.efficiency)
     let index = PlacementIndex(request.cluster)
-    return try layouts.map { try LayoutProbe(request: request, layout: $0, comm: comm, placementIndex: index) }
+    return try Replications.concurrentMap(count: jobs.count) { i in
+      try LayoutProbe(
+        request: jobs[i].request, layout: jobs[i].layout, comm: comm, placementIndex: index,
+        precision: jobs[i].precision)
+    }
   }
 
-  /// Every layout scored at the target rate, best first.
+  /// Every layout scored at the target rate (concurrently), best first.
   public func analyticRanking(_ probes: [LayoutProbe]) throws -> [AnalyticCandidate] {
     Ranking.rankAnalytic(
-      try probes.map { try AnalyticCandidate(probe: $0, request: request) }, objective: request.objective)
+      try Replications.concurrentMap(count: probes.count) {
+        try AnalyticCandidate(probe: probes[$0], request: request)
+      },
+      objective: request.objective)
   }
 
   /// Layouts to simulate, in analytic order: the top K that can serve the workload, the
@@ -39,10 +46,11 @@ public struct Planner: Sendable {
   public func shortlist(_ ranked: [AnalyticCandidate]) -> [(AnalyticCandidate, ShortlistReason)] {
     let serving = ranked.filter { $0.load != nil }
     var chosen: [(AnalyticCandidate, ShortlistReason)] = serving.prefix(request.topK).map { ($0, .analyticTop) }
-    func has(_ c: AnalyticCandidate) -> Bool { chosen.contains { $0.0.layout == c.layout } }
+    func has(_ c: AnalyticCandidate) -> Bool { chosen.contains { $0.0.key == c.key } }
     for family in LayoutFamily.allCases {
       if let best = serving.first(where: { $0.family == family }), !has(best) { chosen.append((best, .bestOfFamily)) }
     }
+    chosen += bestOfEachPrecision(serving, has: has)
     if request.objective == .minGPUs || request.objective == .minCost, let winner = serving.first, winner.meetsSLO {
       let rate = request.scenario.workload.rateRequestsPerSecond
       let probes = serving.filter {
@@ -59,7 +67,7 @@ public struct Planner: Sendable {
   /// The whole plan. `progress` receives the fraction of the simulations done (0…1).
   public func plan(progress: ((Double) -> Void)? = nil) throws -> PlanResult {
     let probes = try self.probes()
-    let probeOf = Dictionary(uniqueKeysWithValues: probes.map { ($0.layout, $0) })
+    let probeOf = Dictionary(uniqueKeysWithValues: probes.map { ($0.key, $0) })
     let ranked = try analyticRanking(probes)
     let picks = shortlist(ranked)
     // The shortlisted layouts are simulated concurrently (each one's replications and its
@@ -68,7 +76,7 @@ public struct Planner: Sendable {
     let tracker = ProgressTracker(count: picks.count, report: progress)
     let simulateOne = { (index: Int) throws -> SimulatedCandidate in
       let (candidate, reason) = picks[index]
-      return try simulate(candidate, probe: probeOf[candidate.layout]!, reason: reason) {
+      return try simulate(candidate, probe: probeOf[candidate.key]!, reason: reason) {
         tracker.update(index, $0)
       }
     }
@@ -81,12 +89,13 @@ public struct Planner: Sendable {
       request: request, ranked: ranked, simulated: simulatedRanking)
     let top = topLayouts(simulatedRanking, ranked)
     let curves = try loadCurves(top.compactMap { probeOf[$0] }, ranked: ranked)
+    let chosen = recommendation.layout.flatMap { layout in
+      ranked.first { $0.key == CandidateKey(layout: layout, precision: recommendation.precision) }
+    }
     return PlanResult(
       question: PlanQuestion(request), candidates: ranked, shortlist: simulatedRanking, recommendation: recommendation,
       loadCurves: curves, tensorParallelScaling: PlanNarrative.tensorParallelScaling(ranked),
-      launch: recommendation.layout.flatMap { layout in
-        ranked.first { $0.layout == layout }.map { LaunchCommandBuilder.build(request: request, candidate: $0) }
-      },
+      launch: chosen.map { LaunchCommandBuilder.build(request: request, candidate: $0) },
       assumptions: PlanNarrative.assumptions(request: request), price: request.price)
   }
 
@@ -95,7 +104,7 @@ public struct Planner: Sendable {
   func simulate(
     _ candidate: AnalyticCandidate, probe: LayoutProbe, reason: ShortlistReason, progress: @escaping (Double) -> Void
   ) throws -> SimulatedCandidate {
-    let runner = try SimulationRunner(request: request, probe: probe)
+    let runner = try SimulationRunner(request: probe.precision.map(request.serving) ?? request, probe: probe)
     let rate = request.scenario.workload.rateRequestsPerSecond
     let replicated = try runner.runReplicated(rate: rate) { progress($0 * 0.3) }
     let result = replicated.primary
@@ -121,17 +130,18 @@ public struct Planner: Sendable {
         layout: candidate.layout, plan: probe.plan, workload: request.scenario.workload, load: candidate.load,
         result: result) : []
     return SimulatedCandidate(
-      layout: candidate.layout, gpus: candidate.gpus, family: candidate.family, analyticRank: candidate.rank,
+      layout: candidate.layout, precision: candidate.precision, gpus: candidate.gpus, family: candidate.family,
+      analyticRank: candidate.rank,
       shortlistReason: reason, result: result, intervals: replicated.intervals, meetsSLO: reasons.isEmpty,
       reasons: reasons, maxSustainableRate: bound,
       gap: gap, causes: causes, rank: 0)
   }
 
   /// The layouts the charts show: the simulated ranking's top three, else the analytic one's.
-  func topLayouts(_ simulated: [SimulatedCandidate], _ ranked: [AnalyticCandidate]) -> [Layout] {
-    let fromSimulation = simulated.prefix(3).map(\.layout)
+  func topLayouts(_ simulated: [SimulatedCandidate], _ ranked: [AnalyticCandidate]) -> [CandidateKey] {
+    let fromSimulation = simulated.prefix(3).map(\.key)
     if !fromSimulation.isEmpty { return fromSimulation }
-    return ranked.filter { $0.load != nil }.prefix(3).map(\.layout)
+    return ranked.filter { $0.load != nil }.prefix(3).map(\.key)
   }
 
   /// Analytic load curves on one rate grid: ten rates up to 1.5× the target or 1.25× the
@@ -139,7 +149,7 @@ public struct Planner: Sendable {
   func loadCurves(_ probes: [LayoutProbe], ranked: [AnalyticCandidate]) throws -> [LoadCurve] {
     let rate = request.scenario.workload.rateRequestsPerSecond
     let maxima = probes.compactMap { probe in
-      ranked.first { $0.layout == probe.layout }?.maxSustainableRequestsPerSecond
+      ranked.first { $0.key == probe.key }?.maxSustainableRequestsPerSecond
     }
     let top = max(1.5 * rate, 1.25 * (maxima.max() ?? 0))
     let grid = Planner.rateGrid(upTo: top, points: 10)
@@ -170,7 +180,7 @@ public struct SimulationRunner: Sendable {
     self.request = request
     deployment = try Deployment(
       model: request.model, gpu: request.gpu, cluster: request.cluster, layout: probe.layout,
-      placement: probe.plan.placement, engine: request.engine)
+      placement: probe.plan.placement, engine: request.engine, expertImbalance: request.expertImbalance)
   }
 
   /// The scenario's workload at `rate` requests/s (a trace replays its own arrivals).

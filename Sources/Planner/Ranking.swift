@@ -14,7 +14,16 @@ public enum Ranking {
     return (log(value) / log(1.01)).rounded(.down)
   }
 
-  static func layoutKey(_ layout: Layout) -> [Double] { [Double(layout.tp), Double(layout.pp), Double(layout.dp)] }
+  /// (TP, PP, DP, EP): EP is 1 for every dense layout, so dense orders are unchanged.
+  static func layoutKey(_ layout: Layout) -> [Double] {
+    [Double(layout.tp), Double(layout.pp), Double(layout.dp), Double(layout.ep)]
+  }
+
+  /// Last tie-break between precisions: the more precise weights, then KV cache, first.
+  static func precisionKey(_ precision: PlanPrecision?) -> [Double] {
+    guard let precision else { return [] }
+    return [-precision.weights.bytesPerWeight, -precision.kvCache.bytes]
+  }
 
   static func lexicographicallyPrecedes(_ a: [Double], _ b: [Double]) -> Bool {
     for (x, y) in zip(a, b) where x != y { return x < y }
@@ -61,6 +70,7 @@ public enum Ranking {
       maxRate: c.maxSustainableRequestsPerSecond ?? 0, ttftP90: c.load?.ttftP90Seconds ?? .greatestFiniteMagnitude,
       achievableSuccess: c.load?.achievableSuccessRate ?? 0)
     return key(figures, objective: objective, layout: c.layout, fits: c.fits && c.load != nil)
+      + precisionKey(c.precision)
   }
 
   /// The simulated ranking key of a shortlisted candidate.
@@ -69,7 +79,7 @@ public enum Ranking {
       gpus: c.gpus, meets: c.meetsSLO, goodput: c.result.goodputRequestsPerSecond ?? 0,
       maxRate: c.maxSustainableRate?.estimateRequestsPerSecond ?? 0,
       ttftP90: c.result.ttftSeconds?.p90 ?? .greatestFiniteMagnitude, achievableSuccess: c.result.successRate ?? 0)
-    return key(figures, objective: objective, layout: c.layout)
+    return key(figures, objective: objective, layout: c.layout) + precisionKey(c.precision)
   }
 
   /// Names of the criteria an objective compares among layouts that meet the SLO, in order

@@ -23,6 +23,10 @@ public enum TopologyPlacement {
   ///    else the node with the most free GPUs that holds one (so the next stages can follow).
   /// 3. A TP group larger than any node's free GPUs takes GPUs from the nodes with the most
   ///    free GPUs (flagged: its collectives cross nodes).
+  /// 4. Expert-parallel layouts: the replicas of one EP group (`Layout.replicasPerExpertGroup`
+  ///    consecutive replicas) go together to the node with the fewest free GPUs that holds them
+  ///    all, so their all-to-alls stay on NVLink; when no node holds the group, replica by
+  ///    replica as above (the summary then says "EP groups across nodes").
   /// Within a node GPUs are taken in index order. Ties go to the lower node index.
   ///
   /// - Complexity: O(nodes + GPUs placed · log nodes) for nodes of bounded size: nodes are kept
@@ -51,10 +55,13 @@ public enum TopologyPlacement {
     var tpSpans = false
     var gpus: [[[Int]]] = []
     gpus.reserveCapacity(layout.dp)
-    for _ in 0..<layout.dp {
+    let group = layout.replicasPerExpertGroup
+    var groupNode: Int?
+    for replica in 0..<layout.dp {
       let need = layout.gpusPerReplica
+      if group > 1, replica % group == 0 { groupNode = nodes.fewestFree(atLeast: group * need) }
       var stages: [[Int]] = []
-      if let node = nodes.fewestFree(atLeast: need) {
+      if let node = groupNode.flatMap({ nodes.freeCount[$0] >= need ? $0 : nil }) ?? nodes.fewestFree(atLeast: need) {
         let block = take(need, from: node)
         for stage in 0..<layout.pp { stages.append(Array(block[(stage * layout.tp)..<((stage + 1) * layout.tp)])) }
       } else {
@@ -104,9 +111,22 @@ public enum TopologyPlacement {
     }
     var summary = nodesUsed == 1 ? "1 node" : "\(nodesUsed) nodes"
     if tpSpans { summary += ", TP groups across nodes" } else if hops > 0 { summary += ", stages across nodes" }
+    if group > 1, expertGroupsSpanNodes(gpus, group: group, cluster: cluster) { summary += ", EP groups across nodes" }
     return PlacementPlan(
       placement: Placement(gpus: gpus), tensorGroupsSpanNodes: tpSpans, interNodeStageHops: hops,
       nodesUsed: nodesUsed, summary: summary)
+  }
+}
+
+extension TopologyPlacement {
+  /// Whether some stage of some EP group (`group` consecutive replicas) has GPUs on two nodes.
+  static func expertGroupsSpanNodes(_ gpus: [[[Int]]], group: Int, cluster: Cluster) -> Bool {
+    stride(from: 0, to: gpus.count, by: group).contains { first in
+      let members = gpus[first..<min(first + group, gpus.count)]
+      return (0..<(members.first?.count ?? 0)).contains { stage in
+        Set(members.flatMap { $0[stage] }.map { cluster.nodeOfGPU[$0] }).count > 1
+      }
+    }
   }
 }
 

@@ -117,6 +117,7 @@ public enum PlanMarkdown {
       alignments: [.right, .left, .right, .left, .left, .right, .right, .right, .right, .right, .right]
         + (priced ? [.right, .right] : []) + [.left],
       keyColumns: 2)
+    table = withExpertColumns(table, plan)
     for c in plan.candidates {
       let ttft: String
       if let load = c.load {
@@ -125,13 +126,16 @@ public enum PlanMarkdown {
         ttft = Cell.missing
       }
       table.append(
-        [
-          "\(c.rank)", c.layout.description, "\(c.gpus)", c.placement.summary, c.fits ? "yes" : "no",
-          Cell.bytes(c.memory.weightBytesPerGPU), c.fits ? Cell.bytes(c.memory.kvCacheBytesPerGPU) : Cell.missing, ttft,
-          c.load?.stable == true
-            ? Cell.time(c.load?.tpotMeanSeconds, relativeTo: c.tpotBatch1BandSeconds) : Cell.missing,
-          Cell.rate(c.maxSustainableRequestsPerSecond), Cell.number(c.goodputPerGPURequestsPerSecond),
-        ] + (priced ? FleetMarkdown.costCells(plan.cost(gpus: c.gpus)) : []) + [verdict(c)])
+        expertCells(
+          [
+            "\(c.rank)", c.layout.description, "\(c.gpus)", c.placement.summary, c.fits ? "yes" : "no",
+            Cell.bytes(c.memory.weightBytesPerGPU), c.fits ? Cell.bytes(c.memory.kvCacheBytesPerGPU) : Cell.missing,
+            ttft,
+            c.load?.stable == true
+              ? Cell.time(c.load?.tpotMeanSeconds, relativeTo: c.tpotBatch1BandSeconds) : Cell.missing,
+            Cell.rate(c.maxSustainableRequestsPerSecond), Cell.number(c.goodputPerGPURequestsPerSecond),
+          ] + (priced ? FleetMarkdown.costCells(plan.cost(gpus: c.gpus)) : []) + [verdict(c)], layout: c.layout,
+          precision: c.precision, plan))
     }
     return table
   }
@@ -171,7 +175,7 @@ public enum PlanMarkdown {
   }
 
   static func memory(_ plan: PlanResult) -> String {
-    guard let layout = plan.recommendation.layout, let c = plan.candidate(layout) else {
+    guard let layout = recommendedName(plan), let c = plan.recommendedCandidate else {
       return "## Memory\n\nNo layout recommended."
     }
     let table = memoryRows(c)
@@ -196,20 +200,26 @@ public enum PlanMarkdown {
         .right, .left, .right, .right, .left, .right, .right, .right, .right, .right, .right, .right, .left,
       ],
       keyColumns: 2)
+    table = withExpertColumns(table, plan)
     for c in plan.shortlist {
       let why: String
       switch c.shortlistReason {
       case .analyticTop: why = "analytic top \(plan.question.topK)"
       case .bestOfFamily: why = "best \(c.family.rawValue)"
       case .fewerGPUProbe: why = "fewer-GPU probe"
+      case .bestOfPrecision: why = "best \(c.precision?.cell ?? "precision")"
       }
-      table.append([
-        "\(c.rank)", c.layout.description, "\(c.analyticRank)", "\(c.gpus)", why, Cell.percent(c.result.successRate),
-        Cell.time(c.result.ttftSeconds?.p50), Cell.time(c.result.ttftSeconds?.p90),
-        Cell.time(c.result.tpotSeconds?.p90),
-        Cell.number(c.result.goodputRequestsPerSecond.map { $0 / Double(c.gpus) }), maxRateCell(c.maxSustainableRate),
-        "\(c.result.preemptions)", c.meetsSLO ? "meets SLO" : "✗ " + c.reasons.joined(separator: "; "),
-      ])
+      table.append(
+        expertCells(
+          [
+            "\(c.rank)", c.layout.description, "\(c.analyticRank)", "\(c.gpus)", why,
+            Cell.percent(c.result.successRate),
+            Cell.time(c.result.ttftSeconds?.p50), Cell.time(c.result.ttftSeconds?.p90),
+            Cell.time(c.result.tpotSeconds?.p90),
+            Cell.number(c.result.goodputRequestsPerSecond.map { $0 / Double(c.gpus) }),
+            maxRateCell(c.maxSustainableRate),
+            "\(c.result.preemptions)", c.meetsSLO ? "meets SLO" : "✗ " + c.reasons.joined(separator: "; "),
+          ], layout: c.layout, precision: c.precision, plan))
     }
     return table
   }
@@ -355,7 +365,7 @@ public enum PlanMarkdown {
   }
 
   static func launch(_ plan: PlanResult) -> String {
-    guard let launch = plan.launch, let layout = plan.recommendation.layout else {
+    guard let launch = plan.launch, let layout = recommendedName(plan) else {
       return "## Launch command\n\nNo layout recommended."
     }
     var lines = ["## Launch command (\(layout), vLLM)", "```sh\n\(launch.command)\n```"]

@@ -25,11 +25,26 @@ struct EngineOptions: ParsableArguments {
   @Option(name: .customLong("kv-dtype"), help: FlagCheck.kvDTypeHelp)
   var kvDType: String?
 
+  @Option(name: .customLong("weight-dtype"), help: FlagCheck.weightDTypeHelp(search: false))
+  var weightDType: String?
+
+  /// The `--weight-dtype` precision, nil when not given.
+  func weightPrecision() throws -> WeightPrecision? {
+    guard case .fixed(let precision)? = try FlagCheck.weightChoice(weightDType, searchAllowed: false) else {
+      return nil
+    }
+    return precision
+  }
+
   func validate() throws {
+    _ = try FlagCheck.weightChoice(weightDType, searchAllowed: false)
     try FlagCheck.fraction(gpuMemoryUtilization, "--gpu-memory-utilization")
     try FlagCheck.atLeast(maxBatchedTokens, 1, "--max-batched-tokens")
     try FlagCheck.atLeast(maxNumSeqs, 1, "--max-num-seqs")
     try FlagCheck.atLeast(blockSize, 1, "--block-size")
+    if kvDType?.lowercased() == "auto" {
+      throw ValidationError("--kv-dtype auto searches precisions, which recommend does; give fp16, bf16 or fp8")
+    }
     _ = try FlagCheck.kvDType(kvDType)
   }
 
@@ -78,6 +93,11 @@ struct EstimateCommand: ParsableCommand {
   @Option(parsing: .unconditional, help: "Data-parallel degree (replicas).")
   var dp: Int = 1
 
+  @Option(
+    parsing: .unconditional,
+    help: "Expert-parallel degree (MoE models): TP times a number of replicas dividing DP (default 1: none).")
+  var ep: Int = 1
+
   @Option(parsing: .unconditional, help: "Prompt tokens per request.")
   var prompt: Int
 
@@ -121,6 +141,7 @@ struct EstimateCommand: ParsableCommand {
     try FlagCheck.atLeast(tp, 1, "--tp")
     try FlagCheck.atLeast(pp, 1, "--pp")
     try FlagCheck.atLeast(dp, 1, "--dp")
+    try FlagCheck.atLeast(ep, 1, "--ep")
     try FlagCheck.atLeast(prompt, 1, "--prompt")
     try FlagCheck.atLeast(output, 1, "--output")
     try FlagCheck.atLeast(batch, 1, "--batch")
@@ -199,7 +220,7 @@ struct EstimateCommand: ParsableCommand {
 
   func makeEvaluator() throws -> LayoutEvaluator {
     let catalog = try catalogOptions.load()
-    let modelSpec = try catalog.model(model)
+    var modelSpec = try catalog.model(model)
     try modelSpec.checkContextWindow(
       promptTokens: prompt, outputTokens: output, promptField: "--prompt", outputField: "--output")
     let clusterFromCatalog = try cluster.map { try catalog.cluster($0) }
@@ -207,7 +228,12 @@ struct EstimateCommand: ParsableCommand {
       throw UserFacingError(message: "--gpu is required (the cluster does not name its GPU)")
     }
     let gpuSpec = try catalog.gpu(gpuName)
-    let layout = try Layout.checked(tp: tp, pp: pp, dp: dp)
+    if let weights = try engine.weightPrecision() {
+      try weights.checkSupported(on: gpuSpec, field: "--weight-dtype")
+      modelSpec = weights.applied(to: modelSpec)
+    }
+    var layout = try Layout.checked(tp: tp, pp: pp, dp: dp)
+    layout.ep = ep
     let clusterSpec = clusterFromCatalog ?? Cluster.idealNodes(gpu: gpuSpec, gpuCount: max(1, layout.totalGPUs))
     try layout.validate(model: modelSpec, cluster: clusterSpec)
     return try LayoutEvaluator(

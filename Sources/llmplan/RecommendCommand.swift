@@ -65,6 +65,11 @@ struct PlanOptions: ParsableArguments {
   var blockSize: Int?
   @Flag(help: "Plan with chunked prefill.") var chunkedPrefill = false
   @Option(name: .customLong("kv-dtype"), help: FlagCheck.kvDTypeHelp) var kvDType: String?
+  @Option(name: .customLong("weight-dtype"), help: FlagCheck.weightDTypeHelp(search: true)) var weightDType: String?
+  @Option(
+    name: .customLong("expert-imbalance"), parsing: .unconditional,
+    help: "MoE: measured busiest-GPU / mean routed tokens of an EP group, replacing the closed form (≥ 1).")
+  var expertImbalance: Double?
   @Option(
     parsing: .unconditional, help: "Relative analytic-vs-simulated gap flagged in the report (default 0.15).")
   var gapThreshold: Double?
@@ -98,7 +103,9 @@ struct PlanOptions: ParsableArguments {
     try FlagCheck.atLeast(maxNumSeqs, 1, "--max-num-seqs")
     try FlagCheck.atLeast(maxBatchedTokens, 1, "--max-batched-tokens")
     try FlagCheck.atLeast(blockSize, 1, "--block-size")
-    _ = try FlagCheck.kvDType(kvDType)
+    _ = try FlagCheck.kvChoice(kvDType)
+    _ = try FlagCheck.weightChoice(weightDType, searchAllowed: true)
+    try FlagCheck.imbalance(expertImbalance)
     try FlagCheck.positive(gapThreshold, "--gap-threshold")
     guard (prompt == nil) == (output == nil) else { throw ValidationError("give --prompt and --output together") }
     if !profile.isEmpty, prompt != nil { throw ValidationError("give either --profile or --prompt/--output, not both") }
@@ -179,7 +186,7 @@ struct PlanOptions: ParsableArguments {
     if let gpuMemoryUtilization { s.scheduler.gpuMemoryUtilisation = gpuMemoryUtilization }
     if chunkedPrefill { s.scheduler.chunkedPrefill = true }
     engineProfile.apply(to: &s)
-    if let kv = try FlagCheck.kvDType(kvDType) { s.scheduler.kvCacheDType = kv }
+    try applyPrecision(to: &s)
     return s
   }
 
@@ -489,11 +496,16 @@ struct BenchRecommendCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "recommend",
     abstract: "Wall time of a whole recommend (search + simulated shortlist) of the built-in scenario.",
-    discussion: "Runs the planner --runs times in this process (no report written) and prints each time and the median."
+    discussion:
+      "Runs the planner --runs times in this process (no report written) and prints each time and the median. "
+      + "--deepseek-v3: the mixture-of-experts case instead (DeepSeek-V3 on two 8 × H200 nodes, TP × EP × PP × DP)."
   )
 
   @OptionGroup var catalogOptions: CatalogOptions
   @Option(help: "Runs.") var runs: Int = 3
+  @Option(help: "Scenario file to plan instead of the built-in scenario.") var scenario: String?
+  @Flag(name: .customLong("deepseek-v3"), help: "Plan DeepSeek-V3 on two 8 × H200 nodes (the MoE case).")
+  var deepSeekV3 = false
   @Flag(help: "Print JSON.") var json = false
 
   struct Output: Encodable {
@@ -516,7 +528,10 @@ struct BenchRecommendCommand: ParsableCommand {
   func run() throws {
     try withUserFacingErrors {
       guard runs >= 1 else { throw UserFacingError(message: "--runs must be at least 1") }
-      let request = try PlanRequest(scenario: Scenario.defaultPlanning, catalog: try catalogOptions.load())
+      let question =
+        deepSeekV3
+        ? AnalyticBenchmark.deepSeekV3H200Scenario : try scenario.map(Scenario.load) ?? Scenario.defaultPlanning
+      let request = try PlanRequest(scenario: question, catalog: try catalogOptions.load())
       let clock = ContinuousClock()
       func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18

@@ -34,6 +34,8 @@ struct SimulateCommand: ParsableCommand {
   @Option(parsing: .unconditional, help: "Tensor-parallel degree (default 1, or the scenario's).") var tp: Int?
   @Option(parsing: .unconditional, help: "Pipeline-parallel degree (default 1, or the scenario's).") var pp: Int?
   @Option(parsing: .unconditional, help: "Data-parallel degree, replicas (default 1, or the scenario's).") var dp: Int?
+  @Option(parsing: .unconditional, help: "Expert-parallel degree, MoE models (default 1, or the scenario's).")
+  var ep: Int?
   @Option(parsing: .unconditional, help: "Arrival rate, requests/s.") var rate: Double?
   @Option(parsing: .unconditional, help: "Arrival window, e.g. \"300 s\" or \"10 min\" (default 300 s).")
   var duration: String?
@@ -58,6 +60,7 @@ struct SimulateCommand: ParsableCommand {
     try FlagCheck.atLeast(tp, 1, "--tp")
     try FlagCheck.atLeast(pp, 1, "--pp")
     try FlagCheck.atLeast(dp, 1, "--dp")
+    try FlagCheck.atLeast(ep, 1, "--ep")
     try FlagCheck.positive(rate, "--rate", unit: "requests per second", range: Plausibility.rate)
     _ = try FlagCheck.seconds(duration, "--duration")
     _ = try FlagCheck.seconds(warmup, "--warmup", zeroAllowed: true)
@@ -76,7 +79,8 @@ struct SimulateCommand: ParsableCommand {
   func run() throws {
     try withUserFacingErrors {
       let catalog = try catalogOptions.load()
-      let (scenario, lengths) = try makeScenario()
+      var (scenario, lengths) = try makeScenario()
+      if let weights = try engine.weightPrecision() { scenario.precision.weights = .fixed(weights) }
       let resolved = try ResolvedScenario(scenario, catalog: catalog)
       try scenario.workload.checkContextWindow(model: resolved.model, source: lengths, tracePath: scenario.tracePath)
       guard let layout = scenario.layout else {
@@ -84,9 +88,11 @@ struct SimulateCommand: ParsableCommand {
           message: "the scenario has no layout: add `layout: {tp, pp, dp}`, give --tp/--pp/--dp, "
             + "or use `llmplan recommend`")
       }
+      let model = try Self.servedModel(resolved, precision: scenario.precision)
       let deployment = try Deployment(
-        model: resolved.model, gpu: resolved.gpu, cluster: resolved.cluster, layout: layout,
-        engine: Deployment.engineConfig(scenario.scheduler, profile: resolved.engineProfile))
+        model: model, gpu: resolved.gpu, cluster: resolved.cluster, layout: layout,
+        engine: Deployment.engineConfig(scenario.scheduler, profile: resolved.engineProfile),
+        expertImbalance: scenario.expertImbalance)
       let bar = ProgressBar(label: "simulating")
       let result = try deployment.simulate(
         workload: scenario.workload, router: scenario.router, slo: scenario.slo, scheduler: scenario.scheduler,
@@ -112,9 +118,10 @@ struct SimulateCommand: ParsableCommand {
     if let model { s.model = model }
     if let gpu { s.gpu = gpu }
     if let cluster { s.cluster = cluster }
-    if tp != nil || pp != nil || dp != nil {
+    if tp != nil || pp != nil || dp != nil || ep != nil {
       let base = s.layout ?? Layout(tp: 1, pp: 1, dp: 1)
       s.layout = try Layout.checked(tp: tp ?? base.tp, pp: pp ?? base.pp, dp: dp ?? base.dp)
+      s.layout?.ep = ep ?? base.ep
     }
     if let trace {
       let requests = try TraceFile.load(trace)
@@ -210,8 +217,25 @@ struct SimulateCommand: ParsableCommand {
     scheduler.waitingQueueCap = load.queueCapacity
     return Scenario(
       name: "command-line", model: model, gpu: gpu, cluster: cluster,
-      layout: try Layout.checked(tp: tp ?? 1, pp: pp ?? 1, dp: dp ?? 1), workload: workload, tracePath: trace,
-      slo: try load.slo(), router: try load.routerPolicy(), scheduler: scheduler, engine: engineProfile.engine)
+      layout: try Layout.checked(tp: tp ?? 1, pp: pp ?? 1, dp: dp ?? 1).withExpertParallel(ep ?? 1), workload: workload,
+      tracePath: trace, slo: try load.slo(), router: try load.routerPolicy(), scheduler: scheduler,
+      engine: engineProfile.engine)
+  }
+
+  /// The resolved model in the scenario's or `--weight-dtype`'s precision; `auto` is refused
+  /// (simulate runs one precision; recommend searches them).
+  static func servedModel(_ resolved: ResolvedScenario, precision: ScenarioPrecision) throws -> ModelSpec {
+    if precision.searchKVCache {
+      throw UserFacingError(message: "precision.kv_cache: auto searches precisions, which recommend does; give one")
+    }
+    switch precision.weights {
+    case nil: return resolved.model
+    case .search?:
+      throw UserFacingError(message: "precision.weights: auto searches precisions, which recommend does; give one")
+    case .fixed(let weights)?:
+      try weights.checkSupported(on: resolved.gpu, field: "precision.weights")
+      return weights.applied(to: resolved.model)
+    }
   }
 }
 

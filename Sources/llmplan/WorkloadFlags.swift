@@ -101,7 +101,39 @@ enum FlagCheck {
   /// Help of `--kv-dtype`, shared by every command that predicts.
   static let kvDTypeHelp = ArgumentHelp(
     "KV-cache precision: fp16, bf16 or fp8 (vLLM --kv-cache-dtype; default: the model's dtype). fp8 halves KV "
-      + "bytes per token and is a storage format, allowed on any GPU (vLLM stores fp8 KV on A100 too).")
+      + "bytes per token and is a storage format, allowed on any GPU (vLLM stores fp8 KV on A100 too). "
+      + "recommend also takes auto: plan with the model's dtype and with fp8.")
+
+  /// `--kv-dtype auto | fp16 | bf16 | fp8` of `recommend` (auto: the planner tries both).
+  static func kvChoice(_ text: String?) throws -> KVPrecisionChoice? {
+    guard let text else { return nil }
+    do { return try KVPrecisionChoice.parse(text, field: "--kv-dtype") } catch {
+      throw ValidationError(UserFacingError.oneLine(error))
+    }
+  }
+
+  /// `--weight-dtype bf16 | fp16 | fp8 | int8[-gG] | int4[-gG] | auto`; `auto` only where the
+  /// command searches (`recommend`).
+  static func weightChoice(_ text: String?, searchAllowed: Bool) throws -> WeightPrecisionChoice? {
+    guard let text else { return nil }
+    let choice: WeightPrecisionChoice
+    do { choice = try WeightPrecisionChoice.parse(text, field: "--weight-dtype") } catch {
+      throw ValidationError(UserFacingError.oneLine(error))
+    }
+    if choice == .search, !searchAllowed {
+      throw ValidationError(
+        "--weight-dtype auto searches precisions, which recommend does; give bf16, fp16, fp8, int8 or int4[-gG]")
+    }
+    return choice
+  }
+
+  /// Help of `--weight-dtype`.
+  static func weightDTypeHelp(search: Bool) -> ArgumentHelp {
+    ArgumentHelp(
+      "Weight precision: bf16, fp16, fp8 (w8a8, GPUs with fp8 tensor cores), int8 or int4[-gG] (weight-only, group "
+        + "G = 32, 64 or 128, default 128)" + (search ? ", or auto (plan with the checkpoint's own, fp8 and int4)" : "")
+        + ". Default: the checkpoint's own.")
+  }
 
   static func router(_ text: String?) throws -> RouterPolicy? {
     guard let text else { return nil }

@@ -53,3 +53,22 @@ extension AnalyticBenchmark {
       evaluationsPerSecond: seconds > 0 ? Double(evaluations) / seconds : .infinity, stableEvaluations: stable)
   }
 }
+
+extension AnalyticBenchmark {
+  /// The mixture-of-experts bench case of `llmplan bench recommend --deepseek-v3`: DeepSeek-V3
+  /// (671B, 256 routed experts, MLA) on two 8-GPU H200 nodes (the 2-node DGX H100 cluster file:
+  /// an HGX H200 board has the same NVLink 4 NVSwitch and one 400 Gbit/s NIC per GPU) with all
+  /// 16 GPUs as budget, so the search spans TP × EP × PP × DP. Chat traffic at 4 req/s, the
+  /// default SLO; a short window (the bench times the search and the simulated shortlist).
+  public static var deepSeekV3H200Scenario: Scenario {
+    Scenario(
+      name: "deepseek-v3-h200-bench", model: "deepseek-v3", gpu: "h200-141gb-sxm", cluster: "dgx-h100-2node-ib",
+      workload: Workload(
+        rateRequestsPerSecond: 4,
+        profiles: [
+          ClientProfile(name: "chat", prompt: .uniform(low: 500, high: 1500), output: .uniform(low: 100, high: 400))
+        ],
+        durationSeconds: 60, warmupSeconds: 10, drainSeconds: 30, seed: 1),
+      slo: SLO(ttftSeconds: 2, tpotSeconds: 0.1, successRateFloor: 0.95), gpuBudget: 16)
+  }
+}

@@ -99,7 +99,8 @@ public enum PlanHTML {
     let table = HTMLTable(
       PlanMarkdown.layoutRows(plan),
       rowClasses: plan.candidates.map { c in
-        c.layout == plan.recommendation.layout ? "chosen" : (c.meetsSLO ? nil : "fails")
+        c.layout == plan.recommendation.layout && c.precision == plan.recommendation.precision
+          ? "chosen" : (c.meetsSLO ? nil : "fails")
       })
     return HTMLDocument.section(
       "layouts", "All layouts (analytic model at \(Format.rate(q.rateRequestsPerSecond)))",
@@ -122,7 +123,7 @@ public enum PlanHTML {
   }
 
   static func memory(_ plan: PlanResult) -> HTMLFragment {
-    guard let layout = plan.recommendation.layout, let c = plan.candidate(layout) else {
+    guard let layout = plan.recommendation.layout, let c = plan.recommendedCandidate else {
       return HTMLDocument.section("memory", "Memory", [HTMLDocument.paragraph("No layout recommended.")])
     }
     let table = HTMLTable(PlanMarkdown.memoryRows(c))
@@ -143,7 +144,8 @@ public enum PlanHTML {
     let table = HTMLTable(
       PlanMarkdown.shortlistRows(plan),
       rowClasses: plan.shortlist.map { c in
-        c.layout == plan.recommendation.layout ? "chosen" : (c.meetsSLO ? nil : "fails")
+        c.layout == plan.recommendation.layout && c.precision == plan.recommendation.precision
+          ? "chosen" : (c.meetsSLO ? nil : "fails")
       })
     return HTMLDocument.section(
       "shortlist", "Simulated shortlist",
