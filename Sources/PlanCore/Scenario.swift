@@ -101,6 +101,9 @@ public struct Scenario: Sendable, Hashable, Codable {
   public var engine: String?
   /// Dollars per GPU-hour by GPU name (`prices:`), overriding the GPU files' prices.
   public var prices: [String: Double] = [:]
+  /// `disaggregation: auto | off | on | only` and `kv_transfer: {overlap: layerwise | none}` (nil: auto, layerwise).
+  public var disaggregation: DisaggregationMode? = nil
+  public var kvTransferOverlap: KVTransferOverlap? = nil
 
   public init(
     name: String, model: String, gpu: String? = nil, cluster: String? = nil, layout: Layout? = nil, workload: Workload,
@@ -131,7 +134,7 @@ public struct Scenario: Sendable, Hashable, Codable {
 
   static let topLevelKeys: Set<String> = [
     "name", "model", "gpu", "cluster", "layout", "workload", "duration", "warmup", "drain", "seed", "slo", "objective",
-    "gpu_budget", "router", "scheduler", "engine", "prices",
+    "gpu_budget", "router", "scheduler", "engine", "prices", "disaggregation", "kv_transfer",
   ]
 
   /// Builds a scenario from an already-read file; relative trace paths resolve against
@@ -280,6 +283,7 @@ public struct Scenario: Sendable, Hashable, Codable {
       slo: slo, objective: try reader.optionalString("objective"), gpuBudget: gpuBudget, router: router,
       scheduler: scheduler, engine: try engineName(reader))
     parsed.prices = try ScenarioField.prices(reader)
+    (parsed.disaggregation, parsed.kvTransferOverlap) = try ScenarioField.disaggregation(reader)
     return parsed
   }
 
@@ -296,6 +300,26 @@ public struct Scenario: Sendable, Hashable, Codable {
 
 /// Field parsers of the scenario format.
 enum ScenarioField {
+  /// `disaggregation: auto|off|on|only` and `kv_transfer: {overlap: layerwise|none}`.
+  static func disaggregation(_ reader: FieldReader) throws -> (DisaggregationMode?, KVTransferOverlap?) {
+    let names = { (all: [String]) in all.joined(separator: ", ") }
+    let mode = try reader.optionalString("disaggregation").map { text in
+      guard let mode = DisaggregationMode(rawValue: text) else {
+        throw reader.error("disaggregation", "unknown mode \"\(text)\" (allowed: \(names(DisaggregationMode.allCases.map(\.rawValue))))")
+      }
+      return mode
+    }
+    guard let transfer = try reader.optionalObject("kv_transfer") else { return (mode, nil) }
+    try rejectUnknown(transfer, allowed: ["overlap"])
+    let overlap = try transfer.optionalString("overlap").map { text in
+      guard let overlap = KVTransferOverlap(rawValue: text) else {
+        throw transfer.error("overlap", "unknown KV-transfer overlap \"\(text)\" (allowed: \(names(KVTransferOverlap.allCases.map(\.rawValue))))")
+      }
+      return overlap
+    }
+    return (mode, overlap)
+  }
+
   /// `prices: {h100-80gb-sxm: 2.99, l40s-48gb-pcie: 1.1}`: dollars per GPU-hour by GPU name.
   static func prices(_ reader: FieldReader) throws -> [String: Double] {
     guard let block = try reader.optionalObject("prices") else { return [:] }

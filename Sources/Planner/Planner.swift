@@ -81,13 +81,16 @@ public struct Planner: Sendable {
       request: request, ranked: ranked, simulated: simulatedRanking)
     let top = topLayouts(simulatedRanking, ranked)
     let curves = try loadCurves(top.compactMap { probeOf[$0] }, ranked: ranked)
-    return PlanResult(
+    let disaggregation = try disaggregationPlan(ranked: ranked, simulated: simulatedRanking, probes: probeOf)
+    var result = PlanResult(
       question: PlanQuestion(request), candidates: ranked, shortlist: simulatedRanking, recommendation: recommendation,
       loadCurves: curves, tensorParallelScaling: PlanNarrative.tensorParallelScaling(ranked),
       launch: recommendation.layout.flatMap { layout in
         ranked.first { $0.layout == layout }.map { LaunchCommandBuilder.build(request: request, candidate: $0) }
       },
       assumptions: PlanNarrative.assumptions(request: request), price: request.price)
+    result.disaggregation = disaggregation
+    return result
   }
 
   /// Simulates one layout at the target rate (and, unless switched off, searches its simulated
