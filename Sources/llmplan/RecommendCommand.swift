@@ -65,6 +65,8 @@ struct PlanOptions: ParsableArguments {
   var blockSize: Int?
   @Flag(help: "Plan with chunked prefill.") var chunkedPrefill = false
   @Option(name: .customLong("kv-dtype"), help: FlagCheck.kvDTypeHelp) var kvDType: String?
+  @Option(help: "Disaggregated prefill/decode pools: auto (searched when 2 instances fit), off, on, only.")
+  var disaggregation: String?
   @Option(
     parsing: .unconditional, help: "Relative analytic-vs-simulated gap flagged in the report (default 0.15).")
   var gapThreshold: Double?
@@ -180,6 +182,12 @@ struct PlanOptions: ParsableArguments {
     if chunkedPrefill { s.scheduler.chunkedPrefill = true }
     engineProfile.apply(to: &s)
     if let kv = try FlagCheck.kvDType(kvDType) { s.scheduler.kvCacheDType = kv }
+    if let disaggregation {
+      guard let mode = DisaggregationMode(rawValue: disaggregation) else {
+        throw UserFacingError(message: "--disaggregation: \"\(disaggregation)\" is not auto, off, on or only")
+      }
+      s.disaggregation = mode
+    }
     return s
   }
 
@@ -394,6 +402,7 @@ struct RecommendCommand: ParsableCommand {
         print(try planReport.json())
       } else {
         print(plan.recommendation.sentence)
+        if let d = plan.disaggregation { print(d.comparison.sentence) }
         print()
         var table = TextTable([
           .init("sim #", .right), .init("layout"), .init("GPUs", .right), .init("success", .right),
