@@ -53,7 +53,7 @@ public struct DisaggregationScenario: ReferenceScenario {
 
   /// The two questions as scenarios (the example files Reports/examples/disagg-wins.yaml and
   /// disagg-loses.yaml hold the same).
-  static func scenario(wins: Bool, size: ScenarioSize) -> Scenario {
+  public static func scenario(wins: Bool, size: ScenarioSize) -> Scenario {
     let rate = wins ? winsRate : losesRate
     let workload = referenceWorkload(
       rate: rate, profiles: wins ? winsProfiles : losesProfiles,

@@ -41,6 +41,10 @@ public enum DisaggregationMarkdown {
   }
 
   static func candidateTable(_ d: DisaggregationPlan, rate: Double) -> String {
+    "### Best disaggregated layouts (analytic model at \(Format.rate(rate)))\n\n" + candidateRows(d).rendered
+  }
+
+  static func candidateRows(_ d: DisaggregationPlan) -> MarkdownTable {
     var table = MarkdownTable(
       [
         "layout", "GPUs", "prefill", "KV transfer (exposed)", "TTFT p90", "TPOT", "capacity (P / D)", "max rate",
@@ -57,6 +61,34 @@ public enum DisaggregationMarkdown {
         c.meetsSLO ? "meets the SLO" : c.reasons.joined(separator: "; "),
       ])
     }
-    return "### Best disaggregated layouts (analytic model at \(Format.rate(rate)))\n\n" + table.rendered
+    return table
+  }
+
+  /// The same section for the HTML report.
+  static func html(_ plan: PlanResult) -> HTMLFragment {
+    guard let d = plan.disaggregation else { return HTMLDocument.paragraph("Not searched.") }
+    var parts: [HTMLFragment] = [
+      .element("p", ["class": "callout"], [.element("strong", text: d.comparison.sentence)]),
+      HTMLDocument.list(d.comparison.reasons),
+      .element("h3", text: "Best disaggregated layouts (analytic model at \(Format.rate(plan.question.rateRequestsPerSecond)))"),
+      HTMLTable(candidateRows(d)).rendered,
+    ]
+    for s in d.shortlist {
+      parts.append(.element("h3", text: "\(s.layout) (\(s.gpus) GPUs): " + (s.meetsSLO ? "meets the SLO" : "breaks the SLO")))
+      var gap = MarkdownTable(["metric", "analytic", "simulated (95 % CI)", "gap"], alignments: [.left, .right, .right, .right])
+      for row in s.gap {
+        gap.append([
+          row.metric.label, Cell.metric(row.metric, row.analytic),
+          Cell.metric(row.metric, row.simulated, interval: row.simulatedInterval),
+          Cell.gap(row.relativeGap, flagged: row.flagged),
+        ])
+      }
+      parts.append(HTMLTable(gap).rendered)
+    }
+    if let launch = d.launch {
+      parts.append(.element("pre", [.element("code", text: launch.commands.joined(separator: "\n\n"))]))
+      parts.append(HTMLDocument.list(launch.workers + launch.notes))
+    }
+    return HTMLDocument.section("disaggregation", "Aggregated or disaggregated serving", parts)
   }
 }
