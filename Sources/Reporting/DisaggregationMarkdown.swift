@@ -22,6 +22,7 @@ public enum DisaggregationMarkdown {
       d.comparison.reasons.map { "- \($0)" }.joined(separator: "\n"),
     ]
     lines.append(candidateTable(d, rate: plan.question.rateRequestsPerSecond))
+    if let note = d.simulationNote { lines.append(note) }
     if !d.shortlist.isEmpty {
       lines.append("### Simulated disaggregated layouts")
       for s in d.shortlist {

@@ -86,7 +86,7 @@ enum DisaggregationVerdict {
         + "and more than one output token are needed); \(a.name) is the plan."
     case (nil, let d?):
       winner = .disaggregated
-      sentence = "Disaggregated serving: \(d.name) on \(d.gpus) GPUs; no aggregated layout serves the workload."
+      sentence = "Disaggregated serving: \(d.name) on \(gpus(d.gpus)); no aggregated layout serves the workload."
     case (let a?, let d?):
       let disWins = mode == .only || Ranking.lexicographicallyPrecedes(d.key, a.key)
       let (w, l) = disWins ? (d, a) : (a, d)
@@ -102,8 +102,8 @@ enum DisaggregationVerdict {
         why = "it ranks higher on " + decidingCriterion(w.key, l.key, objective: objective)
       }
       sentence =
-        "\(disWins ? "Disaggregated" : "Aggregated") serving wins (\(basis)): \(w.name) on \(w.gpus) GPUs over "
-        + "\(l.name) on \(l.gpus) GPUs: \(why)."
+        "\(disWins ? "Disaggregated" : "Aggregated") serving wins (\(basis)): \(w.name) on \(gpus(w.gpus)) over "
+        + "\(l.name) on \(gpus(l.gpus)): \(why)."
     }
     var reasons: [String] = []
     if let a = agg, let d = dis {
@@ -117,11 +117,20 @@ enum DisaggregationVerdict {
       stall = s
       let share = tpot > 0 ? s / tpot : 0
       let batch = a.load?.meanBatchSizePerReplica.map { Format.number($0) } ?? "?"
+      let bound = request.slo.tpotSeconds
+      let stalls =
+        "\(Units.formatSeconds(s)) of the aggregated TPOT of \(Units.formatSeconds(tpot)) (analytic) is prefill stalls, "
+        + "\(Format.percent(share)) of it (a decode-only iteration at its mean batch of \(batch) takes "
+        + "\(Units.formatSeconds(decodeOnly)))"
+      // Stalls matter when they push TPOT towards its bound: then aggregated replicas must run
+      // below their capacity to keep it, which decode-only instances need not.
       reasons.append(
-        (share >= 0.1 ? "Prefill interference removed: " : "Little prefill interference to remove: ")
-          + "\(Units.formatSeconds(s)) of the aggregated TPOT of \(Units.formatSeconds(tpot)) (analytic) is prefill "
-          + "stalls, \(Format.percent(share)) of it (a decode-only iteration at its mean batch of \(batch) takes "
-          + "\(Units.formatSeconds(decodeOnly))); decode instances run decodes only.")
+        tpot <= Self.looseTPOTFraction * bound || share < 0.1
+          ? "Prefill interference does not matter here: \(stalls), but that TPOT is only "
+            + "\(Format.percent(tpot / bound)) of the \(Units.formatSeconds(bound)) bound, so removing the stalls buys "
+            + "no capacity."
+          : "Prefill interference removed: \(stalls), and that TPOT is \(Format.percent(tpot / bound)) of the "
+            + "\(Units.formatSeconds(bound)) bound; decode instances run decodes only.")
     }
     if let d = disaggregated {
       let t = d.transfer
@@ -142,6 +151,11 @@ enum DisaggregationVerdict {
       disaggregatedLayout: simulatedDisaggregated?.layout ?? disaggregated?.layout, sentence: sentence,
       reasons: reasons, aggregatedPrefillStallSecondsPerToken: stall)
   }
+
+  /// Aggregated TPOT below this fraction of the bound: the stalls cost no capacity.
+  static let looseTPOTFraction = 0.5
+
+  static func gpus(_ n: Int) -> String { "\(n) GPU\(n == 1 ? "" : "s")" }
 
   static func seconds(_ value: Double?) -> String { value.map(Units.formatSeconds) ?? "—" }
 

@@ -17,6 +17,8 @@ public struct DisaggregationPlan: Sendable, Hashable, Codable {
   public var comparison: DisaggregationComparison
   /// The best disaggregated layout's launch (nil when there is none).
   public var launch: DisaggregatedLaunch?
+  /// Why the shortlist was not simulated (nil when it was, or when nothing serves the workload).
+  public var simulationNote: String?
 }
 
 extension Planner {
@@ -37,8 +39,15 @@ extension Planner {
     let candidates = try search.candidates()
     if mode == .auto && candidates.isEmpty { return nil }
     let picks = Array(candidates.filter(\.load.stable).prefix(Self.disaggregatedShortlist))
-    let runs = try Replications.concurrentMap(count: picks.count) { index in
-      try DisaggregatedSimulationRunner(request: request, candidate: picks[index]).simulate()
+    var runs: [SimulatedDisaggregatedCandidate] = []
+    var note: String?
+    do {
+      runs = try Replications.concurrentMap(count: picks.count) { index in
+        try DisaggregatedSimulationRunner(request: request, candidate: picks[index]).simulate()
+      }
+    } catch let error as SimulationError {
+      // The comparison falls back on the analytic figures, and says so.
+      note = "The disaggregated shortlist was not simulated (\(error)); the comparison is analytic."
     }
     let shortlist = runs.sorted { a, b in
       Ranking.lexicographicallyPrecedes(simulatedKey(a), simulatedKey(b))
@@ -58,7 +67,8 @@ extension Planner {
       mode: mode, overlap: search.overlap, layoutsScored: candidates.count,
       candidates: Array(candidates.prefix(Self.reportedDisaggregatedLayouts)), shortlist: shortlist,
       comparison: comparison,
-      launch: bestDisaggregated.map { DisaggregatedLaunch.build(request: request, candidate: $0) })
+      launch: bestDisaggregated.map { DisaggregatedLaunch.build(request: request, candidate: $0) },
+      simulationNote: note)
   }
 
   func simulatedKey(_ s: SimulatedDisaggregatedCandidate) -> [Double] {
