@@ -57,7 +57,7 @@ public struct DisaggregationScenario: ReferenceScenario {
     let rate = wins ? winsRate : losesRate
     let workload = referenceWorkload(
       rate: rate, profiles: wins ? winsProfiles : losesProfiles,
-      measuredRequests: Int(rate * size.pick(quick: 30.0, thorough: 120.0)), warmupSeconds: 15, drainSeconds: 30)
+      measuredRequests: Int(rate * size.pick(quick: 20.0, thorough: 120.0)), warmupSeconds: 15, drainSeconds: 30)
     var s = Scenario(
       name: wins ? "disagg-wins" : "disagg-loses", model: model, gpu: gpu,
       cluster: wins ? "dgx-h100-2node-ib" : "dgx-h100", workload: workload, slo: wins ? winsSLO : losesSLO,
@@ -85,7 +85,14 @@ public struct DisaggregationScenario: ReferenceScenario {
       let expected: DisaggregationComparison.Form = wins ? .disaggregated : .aggregated
       r.holds(
         "\(label): winner", d.comparison.winner == expected, expected: expected.rawValue,
-        got: d.comparison.winner.rawValue, source: .both, d.comparison.sentence)
+        got: d.comparison.winner.rawValue, source: d.comparison.basis == "simulation" ? .both : .analytic,
+        d.comparison.sentence)
+      if let aggregated = plan.shortlist.first {
+        r.holds(
+          "\(label): simulated aggregated \(aggregated.layout) meets the SLO", aggregated.meetsSLO, expected: "meets",
+          got: aggregated.meetsSLO ? "meets" : aggregated.reasons.joined(separator: "; "), source: .simulated,
+          "the aggregated side of the comparison is the simulated winner of the aggregated shortlist")
+      }
       let reasonKey = wins ? "Prefill interference removed" : "Prefill interference does not matter"
       r.holds(
         "\(label): stated reason", d.comparison.reasons.contains { $0.hasPrefix(reasonKey) },
