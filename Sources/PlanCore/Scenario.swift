@@ -305,7 +305,8 @@ enum ScenarioField {
     let names = { (all: [String]) in all.joined(separator: ", ") }
     let mode = try reader.optionalString("disaggregation").map { text in
       guard let mode = DisaggregationMode(rawValue: text) else {
-        throw reader.error("disaggregation", "unknown mode \"\(text)\" (allowed: \(names(DisaggregationMode.allCases.map(\.rawValue))))")
+        throw reader.error(
+          "disaggregation", "unknown mode \"\(text)\" (allowed: \(names(DisaggregationMode.allCases.map(\.rawValue))))")
       }
       return mode
     }
@@ -313,7 +314,9 @@ enum ScenarioField {
     try rejectUnknown(transfer, allowed: ["overlap"])
     let overlap = try transfer.optionalString("overlap").map { text in
       guard let overlap = KVTransferOverlap(rawValue: text) else {
-        throw transfer.error("overlap", "unknown KV-transfer overlap \"\(text)\" (allowed: \(names(KVTransferOverlap.allCases.map(\.rawValue))))")
+        throw transfer.error(
+          "overlap",
+          "unknown KV-transfer overlap \"\(text)\" (allowed: \(names(KVTransferOverlap.allCases.map(\.rawValue))))")
       }
       return overlap
     }

@@ -104,7 +104,8 @@ public struct DisaggregationScenario: ReferenceScenario {
           : "whatever the stalls, the aggregated TPOT stays far below the loose 150 ms bound")
       r.holds(
         "\(label): transfer cost stated", d.comparison.reasons.contains { $0.hasPrefix("KV transfer cost") },
-        expected: "“KV transfer cost…”", got: d.comparison.reasons.contains { $0.hasPrefix("KV transfer cost") } ? "present" : "absent",
+        expected: "“KV transfer cost…”",
+        got: d.comparison.reasons.contains { $0.hasPrefix("KV transfer cost") } ? "present" : "absent",
         source: .analytic, "the report gives the KV handoff per mean request")
       guard let best = d.candidates.first else { continue }
       r.within(
@@ -115,7 +116,9 @@ public struct DisaggregationScenario: ReferenceScenario {
         "\(label): capacity = min(prefill, decode)", best.load.capacityRequestsPerSecond, relative: 1e-12,
         of: min(best.load.prefillCapacityRequestsPerSecond, best.load.decodeCapacityRequestsPerSecond),
         .number("req/s"), source: .analytic, "a request passes through both pools")
-      r.figure("\(label): best disaggregated \(best.layout) TPOT", best.load.tpotMeanSeconds ?? .nan, .seconds, source: .analytic)
+      r.figure(
+        "\(label): best disaggregated \(best.layout) TPOT", best.load.tpotMeanSeconds ?? .nan, .seconds,
+        source: .analytic)
       if wins {
         let stall = d.comparison.aggregatedPrefillStallSecondsPerToken ?? 0
         r.above(

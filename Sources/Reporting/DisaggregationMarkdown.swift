@@ -71,12 +71,16 @@ public enum DisaggregationMarkdown {
     var parts: [HTMLFragment] = [
       .element("p", ["class": "callout"], [.element("strong", text: d.comparison.sentence)]),
       HTMLDocument.list(d.comparison.reasons),
-      .element("h3", text: "Best disaggregated layouts (analytic model at \(Format.rate(plan.question.rateRequestsPerSecond)))"),
+      .element(
+        "h3", text: "Best disaggregated layouts (analytic model at \(Format.rate(plan.question.rateRequestsPerSecond)))"
+      ),
       HTMLTable(candidateRows(d)).rendered,
     ]
     for s in d.shortlist {
-      parts.append(.element("h3", text: "\(s.layout) (\(s.gpus) GPUs): " + (s.meetsSLO ? "meets the SLO" : "breaks the SLO")))
-      var gap = MarkdownTable(["metric", "analytic", "simulated (95 % CI)", "gap"], alignments: [.left, .right, .right, .right])
+      parts.append(
+        .element("h3", text: "\(s.layout) (\(s.gpus) GPUs): " + (s.meetsSLO ? "meets the SLO" : "breaks the SLO")))
+      var gap = MarkdownTable(
+        ["metric", "analytic", "simulated (95 % CI)", "gap"], alignments: [.left, .right, .right, .right])
       for row in s.gap {
         gap.append([
           row.metric.label, Cell.metric(row.metric, row.analytic),

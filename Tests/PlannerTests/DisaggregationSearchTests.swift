@@ -56,7 +56,8 @@ import Testing
   /// Without overlap the whole transfer is exposed; layer by layer at most all of it.
   @Test func overlapSettingIsApplied() throws {
     let none = try DisaggregationSearch(try Self.request(overlap: KVTransferOverlap.none)).candidates()
-    #expect(none.allSatisfy { $0.transfer.exposedSeconds == $0.transfer.transferSeconds && $0.transfer.overlap == .none })
+    #expect(
+      none.allSatisfy { $0.transfer.exposedSeconds == $0.transfer.transferSeconds && $0.transfer.overlap == .none })
     let layerwise = try DisaggregationSearch(try Self.request()).candidates()
     #expect(layerwise.allSatisfy { $0.transfer.overlap == .layerwise })
   }

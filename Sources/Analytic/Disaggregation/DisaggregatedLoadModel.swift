@@ -136,7 +136,8 @@ public enum DisaggregatedLoadModel {
     // The prefill pool's own TTFT bound: what is left of the SLO after the handoff and the join.
     let shift = pools.transfer.exposedSeconds + d.ttftMeanSeconds
     let left = slo.ttftSeconds - shift
-    let prefillSLO = SLO(ttftSeconds: max(left, 1e-9), tpotSeconds: slo.tpotSeconds, successRateFloor: slo.successRateFloor)
+    let prefillSLO = SLO(
+      ttftSeconds: max(left, 1e-9), tpotSeconds: slo.tpotSeconds, successRateFloor: slo.successRateFloor)
     let prefill = try LoadModel.evaluate(
       rateRequestsPerSecond: rate, replicas: pools.prefillInstances, router: router, service: pools.prefillService,
       slo: prefillSLO, arrivals: arrivals)

@@ -136,11 +136,13 @@ enum DisaggregationVerdict {
       let t = d.transfer
       let route =
         t.bottleneckLinkKind.map { " over \($0)" } ?? ""
-      let crossing = t.crossNodeFraction > 0 ? ", \(Format.percent(t.crossNodeFraction)) of instance pairs across nodes" : ""
+      let crossing =
+        t.crossNodeFraction > 0 ? ", \(Format.percent(t.crossNodeFraction)) of instance pairs across nodes" : ""
       reasons.append(
         "KV transfer cost: \(Units.formatBytes(t.bytesPerRequest)) per mean request (\(request.meanPromptTokens) prompt "
           + "tokens), \(Units.formatSeconds(t.transferSeconds)) per mean request\(route)\(crossing); "
-          + "\(Units.formatSeconds(t.exposedSeconds)) exposed in TTFT with \(t.overlap == .layerwise ? "layer-wise overlap" : "no overlap").")
+          + "\(Units.formatSeconds(t.exposedSeconds)) exposed in TTFT with \(t.overlap == .layerwise ? "layer-wise overlap" : "no overlap")."
+      )
       reasons.append(
         "Capacity of \(d.layout): \(Format.rate(d.load.capacityRequestsPerSecond)) = min(prefill pool "
           + "\(Format.rate(d.load.prefillCapacityRequestsPerSecond)), decode pool "

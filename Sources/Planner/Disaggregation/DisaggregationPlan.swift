@@ -59,7 +59,8 @@ extension Planner {
       else { return nil }
       return table[min(table.count, max(1, Int(batch.rounded()))) - 1]
     }
-    let bestDisaggregated = shortlist.first.flatMap { s in candidates.first { $0.layout == s.layout } } ?? candidates.first
+    let bestDisaggregated =
+      shortlist.first.flatMap { s in candidates.first { $0.layout == s.layout } } ?? candidates.first
     let comparison = DisaggregationVerdict.compare(
       request: request, mode: mode, aggregated: aggregated, simulatedAggregated: simulated.first,
       decodeOnlySeconds: decodeOnly, disaggregated: bestDisaggregated, simulatedDisaggregated: shortlist.first)

@@ -40,7 +40,8 @@ struct DisaggregationPoolShape: Sendable {
         guard prefillFits else { continue }
         result.append(
           DisaggregationPoolShape(
-            tp: tp, pp: pp, prefillSeconds: inputs.prefillSeconds, decodeStepSecondsByBatch: inputs.decodeIterationSeconds,
+            tp: tp, pp: pp, prefillSeconds: inputs.prefillSeconds,
+            decodeStepSecondsByBatch: inputs.decodeIterationSeconds,
             kvTokens: evaluator.memory.maxKVTokens))
         break
       }

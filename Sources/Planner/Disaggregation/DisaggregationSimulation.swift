@@ -86,6 +86,7 @@ public struct DisaggregatedSimulationRunner: Sendable {
     return SimulatedDisaggregatedCandidate(
       layout: candidate.layout, gpus: candidate.gpus, analyticRank: candidate.rank, result: result,
       intervals: intervals, meetsSLO: reasons.isEmpty, reasons: reasons, maxSustainableRate: bound, gap: gap,
-      transferredBytesPerRequest: primary.transfers > 0 ? primary.totalTransferredBytes / Double(primary.transfers) : nil)
+      transferredBytesPerRequest: primary.transfers > 0
+        ? primary.totalTransferredBytes / Double(primary.transfers) : nil)
   }
 }
