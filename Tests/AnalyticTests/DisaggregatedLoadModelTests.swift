@@ -178,6 +178,17 @@ private func near(_ a: Double, _ b: Double, _ tolerance: Double) -> Bool {
     #expect(tight.successRate == 0)
   }
 
+  /// JSON keeps every key of an unstable prediction, absent figures as null, and reads back.
+  @Test func unstablePredictionWritesNullsAndRoundTrips() throws {
+    let pools = try Self.pools(prefillInstances: 1, decodeInstances: 1)
+    let unstable = try DisaggregatedLoadModel.evaluate(
+      rateRequestsPerSecond: 50, pools: pools, router: .roundRobin, slo: Self.slo)
+    let data = try JSONEncoder().encode(unstable)
+    let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    #expect(object["ttftP90Seconds"] is NSNull && object["tpotMeanSeconds"] is NSNull)
+    #expect(try JSONDecoder().decode(DisaggregatedLoadPrediction.self, from: data) == unstable)
+  }
+
   /// One output token leaves a decode pool nothing to do: refused, not NaN.
   @Test func oneOutputTokenIsRefused() {
     #expect(throws: LoadModelError.self) {

@@ -67,6 +67,38 @@ public struct DisaggregatedLoadPrediction: Sendable, Hashable, Codable {
   public var blockingProbability: Double?
   /// min(1, capacity / rate).
   public var successRateUpperBound: Double
+
+  enum CodingKeys: String, CodingKey {
+    case rateRequestsPerSecond, prefillCapacityRequestsPerSecond, decodeCapacityRequestsPerSecond,
+      capacityRequestsPerSecond, stable, prefillTTFTP50Seconds, prefillTTFTP90Seconds, decodeJoinWaitP50Seconds,
+      decodeJoinWaitP90Seconds, transferExposedSeconds, ttftP50Seconds, ttftP90Seconds, tpotMeanSeconds, successRate,
+      goodputRequestsPerSecond, outputTokensPerSecond, meanDecodeBatchPerInstance, blockingProbability,
+      successRateUpperBound
+  }
+
+  // Explicit so that absent values are written as null (stable keys), never omitted.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(rateRequestsPerSecond, forKey: .rateRequestsPerSecond)
+    try c.encode(prefillCapacityRequestsPerSecond, forKey: .prefillCapacityRequestsPerSecond)
+    try c.encode(decodeCapacityRequestsPerSecond, forKey: .decodeCapacityRequestsPerSecond)
+    try c.encode(capacityRequestsPerSecond, forKey: .capacityRequestsPerSecond)
+    try c.encode(stable, forKey: .stable)
+    try c.encode(prefillTTFTP50Seconds, forKey: .prefillTTFTP50Seconds)
+    try c.encode(prefillTTFTP90Seconds, forKey: .prefillTTFTP90Seconds)
+    try c.encode(decodeJoinWaitP50Seconds, forKey: .decodeJoinWaitP50Seconds)
+    try c.encode(decodeJoinWaitP90Seconds, forKey: .decodeJoinWaitP90Seconds)
+    try c.encode(transferExposedSeconds, forKey: .transferExposedSeconds)
+    try c.encode(ttftP50Seconds, forKey: .ttftP50Seconds)
+    try c.encode(ttftP90Seconds, forKey: .ttftP90Seconds)
+    try c.encode(tpotMeanSeconds, forKey: .tpotMeanSeconds)
+    try c.encode(successRate, forKey: .successRate)
+    try c.encode(goodputRequestsPerSecond, forKey: .goodputRequestsPerSecond)
+    try c.encode(outputTokensPerSecond, forKey: .outputTokensPerSecond)
+    try c.encode(meanDecodeBatchPerInstance, forKey: .meanDecodeBatchPerInstance)
+    try c.encode(blockingProbability, forKey: .blockingProbability)
+    try c.encode(successRateUpperBound, forKey: .successRateUpperBound)
+  }
 }
 
 /// Disaggregated serving under load (Splitwise, arXiv:2311.18677; DistServe, arXiv:2401.09670).

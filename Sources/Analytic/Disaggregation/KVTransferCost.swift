@@ -38,6 +38,21 @@ public struct KVTransferCost: Sendable, Hashable, Codable {
   /// Kind of the busiest link on the slowest pair's route (nil: no links, e.g. infinite).
   public var bottleneckLinkKind: String?
 
+  enum CodingKeys: String, CodingKey {
+    case bytesPerRequest, transferSeconds, exposedSeconds, overlap, crossNodeFraction, bottleneckLinkKind
+  }
+
+  // Explicit so that absent values are written as null (stable keys), never omitted.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(bytesPerRequest, forKey: .bytesPerRequest)
+    try c.encode(transferSeconds, forKey: .transferSeconds)
+    try c.encode(exposedSeconds, forKey: .exposedSeconds)
+    try c.encode(overlap, forKey: .overlap)
+    try c.encode(crossNodeFraction, forKey: .crossNodeFraction)
+    try c.encode(bottleneckLinkKind, forKey: .bottleneckLinkKind)
+  }
+
   public init(
     bytesPerRequest: Double, transferSeconds: Double, exposedSeconds: Double, overlap: KVTransferOverlap,
     crossNodeFraction: Double, bottleneckLinkKind: String?

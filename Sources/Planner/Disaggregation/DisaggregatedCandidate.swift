@@ -28,6 +28,32 @@ public struct DisaggregatedCandidate: Sendable, Hashable, Codable {
   /// Position among the disaggregated layouts, 1 = best.
   public var rank: Int
 
+  enum CodingKeys: String, CodingKey {
+    case layout, gpus, prefillPlacement, decodePlacement, prefillSeconds, decodeBatchLimit, decodeStepBatch1Seconds,
+      decodeStepAtLimitSeconds, transfer, load, maxSustainableRequestsPerSecond, goodputPerGPURequestsPerSecond,
+      meetsSLO, reasons, rank
+  }
+
+  // Explicit so that absent values are written as null (stable keys), never omitted.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(layout, forKey: .layout)
+    try c.encode(gpus, forKey: .gpus)
+    try c.encode(prefillPlacement, forKey: .prefillPlacement)
+    try c.encode(decodePlacement, forKey: .decodePlacement)
+    try c.encode(prefillSeconds, forKey: .prefillSeconds)
+    try c.encode(decodeBatchLimit, forKey: .decodeBatchLimit)
+    try c.encode(decodeStepBatch1Seconds, forKey: .decodeStepBatch1Seconds)
+    try c.encode(decodeStepAtLimitSeconds, forKey: .decodeStepAtLimitSeconds)
+    try c.encode(transfer, forKey: .transfer)
+    try c.encode(load, forKey: .load)
+    try c.encode(maxSustainableRequestsPerSecond, forKey: .maxSustainableRequestsPerSecond)
+    try c.encode(goodputPerGPURequestsPerSecond, forKey: .goodputPerGPURequestsPerSecond)
+    try c.encode(meetsSLO, forKey: .meetsSLO)
+    try c.encode(reasons, forKey: .reasons)
+    try c.encode(rank, forKey: .rank)
+  }
+
   /// Which pool bounds the capacity.
   public var boundingPool: String {
     load.prefillCapacityRequestsPerSecond <= load.decodeCapacityRequestsPerSecond ? "prefill" : "decode"

@@ -23,6 +23,22 @@ public struct DisaggregationComparison: Sendable, Hashable, Codable {
   /// Of the aggregated winner's TPOT, the seconds per token that are prefill stalls (its TPOT
   /// under load minus a decode-only iteration at its mean batch); nil when not known.
   public var aggregatedPrefillStallSecondsPerToken: Double?
+
+  enum CodingKeys: String, CodingKey {
+    case winner, basis, aggregatedLayout, disaggregatedLayout, sentence, reasons, aggregatedPrefillStallSecondsPerToken
+  }
+
+  // Explicit so that absent values are written as null (stable keys), never omitted.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(winner, forKey: .winner)
+    try c.encode(basis, forKey: .basis)
+    try c.encode(aggregatedLayout, forKey: .aggregatedLayout)
+    try c.encode(disaggregatedLayout, forKey: .disaggregatedLayout)
+    try c.encode(sentence, forKey: .sentence)
+    try c.encode(reasons, forKey: .reasons)
+    try c.encode(aggregatedPrefillStallSecondsPerToken, forKey: .aggregatedPrefillStallSecondsPerToken)
+  }
 }
 
 /// The figures one side of the comparison is judged on.

@@ -19,6 +19,23 @@ public struct DisaggregationPlan: Sendable, Hashable, Codable {
   public var launch: DisaggregatedLaunch?
   /// Why the shortlist was not simulated (nil when it was, or when nothing serves the workload).
   public var simulationNote: String?
+
+  enum CodingKeys: String, CodingKey {
+    case mode, overlap, layoutsScored, candidates, shortlist, comparison, launch, simulationNote
+  }
+
+  // Explicit so that absent values are written as null (stable keys), never omitted.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(mode, forKey: .mode)
+    try c.encode(overlap, forKey: .overlap)
+    try c.encode(layoutsScored, forKey: .layoutsScored)
+    try c.encode(candidates, forKey: .candidates)
+    try c.encode(shortlist, forKey: .shortlist)
+    try c.encode(comparison, forKey: .comparison)
+    try c.encode(launch, forKey: .launch)
+    try c.encode(simulationNote, forKey: .simulationNote)
+  }
 }
 
 extension Planner {

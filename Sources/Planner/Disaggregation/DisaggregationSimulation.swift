@@ -19,6 +19,26 @@ public struct SimulatedDisaggregatedCandidate: Sendable, Hashable, Codable {
   /// KV bytes the run moved per handed-over request (nil: none handed over).
   public var transferredBytesPerRequest: Double?
 
+  enum CodingKeys: String, CodingKey {
+    case layout, gpus, analyticRank, result, intervals, meetsSLO, reasons, maxSustainableRate, gap,
+      transferredBytesPerRequest
+  }
+
+  // Explicit so that absent values are written as null (stable keys), never omitted.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(layout, forKey: .layout)
+    try c.encode(gpus, forKey: .gpus)
+    try c.encode(analyticRank, forKey: .analyticRank)
+    try c.encode(result, forKey: .result)
+    try c.encode(intervals, forKey: .intervals)
+    try c.encode(meetsSLO, forKey: .meetsSLO)
+    try c.encode(reasons, forKey: .reasons)
+    try c.encode(maxSustainableRate, forKey: .maxSustainableRate)
+    try c.encode(gap, forKey: .gap)
+    try c.encode(transferredBytesPerRequest, forKey: .transferredBytesPerRequest)
+  }
+
   public var flagged: Bool { gap.contains(where: \.flagged) }
 }
 
