@@ -18,8 +18,10 @@ extension Engine {
     guard free >= 0, free <= config.kvCacheBlocks else {
       throw SimulationError.invariantViolated("replica \(r) has \(free) free KV blocks of \(config.kvCacheBlocks)")
     }
-    var held = 0
-    for sequence in replicas[r].running { held += Int(blocks[Int(sequence)]) }
+    // Prefill role: requests whose prefill ended hold `heldBlocks` (checked per request by
+    // `DisaggregatedEngine.checkConservation`), also while still listed in `running`.
+    var held = replicas[r].heldBlocks
+    for sequence in replicas[r].running where state[Int(sequence)] != .held { held += Int(blocks[Int(sequence)]) }
     for sequence in replicas[r].waiting where blocks[Int(sequence)] != 0 {
       throw SimulationError.invariantViolated("waiting request \(sequence) holds \(blocks[Int(sequence)]) KV blocks")
     }
@@ -31,6 +33,7 @@ extension Engine {
     for sequence in replicas[r].running {
       let i = Int(sequence)
       // Completed sequences stay in `running` (holding nothing) until the next scheduling step.
+      if state[i] == .held { continue }
       if state[i] == .done {
         guard blocks[i] == 0 else {
           throw SimulationError.invariantViolated("completed request \(i) still holds \(blocks[i]) KV blocks")

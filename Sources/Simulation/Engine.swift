@@ -10,6 +10,22 @@ enum RequestState: UInt8 {
   /// In a micro-batch that has not left the last stage.
   case inFlight
   case done, rejected
+  /// Prefill pool of a disaggregated run: prefilled, KV blocks kept until the KV transfer to
+  /// a decode instance ends.
+  case held
+  /// Decode pool of a disaggregated run: admitted (KV blocks reserved), its KV still arriving.
+  case pulling
+}
+
+/// What an engine serves: everything (an aggregated replica set), or one pool of a
+/// disaggregated deployment (`DisaggregatedEngine` drives two engines).
+enum EngineRole: UInt8 {
+  case aggregated
+  /// Prompts only: a sequence whose prefill ends is `held` and listed in `handoffs`.
+  case prefill
+  /// Decodes of requests prefilled elsewhere, queued by `enqueuePrefilled`; admission lists
+  /// them in `pulls` (preempted ones recompute here as usual).
+  case decode
 }
 
 enum RejectReason: UInt8 { case none, queueFull, timeout, tooLong }
@@ -36,6 +52,9 @@ struct ReplicaState {
   /// Most requests admitted (holding KV blocks) at once.
   var peakRunning = 0
   var hasFinished = false
+  /// Prefill role: KV blocks of requests whose prefill ended, kept until their transfer ends.
+  /// Such requests leave `running` (vLLM frees the request and delays only its blocks).
+  var heldBlocks = 0
   var routedMeasured = 0
   var windowTokens = 0
   var windowPreemptions = 0
@@ -57,6 +76,8 @@ struct MicroBatch {
   var inUse = false
   /// The stage it has reached and waits to start on, or −1.
   var waitingAtStage = -1
+  /// When it started on stage 0.
+  var launchTime = 0.0
 }
 
 /// The discrete-event engine. A value type with its state in flat arrays (struct of arrays
@@ -75,6 +96,7 @@ struct Engine {
   let windowStart: Double
   let windowEnd: Double
   let endTime: Double
+  let role: EngineRole
 
   // Requests (struct of arrays).
   let arrival: [Double]
@@ -124,12 +146,19 @@ struct Engine {
   var stageStarts: [Int]
   var blockCountChecks = 0
   var launchOrderChecks = 0
+  /// Prefill role: requests whose prefill ended since the driver last emptied this, with the
+  /// seconds of their last prefill iteration (launch to leaving the last stage).
+  var handoffs = ContiguousArray<Int32>()
+  var handoffIterationSeconds = ContiguousArray<Double>()
+  /// Decode role: requests admitted since the driver last emptied this, whose KV is to be pulled.
+  var pulls = ContiguousArray<Int32>()
 
   init(
     requests: SampledRequests, layout: Layout, timings: [any IterationTiming], config: SchedulerConfig,
     router: RouterPolicy, slo: SLO?, options: SimulationOptions, links: SharedLinks, warmupSeconds: Double,
-    drainSeconds: Double
+    drainSeconds: Double, role: EngineRole = .aggregated
   ) {
+    self.role = role
     pp = layout.pp
     dp = layout.dp
     self.timings = timings
@@ -206,7 +235,13 @@ struct Engine {
       }
     }
     snapshotWindowEnd(before: .infinity)
-    let stopTime = stoppedByLimit ? endTime : now
+    close(at: stoppedByLimit ? endTime : now)
+    progress?(1)
+  }
+
+  /// Ends the run at `stopTime`: rejects the waiting requests whose queue timeout passed
+  /// before it, and closes the in-system and KV-use integrals.
+  mutating func close(at stopTime: Double) {
     // Requests still waiting whose timeout passed before the end are rejected at that moment.
     if let timeout = config.queueTimeoutSeconds {
       for r in 0..<dp {
@@ -226,7 +261,6 @@ struct Engine {
     now = stopTime
     advanceInSystem(to: windowEnd)
     for r in 0..<dp { touchKV(r, at: max(stopTime, windowEnd)) }
-    progress?(1)
   }
 
   private mutating func snapshotWindowEnd(before time: Double) {
@@ -235,7 +269,7 @@ struct Engine {
     }
   }
 
-  private mutating func handle(_ event: Event) throws {
+  mutating func handle(_ event: Event) throws {
     let r = Int(event.replica)
     switch event.kind {
     case .stageDone:
@@ -264,17 +298,21 @@ struct Engine {
 
   // MARK: Arrivals and routing
 
-  private mutating func arrive(_ i: Int) throws {
+  /// Request `i` arrives now; routed by `router`, or to replica `chosen` when given.
+  mutating func arrive(_ i: Int, at chosen: Int? = nil) throws {
     advanceInSystem(to: now)
     inSystem += 1
-    let r = route()
+    let r: Int
+    if let chosen { r = chosen } else { r = route() }
     replicaOf[i] = Int32(r)
     if arrival[i] >= windowStart { replicas[r].routedMeasured += 1 }
     let p = Int(prompt[i])
     let o = Int(output[i])
     // The longest the sequence's cache gets: prompt + output − 1 tokens (the last token is
     // never fed back).
-    if blocksFor(p + o - 1) > config.kvCacheBlocks || (!config.chunkedPrefill && p > config.maxNumBatchedTokens) {
+    // A prefill instance keeps the prompt's KV only.
+    let longest = role == .prefill ? p : p + o - 1
+    if blocksFor(longest) > config.kvCacheBlocks || (!config.chunkedPrefill && p > config.maxNumBatchedTokens) {
       reject(i, .tooLong, at: now)
       return
     }
@@ -288,7 +326,7 @@ struct Engine {
     try trySchedule(r)
   }
 
-  private mutating func route() -> Int {
+  mutating func route() -> Int {
     switch router {
     case .roundRobin:
       let r = roundRobinNext
@@ -320,10 +358,10 @@ struct Engine {
   }
 
   @inline(__always)
-  private func blocksFor(_ tokens: Int) -> Int { (tokens + Int(blockSize) - 1) / Int(blockSize) }
+  func blocksFor(_ tokens: Int) -> Int { (tokens + Int(blockSize) - 1) / Int(blockSize) }
 
   /// Marks request `i` rejected at time `time` (≤ now: a timeout found late is dated exactly).
-  private mutating func reject(_ i: Int, _ reason: RejectReason, at time: Double) {
+  mutating func reject(_ i: Int, _ reason: RejectReason, at time: Double) {
     advanceInSystem(to: now)
     state[i] = .rejected
     rejectReason[i] = reason
@@ -342,7 +380,7 @@ struct Engine {
   }
 
   @inline(__always)
-  private mutating func touchKV(_ r: Int, at time: Double) {
+  mutating func touchKV(_ r: Int, at time: Double) {
     let used = config.kvCacheBlocks - replicas[r].freeBlocks
     let last = replicas[r].kvLast
     if time > last {
@@ -355,7 +393,7 @@ struct Engine {
 
   /// Launches a micro-batch on replica `r` if stage 0 is free, fewer than PP micro-batches are
   /// in flight, and there is work.
-  private mutating func trySchedule(_ r: Int) throws {
+  mutating func trySchedule(_ r: Int) throws {
     guard !replicas[r].stageBusy[0], replicas[r].inFlight < pp else { return }
     var slotIndex = -1
     for k in 0..<pp where !slots[r * pp + k].inUse {
@@ -377,9 +415,11 @@ struct Engine {
     var shape = BatchShape()
 
     if replicas[r].hasFinished {
-      // Drop completed sequences, keeping admission order.
+      // Drop completed (and, prefill role, held) sequences, keeping admission order.
       var kept = 0
-      for index in running.indices where state[Int(running[index])] != .done {
+      for index in running.indices {
+        let sequenceState = state[Int(running[index])]
+        guard sequenceState != .done && sequenceState != .held else { continue }
         running[kept] = running[index]
         kept += 1
       }
@@ -444,6 +484,21 @@ struct Engine {
     func admit(_ engine: inout Engine) {
       while let head = waiting.first {
         let h = Int(head)
+        if engine.role == .decode && engine.computed[h] > 0 {
+          // Prefilled elsewhere: reserve blocks for its prompt's KV, which is then pulled.
+          guard running.count < engine.config.maxNumSeqs else { break }
+          let needBlocks = engine.blocksFor(Int(engine.computed[h]))
+          guard needBlocks <= freeBlocks else { break }
+          waiting.removeFirst()
+          waitingBlocks -= needBlocks
+          freeBlocks -= needBlocks
+          engine.blocks[h] = Int32(needBlocks)
+          if engine.options.checkInvariants { engine.admittedTokens[h] = engine.computed[h] }
+          running.append(head)
+          engine.state[h] = .pulling
+          engine.pulls.append(head)
+          continue
+        }
         if let timeout = engine.config.queueTimeoutSeconds, engine.firstScheduled[h] < 0,
           engine.now - engine.arrival[h] > timeout
         {
@@ -520,6 +575,7 @@ struct Engine {
 
     slots[slotIndex].shape = shape
     slots[slotIndex].inUse = true
+    slots[slotIndex].launchTime = now
     slots[slotIndex].order = replicas[r].launched
     replicas[r].launched += 1
     replicas[r].inFlight += 1
@@ -631,6 +687,15 @@ struct Engine {
           inSystem -= 1
           if inWindow { windowCompletions += 1 }
           replicas[r].hasFinished = true
+          continue
+        }
+        if role == .prefill {
+          // Prefill done: its KV stays here until the transfer to a decode instance ends.
+          state[i] = .held
+          replicas[r].heldBlocks += Int(blocks[i])
+          replicas[r].hasFinished = true
+          handoffs.append(sequence)
+          handoffIterationSeconds.append(now - slots[index].launchTime)
           continue
         }
       }

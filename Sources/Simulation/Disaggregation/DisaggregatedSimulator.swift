@@ -9,8 +9,8 @@ import PlanCore
 ///
 /// The life of a request:
 /// 1. On arrival it is routed to a prefill instance (`router`: `.roundRobin` in turn;
-///    `.leastOutstanding` the instance with the fewest prompt tokens waiting or not yet
-///    prefilled; `.leastKVLoad` the fewest KV blocks in use plus needed by its queue; ties to
+///    `.leastOutstanding` the instance with the fewest prompt tokens waiting (in whole KV
+///    blocks) or admitted and not yet prefilled; `.leastKVLoad` the fewest KV blocks in use plus needed by its queue; ties to
 ///    the lowest index). A request that could never run (prompt beyond the prefill instance's
 ///    KV cache or, without chunked prefill, its `maxNumBatchedTokens`; prompt + output − 1
 ///    beyond the decode instance's KV cache) is rejected at once.
@@ -97,7 +97,8 @@ public struct DisaggregatedSimulator: Sendable {
       }
       for (instance, timing) in timings.enumerated() where timing.stageCount != layout.pp {
         throw SimulationError.invalidConfiguration(
-          "\(pool) pool: the timing of instance \(instance) has \(timing.stageCount) stages; \(layout) has \(layout.pp)")
+          "\(pool) pool: the timing of instance \(instance) has \(timing.stageCount) stages; \(layout) has \(layout.pp)"
+        )
       }
       if let placement {
         guard placement.gpus.count == layout.dp,
@@ -153,15 +154,18 @@ public struct DisaggregatedSimulator: Sendable {
     self.options = options
   }
 
-  /// Runs the simulation.
-  public func run() throws -> SimulationResult { try runDetailed().result }
+  /// Runs the simulation. `progress`, if given, is called with the fraction of requests that
+  /// have arrived, every `options.progressInterval` arrivals and once with 1 at the end.
+  public func run(progress: ((Double) -> Void)? = nil) throws -> SimulationResult {
+    try runDetailed(progress: progress).result
+  }
 
   /// Runs the simulation and returns per-request records, transfer totals and invariant-check
   /// counts too.
-  public func runDetailed() throws -> DisaggregatedOutcome {
+  public func runDetailed(progress: ((Double) -> Void)? = nil) throws -> DisaggregatedOutcome {
     let requests = try SampledRequests.sample(workload, seed: seed)
     var engine = DisaggregatedEngine(simulator: self, requests: requests)
-    try engine.run()
+    try engine.run(progress: progress)
     return engine.outcome()
   }
 }
@@ -170,7 +174,9 @@ public struct DisaggregatedSimulator: Sendable {
 public struct DisaggregatedOutcome: Sendable {
   public var result: SimulationResult
   /// One record per request in arrival order (empty unless `recordRequests`); `replica` is
-  /// the decode instance (or the prefill instance for a request that never reached one).
+  /// the index in `result.replicas` of the instance where it ended or is now (prefill
+  /// instances 0..<P, decode instances P..<P + D); preemptions, iterations and stage passes
+  /// add both pools'.
   public var requests: [RequestRecord]
   /// Per request in arrival order (empty unless `recordRequests`): prefill instance, decode
   /// instance (−1: none), KV bytes transferred (0: none), handoff time (first token; nil: none).
