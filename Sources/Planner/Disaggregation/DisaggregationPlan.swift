@@ -55,9 +55,22 @@ extension Planner {
     let search = DisaggregationSearch(request)
     let candidates = try search.candidates()
     if mode == .auto && candidates.isEmpty { return nil }
-    let picks = Array(candidates.filter(\.load.stable).prefix(Self.disaggregatedShortlist))
+    var picks = Array(candidates.filter(\.load.stable).prefix(Self.disaggregatedShortlist))
     var runs: [SimulatedDisaggregatedCandidate] = []
     var note: String?
+    // Like the aggregated shortlist, only what can win is simulated: unless asked for
+    // disaggregation only, a disaggregated best the analytic model ranks below the aggregated
+    // best is compared analytically (this keeps the built-in recommend within its time budget).
+    if mode != .only, let best = candidates.first, let aggregatedBest = ranked.first,
+      !Ranking.lexicographicallyPrecedes(
+        DisaggregationSearch.key(best, objective: request.objective),
+        Ranking.analyticKey(aggregatedBest, objective: request.objective))
+    {
+      picks = []
+      note =
+        "The disaggregated layouts were not simulated: the analytic model ranks the best of them (\(best.layout)) "
+        + "below the best aggregated layout (\(aggregatedBest.layout)); the comparison is analytic."
+    }
     do {
       runs = try Replications.concurrentMap(count: picks.count) { index in
         try DisaggregatedSimulationRunner(request: request, candidate: picks[index]).simulate()
