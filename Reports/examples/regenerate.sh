@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 swift build -c release --product llmplan >&2
 llmplan=.build/release/llmplan
-for name in default 13b-pp-kv 7b-dp-scaling 175b-mixed; do
+for name in default 13b-pp-kv 7b-dp-scaling 175b-mixed disagg-wins disagg-loses; do
   echo "recommend: $name" >&2
   "$llmplan" recommend --scenario "Reports/examples/$name.yaml" --report "Reports/examples/$name.md" > /dev/null
 done

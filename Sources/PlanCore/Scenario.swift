@@ -107,6 +107,9 @@ public struct Scenario: Sendable, Hashable, Codable {
   /// `expert_imbalance:` (MoE): the busiest EP GPU's routed tokens over the mean, replacing the
   /// closed form of `ExpertImbalance`; nil: the closed form.
   public var expertImbalance: Double?
+  /// `disaggregation: auto | off | on | only` and `kv_transfer: {overlap: layerwise | none}` (nil: auto, layerwise).
+  public var disaggregation: DisaggregationMode? = nil
+  public var kvTransferOverlap: KVTransferOverlap? = nil
 
   public init(
     name: String, model: String, gpu: String? = nil, cluster: String? = nil, layout: Layout? = nil, workload: Workload,
@@ -137,7 +140,8 @@ public struct Scenario: Sendable, Hashable, Codable {
 
   static let topLevelKeys: Set<String> = [
     "name", "model", "gpu", "cluster", "layout", "workload", "duration", "warmup", "drain", "seed", "slo", "objective",
-    "gpu_budget", "router", "scheduler", "engine", "prices", "precision", "expert_imbalance",
+    "gpu_budget", "router", "scheduler", "engine", "prices", "precision", "expert_imbalance", "disaggregation",
+    "kv_transfer",
   ]
 
   /// Builds a scenario from an already-read file; relative trace paths resolve against
@@ -289,6 +293,7 @@ public struct Scenario: Sendable, Hashable, Codable {
     parsed.prices = try ScenarioField.prices(reader)
     try ScenarioPrecision.parse(reader, into: &parsed)
     try parseExpertImbalance(reader, into: &parsed)
+    (parsed.disaggregation, parsed.kvTransferOverlap) = try ScenarioField.disaggregation(reader)
     return parsed
   }
 
@@ -305,6 +310,29 @@ public struct Scenario: Sendable, Hashable, Codable {
 
 /// Field parsers of the scenario format.
 enum ScenarioField {
+  /// `disaggregation: auto|off|on|only` and `kv_transfer: {overlap: layerwise|none}`.
+  static func disaggregation(_ reader: FieldReader) throws -> (DisaggregationMode?, KVTransferOverlap?) {
+    let names = { (all: [String]) in all.joined(separator: ", ") }
+    let mode = try reader.optionalString("disaggregation").map { text in
+      guard let mode = DisaggregationMode(rawValue: text) else {
+        throw reader.error(
+          "disaggregation", "unknown mode \"\(text)\" (allowed: \(names(DisaggregationMode.allCases.map(\.rawValue))))")
+      }
+      return mode
+    }
+    guard let transfer = try reader.optionalObject("kv_transfer") else { return (mode, nil) }
+    try rejectUnknown(transfer, allowed: ["overlap"])
+    let overlap = try transfer.optionalString("overlap").map { text in
+      guard let overlap = KVTransferOverlap(rawValue: text) else {
+        throw transfer.error(
+          "overlap",
+          "unknown KV-transfer overlap \"\(text)\" (allowed: \(names(KVTransferOverlap.allCases.map(\.rawValue))))")
+      }
+      return overlap
+    }
+    return (mode, overlap)
+  }
+
   /// `prices: {h100-80gb-sxm: 2.99, l40s-48gb-pcie: 1.1}`: dollars per GPU-hour by GPU name.
   static func prices(_ reader: FieldReader) throws -> [String: Double] {
     guard let block = try reader.optionalObject("prices") else { return [:] }

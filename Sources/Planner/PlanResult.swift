@@ -279,9 +279,12 @@ public struct PlanResult: Sendable, Hashable, Codable {
   public var assumptions: [Assumption]
   /// The GPU's hourly price, nil when none is known (then no costs are reported).
   public var price: HourlyPrice? = nil
+  /// The disaggregated search and which form wins (nil: not searched, `Planner.disaggregationPlan`).
+  public var disaggregation: DisaggregationPlan? = nil
 
   enum CodingKeys: String, CodingKey {
-    case question, candidates, shortlist, recommendation, loadCurves, tensorParallelScaling, launch, assumptions, price
+    case question, candidates, shortlist, recommendation, loadCurves, tensorParallelScaling, launch, assumptions, price,
+      disaggregation
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -295,6 +298,7 @@ public struct PlanResult: Sendable, Hashable, Codable {
     try c.encode(launch, forKey: .launch)
     try c.encode(assumptions, forKey: .assumptions)
     try c.encode(price, forKey: .price)
+    try c.encode(disaggregation, forKey: .disaggregation)
   }
 
   /// The analytic candidate of a layout.

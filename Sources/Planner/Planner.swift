@@ -92,11 +92,14 @@ public struct Planner: Sendable {
     let chosen = recommendation.layout.flatMap { layout in
       ranked.first { $0.key == CandidateKey(layout: layout, precision: recommendation.precision) }
     }
-    return PlanResult(
+    let disaggregation = try disaggregationPlan(ranked: ranked, simulated: simulatedRanking, probes: probeOf)
+    var result = PlanResult(
       question: PlanQuestion(request), candidates: ranked, shortlist: simulatedRanking, recommendation: recommendation,
       loadCurves: curves, tensorParallelScaling: PlanNarrative.tensorParallelScaling(ranked),
       launch: chosen.map { LaunchCommandBuilder.build(request: request, candidate: $0) },
       assumptions: PlanNarrative.assumptions(request: request), price: request.price)
+    result.disaggregation = disaggregation
+    return result
   }
 
   /// Simulates one layout at the target rate (and, unless switched off, searches its simulated

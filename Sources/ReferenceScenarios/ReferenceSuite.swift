@@ -24,6 +24,7 @@ public enum ReferenceSuite {
     DataParallelScenario(),
     LargeModelScenario(),
     LoadSuccessScenario(),
+    DisaggregationScenario(),
   ]
 
   public static var names: [String] { all.map(\.name) }

@@ -12,12 +12,14 @@ public enum PlanMarkdown {
     var sections: [String] = [ReportFile.marker]
     sections.append("# Capacity plan: \(plan.question.scenario)")
     sections.append("> **Recommendation.** \(plan.recommendation.sentence)")
+    if let d = plan.disaggregation { sections.append("> **Serving form.** \(d.comparison.sentence)") }
     sections.append(question(plan.question, report: report))
     sections.append(recommendation(plan))
     sections.append(layoutTable(plan))
     sections.append(memory(plan))
     sections.append(shortlist(plan))
     sections.append(gap(plan))
+    if plan.disaggregation != nil { sections.append(DisaggregationMarkdown.render(plan)) }
     sections.append(charts(plan))
     sections.append(launch(plan))
     sections.append(assumptions(plan))

@@ -12,7 +12,7 @@ struct BenchCommand: ParsableCommand {
     abstract: "Measure LLMPlan's own speed (build with -c release for meaningful figures).",
     subcommands: [
       BenchAnalyticCommand.self, BenchSimulateCommand.self, BenchRecommendCommand.self, BenchLargeClusterCommand.self,
-      BenchFleetCommand.self,
+      BenchFleetCommand.self, BenchDisaggregationCommand.self,
     ])
 }
 

@@ -70,6 +70,8 @@ struct PlanOptions: ParsableArguments {
     name: .customLong("expert-imbalance"), parsing: .unconditional,
     help: "MoE: measured busiest-GPU / mean routed tokens of an EP group, replacing the closed form (≥ 1).")
   var expertImbalance: Double?
+  @Option(help: "Disaggregated prefill/decode pools: auto (searched when 2 instances fit), off, on, only.")
+  var disaggregation: String?
   @Option(
     parsing: .unconditional, help: "Relative analytic-vs-simulated gap flagged in the report (default 0.15).")
   var gapThreshold: Double?
@@ -187,6 +189,12 @@ struct PlanOptions: ParsableArguments {
     if chunkedPrefill { s.scheduler.chunkedPrefill = true }
     engineProfile.apply(to: &s)
     try applyPrecision(to: &s)
+    if let disaggregation {
+      guard let mode = DisaggregationMode(rawValue: disaggregation) else {
+        throw UserFacingError(message: "--disaggregation: \"\(disaggregation)\" is not auto, off, on or only")
+      }
+      s.disaggregation = mode
+    }
     return s
   }
 
@@ -401,6 +409,7 @@ struct RecommendCommand: ParsableCommand {
         print(try planReport.json())
       } else {
         print(plan.recommendation.sentence)
+        if let d = plan.disaggregation { print(d.comparison.sentence) }
         print()
         var table = TextTable([
           .init("sim #", .right), .init("layout"), .init("GPUs", .right), .init("success", .right),

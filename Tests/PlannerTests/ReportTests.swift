@@ -66,7 +66,7 @@ enum SmallPlan {
     #expect(
       Set(plan.keys) == [
         "question", "candidates", "shortlist", "recommendation", "loadCurves", "tensorParallelScaling", "launch",
-        "assumptions", "price",
+        "assumptions", "price", "disaggregation",
       ])
     // Stable keys: absent values are null, not missing — every candidate has the same keys.
     let candidates = try #require(plan["candidates"] as? [[String: Any]])

@@ -18,7 +18,10 @@ struct CheckTableTests {
   }
 
   @Test func theSuiteListsTheFiveScenariosOfTheIssue() throws {
-    #expect(ReferenceSuite.names == ["tp-compute", "pp-memory", "dp-throughput", "large-model", "load-success"])
+    #expect(
+      ReferenceSuite.names == [
+        "tp-compute", "pp-memory", "dp-throughput", "large-model", "load-success", "disaggregation",
+      ])
     #expect(Set(ReferenceSuite.names).count == ReferenceSuite.all.count)
     for scenario in ReferenceSuite.all {
       #expect(!scenario.title.isEmpty && !scenario.summary.isEmpty)

@@ -28,6 +28,10 @@ public enum PlanHTML {
       ("launch", "Launch command", launch(plan)),
       ("assumptions", "Assumptions and sources", assumptions(plan)),
     ]
+    if plan.disaggregation != nil {
+      sections.insert(
+        ("disaggregation", "Aggregated or disaggregated serving", DisaggregationMarkdown.html(plan)), at: 6)
+    }
     if let fleet, !fleet.pareto.isEmpty {
       sections.append(("pareto", "Throughput against interactivity", FleetHTML.pareto(fleet)))
     }
