@@ -11,8 +11,7 @@ public enum PlanMarkdown {
     let plan = report.plan
     var sections: [String] = [ReportFile.marker]
     sections.append("# Capacity plan: \(plan.question.scenario)")
-    sections.append("> **Recommendation.** \(plan.recommendation.sentence)")
-    if let d = plan.disaggregation { sections.append("> **Serving form.** \(d.comparison.sentence)") }
+    for line in PlanHeadline.lines(plan) { sections.append("> **\(line.label).** \(line.sentence)") }
     sections.append(question(plan.question, report: report))
     sections.append(recommendation(plan))
     sections.append(layoutTable(plan))

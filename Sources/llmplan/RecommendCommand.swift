@@ -408,8 +408,9 @@ struct RecommendCommand: ParsableCommand {
       if json {
         print(try planReport.json())
       } else {
-        print(plan.recommendation.sentence)
-        if let d = plan.disaggregation { print(d.comparison.sentence) }
+        for (index, line) in PlanHeadline.lines(plan).enumerated() {
+          print(index == 0 ? line.sentence : "\(line.label): \(line.sentence)")
+        }
         print()
         var table = TextTable([
           .init("sim #", .right), .init("layout"), .init("GPUs", .right), .init("success", .right),

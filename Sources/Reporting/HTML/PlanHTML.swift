@@ -36,11 +36,16 @@ public enum PlanHTML {
       sections.append(("pareto", "Throughput against interactivity", FleetHTML.pareto(fleet)))
     }
     var body: [HTMLFragment] = [
-      .element("h1", text: "Capacity plan: \(plan.question.scenario)"),
-      .element(
-        "p", ["class": plan.recommendation.basis == .simulation ? "callout" : "callout warn"],
-        [.element("strong", text: "Recommendation. "), .prose(plan.recommendation.sentence)]),
-      HTMLDocument.contents(sections.map { ($0.id, $0.title) }),
+      .element("h1", text: "Capacity plan: \(plan.question.scenario)")
+    ]
+    for line in PlanHeadline.lines(plan) {
+      body.append(
+        .element(
+          "p", ["class": plan.recommendation.basis == .simulation ? "callout" : "callout warn"],
+          [.element("strong", text: "\(line.label). "), .prose(line.sentence)]))
+    }
+    body += [
+      HTMLDocument.contents(sections.map { ($0.id, $0.title) })
     ]
     body += sections.map(\.body)
     return HTMLDocument.render(title: "Capacity plan: \(plan.question.scenario)", body: body)
