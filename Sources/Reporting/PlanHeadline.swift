@@ -12,18 +12,23 @@ public enum PlanHeadline {
   }
 
   public static func lines(_ plan: PlanResult) -> [Line] {
-    let aggregated = plan.recommendation.sentence
-    guard let d = plan.disaggregation else { return [Line(label: "Recommendation", sentence: aggregated)] }
-    guard d.comparison.winner == .disaggregated else {
+    lines(recommendation: plan.recommendation.sentence, comparison: plan.disaggregation?.comparison)
+  }
+
+  /// `recommendation`: the aggregated recommendation's sentence; `comparison`: the aggregated
+  /// against disaggregated verdict, nil when disaggregation was not searched.
+  public static func lines(recommendation aggregated: String, comparison: DisaggregationComparison?) -> [Line] {
+    guard let comparison else { return [Line(label: "Recommendation", sentence: aggregated)] }
+    guard comparison.winner == .disaggregated else {
       return [
         Line(label: "Recommendation", sentence: aggregated),
-        Line(label: "Serving form", sentence: d.comparison.sentence),
+        Line(label: "Serving form", sentence: comparison.sentence),
       ]
     }
     return [
       Line(
         label: "Recommendation",
-        sentence: d.comparison.sentence
+        sentence: comparison.sentence
           + " Its figures and launch commands are in the section Aggregated or disaggregated serving."),
       Line(label: "Best aggregated layout", sentence: aggregated),
     ]

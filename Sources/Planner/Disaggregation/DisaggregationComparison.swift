@@ -24,6 +24,19 @@ public struct DisaggregationComparison: Sendable, Hashable, Codable {
   /// under load minus a decode-only iteration at its mean batch); nil when not known.
   public var aggregatedPrefillStallSecondsPerToken: Double?
 
+  public init(
+    winner: Form, basis: String, aggregatedLayout: Layout?, disaggregatedLayout: DisaggregatedLayout?,
+    sentence: String, reasons: [String], aggregatedPrefillStallSecondsPerToken: Double? = nil
+  ) {
+    self.winner = winner
+    self.basis = basis
+    self.aggregatedLayout = aggregatedLayout
+    self.disaggregatedLayout = disaggregatedLayout
+    self.sentence = sentence
+    self.reasons = reasons
+    self.aggregatedPrefillStallSecondsPerToken = aggregatedPrefillStallSecondsPerToken
+  }
+
   enum CodingKeys: String, CodingKey {
     case winner, basis, aggregatedLayout, disaggregatedLayout, sentence, reasons, aggregatedPrefillStallSecondsPerToken
   }
