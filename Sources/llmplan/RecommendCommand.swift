@@ -412,16 +412,24 @@ struct RecommendCommand: ParsableCommand {
           print(index == 0 ? line.sentence : "\(line.label): \(line.sentence)")
         }
         print()
-        var table = TextTable([
-          .init("sim #", .right), .init("layout"), .init("GPUs", .right), .init("success", .right),
-          .init("TTFT p90", .right), .init("TPOT p90", .right), .init("verdict"),
-        ])
+        // A precision column only when the plan has precisions (MoE or quantized plans), so the
+        // same layout in two precisions reads as two rows, not a repeat.
+        let showsPrecision = plan.shortlist.contains { $0.precision != nil }
+        var columns: [TextTable.Column] = [.init("sim #", .right), .init("layout")]
+        if showsPrecision { columns.append(.init("weights/KV")) }
+        columns += [
+          .init("GPUs", .right), .init("success", .right), .init("TTFT p90", .right), .init("TPOT p90", .right),
+          .init("verdict"),
+        ]
+        var table = TextTable(columns)
         for c in plan.shortlist {
-          table.append([
-            "\(c.rank)", c.layout.description, "\(c.gpus)", Cell.percent(c.result.successRate),
-            Cell.time(c.result.ttftSeconds?.p90), Cell.time(c.result.tpotSeconds?.p90),
-            c.meetsSLO ? "meets SLO" : c.reasons.joined(separator: "; "),
-          ])
+          var row = ["\(c.rank)", c.layout.description]
+          if showsPrecision { row.append(c.precision?.cell ?? "-") }
+          row += [
+            "\(c.gpus)", Cell.percent(c.result.successRate), Cell.time(c.result.ttftSeconds?.p90),
+            Cell.time(c.result.tpotSeconds?.p90), c.meetsSLO ? "meets SLO" : c.reasons.joined(separator: "; "),
+          ]
+          table.append(row)
         }
         print(table.rendered)
         if plan.recommendation.rankingsDisagree { print("\n" + plan.recommendation.rankingNote) }
