@@ -90,6 +90,15 @@ struct OpsCommand: ParsableCommand {
 
     var rows = cost.layerOperators(batch: batch).map { OpsReport.Row($0, scope: "layer") }
     let layer = cost.layerTotals(batch: batch)
+    // MoE models: the MoE layers' operators too (experts tensor-parallel, EP 1), and how many
+    // of the model's layers are MoE layers; the rows above are its dense layers'.
+    var expertLayer: CostTotals?
+    var expertLayers = 0
+    if let experts = modelSpec.experts {
+      rows += cost.expertLayerOperators(batch: batch).map { OpsReport.Row($0, scope: "expertLayer") }
+      expertLayer = cost.expertLayerTotals(batch: batch)
+      expertLayers = experts.expertLayerCount(in: 0..<modelSpec.numLayers)
+    }
     rows.append(OpsReport.Row(cost.cost(.embedding, batch: batch), scope: "firstStage"))
     rows.append(OpsReport.Row(cost.cost(.lmHead, batch: batch), scope: "lastStage"))
     return OpsReport(
@@ -98,7 +107,9 @@ struct OpsCommand: ParsableCommand {
       layerFLOPs: layer.flops, layerBytes: layer.bytes, layerSeconds: layer.seconds,
       allReduceBytes: allReduce.bytes, allReduceSeconds: tp > 1 ? allReduce.seconds : 0,
       allReducesPerLayer: tp > 1 ? 2 : 0,
-      layerWithCommunicationSeconds: layer.seconds + (tp > 1 ? 2 * allReduce.seconds : 0))
+      layerWithCommunicationSeconds: layer.seconds + (tp > 1 ? 2 * allReduce.seconds : 0),
+      layers: modelSpec.numLayers, expertLayers: expertLayers, expertLayerFLOPs: expertLayer?.flops,
+      expertLayerBytes: expertLayer?.bytes, expertLayerSeconds: expertLayer?.seconds)
   }
 }
 
@@ -106,7 +117,8 @@ struct OpsCommand: ParsableCommand {
 struct OpsReport: Encodable {
   struct Row: Encodable {
     var name: String
-    /// "layer" (every decoder layer), "firstStage" (embedding) or "lastStage" (LM head).
+    /// "layer" (every decoder layer; a MoE model's dense layers), "expertLayer" (a MoE model's
+    /// MoE layers), "firstStage" (embedding) or "lastStage" (LM head).
     var scope: String
     var flops: Double
     var bytes: Double
@@ -147,6 +159,12 @@ struct OpsReport: Encodable {
   var allReduceSeconds: Double
   var allReducesPerLayer: Int
   var layerWithCommunicationSeconds: Double
+  var layers: Int
+  /// MoE layers among `layers` (0 for a dense model) and one MoE layer's totals (nil: dense).
+  var expertLayers: Int
+  var expertLayerFLOPs: Double?
+  var expertLayerBytes: Double?
+  var expertLayerSeconds: Double?
 
   var text: String {
     let what =
@@ -161,17 +179,34 @@ struct OpsReport: Encodable {
         Units.threeSignificant(row.arithmeticIntensityFLOPsPerByte), Units.formatSeconds(row.seconds), row.bound,
       ])
     }
-    for row in operators where row.scope == "layer" { add(row) }
-    table.append([
-      "layer total", TextTable.count(layerFLOPs), Units.formatBytes(layerBytes), "",
-      Units.formatSeconds(layerSeconds), "",
-    ])
+    // A MoE model whose every layer is an MoE layer has no dense layer to show.
+    let denseLayers = layers - expertLayers
+    if expertLayers > 0, denseLayers > 0 {
+      table.append(["dense layer (\(denseLayers) of \(layers))", "", "", "", "", ""])
+    }
+    if denseLayers > 0 {
+      for row in operators where row.scope == "layer" { add(row) }
+      table.append([
+        "layer total", TextTable.count(layerFLOPs), Units.formatBytes(layerBytes), "",
+        Units.formatSeconds(layerSeconds), "",
+      ])
+    }
     if allReducesPerLayer > 0 {
       table.append([
         "tp all-reduce ×\(allReducesPerLayer)", "", Units.formatBytes(allReduceBytes), "",
         Units.formatSeconds(Double(allReducesPerLayer) * allReduceSeconds), "comm",
       ])
-      table.append(["layer + comm", "", "", "", Units.formatSeconds(layerWithCommunicationSeconds), ""])
+      if denseLayers > 0 {
+        table.append(["layer + comm", "", "", "", Units.formatSeconds(layerWithCommunicationSeconds), ""])
+      }
+    }
+    if let expertLayerFLOPs, let expertLayerBytes, let expertLayerSeconds {
+      table.append(["MoE layer (\(expertLayers) of \(layers)), EP 1", "", "", "", "", ""])
+      for row in operators where row.scope == "expertLayer" { add(row) }
+      table.append([
+        "MoE layer total", TextTable.count(expertLayerFLOPs), Units.formatBytes(expertLayerBytes), "",
+        Units.formatSeconds(expertLayerSeconds), "",
+      ])
     }
     for row in operators where row.scope == "firstStage" { add(row, label: "\(row.name) (first stage)") }
     for row in operators where row.scope == "lastStage" { add(row, label: "\(row.name) (last stage)") }

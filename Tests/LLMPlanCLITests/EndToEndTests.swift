@@ -243,6 +243,23 @@ import Testing
     #expect(qkv["flops"] as? Double == flops)
   }
 
+  @Test func opsJSONListsTheMoELayersRoutedExperts() throws {
+    let run = try Self.run([
+      "ops", "--catalog", Self.catalog, "--model", "mixtral-8x7b", "--gpu", "h100-80gb-sxm", "--tokens", "128",
+      "--json",
+    ])
+    #expect(run.status == 0, "\(run.stderr)")
+    let object = try run.object()
+    // Mixtral-8x7B: every one of its 32 layers is an MoE layer.
+    #expect(object["expertLayers"] as? Int == 32)
+    let operators = try #require(object["operators"] as? [[String: Any]])
+    let experts = try #require(
+      operators.first { $0["name"] as? String == "moe_experts" && $0["scope"] as? String == "expertLayer" })
+    // Routed experts, gated: 2 · tokens · top-2 · 3 · d_model · d_expert (TP 1, EP 1).
+    let flops: Double = 2 * 128 * 2 * 3 * 4096 * 14336
+    #expect(experts["flops"] as? Double == flops)
+  }
+
   @Test func validateJSONRunsOneLayoutAtOneRate() throws {
     let run = try Self.run(
       ["validate"] + Self.smallPlan + ["--layouts", "1x1x1", "--rates", "1", "--json"])
