@@ -134,7 +134,8 @@ enum FlagCheck {
       "Weight precision: bf16, fp16, fp8 (w8a8, GPUs with fp8 tensor cores), fp8-b128 (block scales), int8 (w8a8, "
         + "vLLM int8 W8A8: GPUs with an int8 peak), int4/awq or gptq (int4 weight-only, groups of 128), int4-gN or "
         + "int8-gN (weight-only, groups of N), int4-channel or int8-channel"
-        + (search ? ", or auto (plan with the checkpoint's own, fp8 and int4-g128)" : "") + ". Default: the checkpoint's own.")
+        + (search ? ", or auto (plan with the checkpoint's own, fp8 and int4-g128)" : "")
+        + ". Default: the checkpoint's own.")
   }
 
   static func router(_ text: String?) throws -> RouterPolicy? {

@@ -149,7 +149,8 @@ import Testing
     #expect(try WeightQuantization.parse("int8") == .int8)
     #expect(try WeightQuantization.parse("int8")?.quantizedActivations == true)
     #expect(try WeightQuantization.parse("int8-g128")?.quantizedActivations == false)
-    #expect(WeightQuantization.unquantizedDType("BFloat16") == .bf16 && WeightQuantization.unquantizedDType("fp8") == nil)
+    #expect(
+      WeightQuantization.unquantizedDType("BFloat16") == .bf16 && WeightQuantization.unquantizedDType("fp8") == nil)
     #expect(try WeightQuantization.parse("int4") == WeightQuantization.parse("int4-g128"))
     #expect(try WeightQuantization.parse("int4-g64")?.groupSize == 64)
     #expect(try WeightQuantization.parse("int8-g128")?.method == .gptq)

@@ -55,7 +55,9 @@ import Testing
       #expect(text.hasPrefix("precision.weights \"int4-g\(group)\"") && !text.contains("\n"), "\(text)")
       #expect(text.contains(range.description), "\(text)")
     }
-    #expect(try WeightPrecisionChoice.parse("int8-g\(range.upper)", field: "f") == .fixed(.int8WeightOnly(groupSize: range.upper)))
+    #expect(
+      try WeightPrecisionChoice.parse("int8-g\(range.upper)", field: "f")
+        == .fixed(.int8WeightOnly(groupSize: range.upper)))
   }
 
   @Test func bytesPerWeightFollowTheFormat() {
