@@ -60,24 +60,13 @@ extension ModelSpec {
   /// `g_idx`, one int32 per input feature of each matrix. The other parameters stay in `dtype`.
   public func quantizedWeightBytes(_ q: WeightQuantization) -> Double {
     let linear = linearWeights
-    let scaleBytes: Double = (q.method == .awq || q.method == .gptq) ? 2 : 4
-    var bytes = 0.0
-    for matrix in linear {
-      let inputGroups = q.groupSize.map { (matrix.inputs + $0 - 1) / $0 } ?? 1
-      let rows = q.blockRows.map { (matrix.outputs + $0 - 1) / $0 } ?? matrix.outputs
-      let scales = Double(inputGroups) * Double(rows)
-      let groupIndex = q.method == .gptq ? Double(matrix.inputs) * 4 : 0
-      let perMatrix =
-        Double(matrix.inputs) * Double(matrix.outputs) * Double(q.bits) / 8 + scales * scaleBytes
-        + (q.zeroPoints ? scales * Double(q.bits) / 8 : 0) + groupIndex
-      bytes += Double(matrix.count) * perMatrix
-    }
+    let bytes = linear.reduce(0) { $0 + Double($1.count) * q.bytes(inputs: $1.inputs, outputs: $1.outputs) }
     let unquantized = parameterCount - linear.reduce(0) { $0 + $1.elements }
     return bytes + unquantized * dtype.bytes
   }
 
   /// The same model with its linear-layer weights stored as `q` (nil: unquantized, in `dtype`),
-  /// e.g. for `--weight-dtype`.
+  /// e.g. for `--weight-dtype` (`WeightPrecision.applied(to:)` also sets a 16-bit dtype).
   public func withWeights(_ q: WeightQuantization?) -> ModelSpec {
     var copy = self
     copy.weightQuantization = q
@@ -86,4 +75,20 @@ extension ModelSpec {
 
   /// How the weights are stored, for tables: "bf16", "int4-g128", "fp8", "fp8-b128".
   public var weightPrecision: String { weightQuantization?.label ?? dtype.rawValue }
+}
+
+extension WeightQuantization {
+  /// Bytes of one `inputs` × `outputs` matrix stored this way: `bits`/8 per weight; one scale
+  /// per `blockRows` × `groupSize` block (per output channel when there is no group) of 2 bytes
+  /// (fp16, AWQ and GPTQ) or 4 bytes (fp32, fp8 and int8 checkpoints); a `bits`-wide zero point
+  /// per group with `zeroPoints`; and for GPTQ its `g_idx`, one int32 per input feature.
+  public func bytes(inputs: Int, outputs: Int) -> Double {
+    let scaleBytes: Double = (method == .awq || method == .gptq) ? 2 : 4
+    let inputGroups = groupSize.map { (inputs + $0 - 1) / $0 } ?? 1
+    let rows = blockRows.map { (outputs + $0 - 1) / $0 } ?? outputs
+    let scales = Double(inputGroups) * Double(rows)
+    let groupIndex = method == .gptq ? Double(inputs) * 4 : 0
+    return Double(inputs) * Double(outputs) * Double(bits) / 8 + scales * scaleBytes
+      + (zeroPoints ? scales * Double(bits) / 8 : 0) + groupIndex
+  }
 }

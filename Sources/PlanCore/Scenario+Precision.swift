@@ -1,7 +1,7 @@
 import Foundation
 
 /// The weight precision a plan serves a model in: unquantized in a 16-bit dtype, or stored
-/// quantized (fp8 w8a8, int8/int4 weight-only with group scales).
+/// quantized (fp8 or int8 w8a8, int8/int4 weight-only with group scales).
 public struct WeightPrecision: Sendable, Hashable, Codable, CustomStringConvertible {
   /// Unquantized weights in this dtype (bf16, fp16); nil when `quantization` is set.
   public var dtype: DType?
@@ -24,55 +24,65 @@ public struct WeightPrecision: Sendable, Hashable, Codable, CustomStringConverti
   }
 
   /// fp8 (e4m3) weights and activations (w8a8), vLLM `--quantization fp8`.
-  public static let fp8 = WeightPrecision(
-    quantization: WeightQuantization(method: .fp8, bits: 8, groupSize: nil, quantizedActivations: true))
+  public static let fp8 = WeightPrecision(quantization: .fp8)
+  /// int8 weights and activations (w8a8), vLLM's int8 W8A8: what `int8` means everywhere.
+  public static let int8 = WeightPrecision(quantization: .int8)
 
-  /// Weight-only int4 with one scale per `groupSize` weights (AWQ-style w4a16).
+  /// Weight-only int4 with one scale per `groupSize` weights (AWQ-style w4a16), `int4-g<N>`.
   public static func int4(groupSize: Int = defaultGroupSize) -> WeightPrecision {
-    WeightPrecision(
-      quantization: WeightQuantization(method: .awq, bits: 4, groupSize: groupSize, quantizedActivations: false))
+    WeightPrecision(quantization: .int4WeightOnly(groupSize: groupSize))
   }
 
-  /// Weight-only int8 with group scales (GPTQ 8-bit, w8a16).
-  public static func int8(groupSize: Int = defaultGroupSize) -> WeightPrecision {
-    WeightPrecision(
-      quantization: WeightQuantization(method: .gptq, bits: 8, groupSize: groupSize, quantizedActivations: false))
+  /// Weight-only int8 with group scales (GPTQ 8-bit, w8a16), `int8-g<N>` (not `int8`, which is w8a8).
+  public static func int8WeightOnly(groupSize: Int = defaultGroupSize) -> WeightPrecision {
+    WeightPrecision(quantization: .int8WeightOnly(groupSize: groupSize))
   }
 
-  /// AWQ's and GPTQ's usual group size (AutoAWQ `q_group_size` 128, GPTQ `group_size` 128).
-  public static let defaultGroupSize = 128
-  /// Group sizes the weight-only kernels take (GPTQ/AWQ checkpoints use 32, 64 or 128).
-  public static let groupSizes = [32, 64, 128]
+  /// AWQ's and GPTQ's usual group size (AutoAWQ `q_group_size` 128, GPTQ `group_size` 128): the
+  /// one the planner searches.
+  public static let defaultGroupSize = WeightQuantization.defaultGroupSize
 
-  /// `bf16`, `fp16`, `fp8`, `int8-g128`, `int4-g128`: the spelling `--weight-dtype` accepts.
+  /// `bf16`, `fp16`, `fp8`, `int8`, `int8-g128`, `int4-g128`: the spelling `--weight-dtype` accepts.
   public var description: String { quantization?.label ?? (dtype ?? .bf16).rawValue }
 
   /// Bits per stored linear-layer weight: the quantized format's, else the dtype's.
   public var storageBits: Int { quantization?.bits ?? Int((dtype ?? .bf16).bytes * 8) }
 
-  /// Bytes per linear-layer weight, scales included (fp16 scale per group), for ordering.
+  /// Width of the square matrix `bytesPerWeight` is taken on: 8,192, Llama-2-70B's and
+  /// Llama-3-70B's hidden size (a typical large projection; the figure only orders precisions).
+  public static let referenceMatrixWidth = 8192
+
+  /// Bytes per linear-layer weight, scales, zero points and GPTQ's `g_idx` included, of a
+  /// `referenceMatrixWidth`-square matrix (`WeightQuantization.bytes(inputs:outputs:)`, the
+  /// formula checkpoint sizes use); the dtype's bytes when unquantized. For ordering precisions.
   public var bytesPerWeight: Double {
     guard let q = quantization else { return (dtype ?? .bf16).bytes }
-    return Double(q.bits) / 8 + (q.groupSize.map { 2 / Double($0) } ?? 0)
+    let n = Self.referenceMatrixWidth
+    return q.bytes(inputs: n, outputs: n) / (Double(n) * Double(n))
   }
 
-  /// The model served in this precision: quantization replaced, or dropped for a 16-bit dtype.
+  /// The model served in this precision: `ModelSpec.withWeights` (quantization replaced, or
+  /// dropped), and for a 16-bit precision its dtype.
   public func applied(to model: ModelSpec) -> ModelSpec {
-    var result = model
-    result.weightQuantization = quantization
+    var result = model.withWeights(quantization)
     if let dtype { result.dtype = dtype }
     return result
   }
 
   /// Throws unless `gpu` can run these weights: fp8 and int8 w8a8 need the GPU's tensor-core
-  /// rate for that dtype (an A100 has no fp8); weight-only formats run on any GPU.
+  /// rate for that dtype (an A100 has no fp8); weight-only formats run on any GPU. The message
+  /// offers spellings `WeightQuantization.parse` reads: int8-g128 and int4-g128 weight-only, and
+  /// plain int8 (w8a8) where the GPU lists an int8 peak.
   public func checkSupported(on gpu: GPUSpec, field: String) throws {
     guard let q = quantization, q.quantizedActivations else { return }
     let dtype: DType = q.method == .int8 ? .int8 : .fp8
     guard gpu.peakFLOPS(dtype) == nil else { return }
+    let group = Self.defaultGroupSize
+    var offers = "int8-g\(group) or int4-g\(group) (weight-only, w8a16/w4a16)"
+    if dtype != .int8, gpu.peakFLOPS(.int8) != nil { offers += ", or int8 (w8a8 on its int8 tensor cores)" }
     throw PrecisionError(
       "\(field) \(self): \(gpu.displayName) has no \(dtype.rawValue) tensor cores (its GPU file lists no "
-        + "\(dtype.rawValue) peak); use int8 or int4 weight-only (w8a16/w4a16) instead, e.g. int4-g128")
+        + "\(dtype.rawValue) peak); use \(offers) instead")
   }
 }
 
@@ -81,32 +91,23 @@ public enum WeightPrecisionChoice: Sendable, Hashable, Codable {
   case search
   case fixed(WeightPrecision)
 
-  /// `bf16 | fp16 | fp8 | int8[-gG] | int4[-gG] | auto` (case-insensitive; G in 32, 64, 128).
+  /// `auto`, else any spelling `WeightQuantization.parse` reads (case-insensitive); its errors
+  /// become one-line `PrecisionError`s naming `field`.
   public static func parse(_ text: String, field: String) throws -> WeightPrecisionChoice {
-    let t = text.lowercased().trimmingCharacters(in: .whitespaces)
-    switch t {
-    case "auto": return .search
-    case "bf16", "bfloat16": return .fixed(WeightPrecision(dtype: .bf16))
-    case "fp16", "float16": return .fixed(WeightPrecision(dtype: .fp16))
-    case "fp8": return .fixed(.fp8)
-    default: break
+    if text.trimmingCharacters(in: .whitespaces).lowercased() == "auto" { return .search }
+    let quantization: WeightQuantization?
+    do { quantization = try WeightQuantization.parse(text) } catch let error as WeightQuantization.ParseError {
+      throw PrecisionError("\(field) \(error)")
     }
-    for bits in [4, 8] where t.hasPrefix("int\(bits)") {
-      let rest = t.dropFirst(4)
-      var group = WeightPrecision.defaultGroupSize
-      if !rest.isEmpty {
-        guard rest.hasPrefix("-g"), let g = Int(rest.dropFirst(2)), WeightPrecision.groupSizes.contains(g) else {
-          throw PrecisionError(
-            "\(field) \"\(text)\": the group size must be -g32, -g64 or -g128 (e.g. int4-g128)")
-        }
-        group = g
-      }
-      return .fixed(bits == 4 ? .int4(groupSize: group) : .int8(groupSize: group))
+    if let quantization { return .fixed(WeightPrecision(quantization: quantization)) }
+    guard let dtype = WeightQuantization.unquantizedDType(text) else {
+      throw PrecisionError("\(field) \"\(text)\": expected \(allowed)")
     }
-    throw PrecisionError("\(field) \"\(text)\": expected \(allowed)")
+    return .fixed(WeightPrecision(dtype: dtype))
   }
 
-  public static let allowed = "bf16, fp16, fp8, int8, int4, int4-gG (G = 32, 64, 128) or auto (search)"
+  /// Every spelling, `auto` included.
+  public static let allowed = WeightQuantization.precisionNames + ", or auto (recommend searches)"
 }
 
 /// `--kv-dtype` / `precision.kv_cache`: a fixed KV-cache dtype, or `auto` (the planner searches

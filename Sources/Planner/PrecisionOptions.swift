@@ -45,8 +45,9 @@ public enum PrecisionOptions {
   /// - no `precision.weights`: the checkpoint's own only;
   /// - a fixed one: that one only;
   /// - `auto`: the checkpoint's own, fp8 (w8a8) where the GPU has fp8 tensor cores, and int4-g128
-  ///   weight-only (AWQ-style), each only when it stores fewer bytes per weight than the
-  ///   checkpoint (a quantized checkpoint is not re-inflated).
+  ///   weight-only (AWQ-style; groups of `WeightPrecision.defaultGroupSize`, 128, whatever other
+  ///   group sizes a fixed spelling may ask for), each only when it stores fewer bytes per
+  ///   weight than the checkpoint (a quantized checkpoint is not re-inflated).
   public static func weightOptions(model: ModelSpec, gpu: GPUSpec, choice: WeightPrecisionChoice?) -> [WeightPrecision]
   {
     let own = WeightPrecision(model: model)
@@ -57,7 +58,7 @@ public enum PrecisionOptions {
       var options = [own]
       var candidates: [WeightPrecision] = []
       if gpu.peakFLOPS(.fp8) != nil { candidates.append(.fp8) }
-      candidates.append(.int4())
+      candidates.append(.int4(groupSize: WeightPrecision.defaultGroupSize))
       for option in candidates where option.storageBits < own.storageBits && !options.contains(option) {
         options.append(option)
       }

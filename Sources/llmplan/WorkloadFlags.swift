@@ -112,8 +112,8 @@ enum FlagCheck {
     }
   }
 
-  /// `--weight-dtype bf16 | fp16 | fp8 | int8[-gG] | int4[-gG] | auto`; `auto` only where the
-  /// command searches (`recommend`).
+  /// `--weight-dtype`: a `WeightQuantization.parse` spelling, or `auto` only where the command
+  /// searches (`recommend`).
   static func weightChoice(_ text: String?, searchAllowed: Bool) throws -> WeightPrecisionChoice? {
     guard let text else { return nil }
     let choice: WeightPrecisionChoice
@@ -122,7 +122,8 @@ enum FlagCheck {
     }
     if choice == .search, !searchAllowed {
       throw ValidationError(
-        "--weight-dtype auto searches precisions, which recommend does; give bf16, fp16, fp8, int8 or int4[-gG]")
+        "--weight-dtype auto searches precisions, which recommend does; give one of "
+          + WeightQuantization.precisionNames)
     }
     return choice
   }
@@ -130,8 +131,10 @@ enum FlagCheck {
   /// Help of `--weight-dtype`.
   static func weightDTypeHelp(search: Bool) -> ArgumentHelp {
     ArgumentHelp(
-      "Weight precision: bf16, fp16, fp8 (w8a8, GPUs with fp8 tensor cores), int8 or int4[-gG] (weight-only, group "
-        + "G = 32, 64 or 128, default 128)" + (search ? ", or auto (plan with the checkpoint's own, fp8 and int4)" : "")
+      "Weight precision: bf16, fp16, fp8 (w8a8, GPUs with fp8 tensor cores), fp8-b128 (block scales), int8 (w8a8, "
+        + "vLLM int8 W8A8: GPUs with an int8 peak), int4/awq or gptq (int4 weight-only, groups of 128), int4-gN or "
+        + "int8-gN (weight-only, groups of N), int4-channel or int8-channel"
+        + (search ? ", or auto (plan with the checkpoint's own, fp8 and int4-g128)" : "")
         + ". Default: the checkpoint's own.")
   }
 

@@ -145,18 +145,34 @@ import Testing
     #expect(try WeightQuantization.parse("bf16") == nil)
     #expect(try WeightQuantization.parse("fp16") == nil)
     #expect(try WeightQuantization.parse("fp8")?.label == "fp8")
-    #expect(try WeightQuantization.parse("int8")?.method == .int8)
+    // int8 is w8a8 (vLLM's int8 W8A8); int8 weight-only is spelled with its group, int8-g<N>.
+    #expect(try WeightQuantization.parse("int8") == .int8)
+    #expect(try WeightQuantization.parse("int8")?.quantizedActivations == true)
+    #expect(try WeightQuantization.parse("int8-g128")?.quantizedActivations == false)
+    #expect(
+      WeightQuantization.unquantizedDType("BFloat16") == .bf16 && WeightQuantization.unquantizedDType("fp8") == nil)
     #expect(try WeightQuantization.parse("int4") == WeightQuantization.parse("int4-g128"))
     #expect(try WeightQuantization.parse("int4-g64")?.groupSize == 64)
     #expect(try WeightQuantization.parse("int8-g128")?.method == .gptq)
     #expect(try WeightQuantization.parse("gptq")?.bits == 4)
-    for text in ["fp8", "fp8-b128", "int8", "int4-g128", "int4-g32", "int4-channel", "int8-g128"] {
+    for text in ["fp8", "fp8-b128", "int8", "int4-g128", "int4-g32", "int4-channel", "int8-g128", "int8-channel"] {
       #expect(try WeightQuantization.parse(text)?.label == text)
     }
   }
 
+  @Test func parseChecksGroupSizesAgainstThePlausibilityRange() throws {
+    let range = Plausibility.quantizationGroupSize
+    for group in [range.lower, 100, range.upper] {
+      #expect(try WeightQuantization.parse("int4-g\(group)")?.groupSize == group)
+      #expect(try WeightQuantization.parse("int8-g\(group)")?.groupSize == group)
+    }
+    for group in [range.lower - 1, range.upper + 1] {
+      #expect(throws: WeightQuantization.ParseError.self) { try WeightQuantization.parse("int8-g\(group)") }
+    }
+  }
+
   @Test func parseRefusesUnknownPrecisionsOnOneLine() throws {
-    for text in ["int3", "fp4", "int4-g0", "int4-gx", "nf4", ""] {
+    for text in ["int3", "fp4", "int4-g0", "int4-gx", "nf4", "", "int8-g", "auto"] {
       do {
         _ = try WeightQuantization.parse(text)
         Issue.record("\(text) should be refused")
@@ -179,5 +195,9 @@ import Testing
     #expect(fp8.parameterCount == model.parameterCount)
     #expect(fp8.kvCacheBytesPerToken == model.kvCacheBytesPerToken)
     #expect(fp8.withWeights(nil).weightBytes() == model.weightBytes())
+    // int8 (w8a8) stores the same as per-channel fp8: 1 byte per weight, one fp32 scale per
+    // output channel, no zero points.
+    let int8 = model.withWeights(try WeightQuantization.parse("int8"))
+    #expect(int8.weightBytes() == expected)
   }
 }

@@ -10,11 +10,17 @@ import Testing
     #expect(try WeightPrecisionChoice.parse("auto", field: "f") == .search)
     #expect(try WeightPrecisionChoice.parse("FP8", field: "f") == .fixed(.fp8))
     #expect(try WeightPrecisionChoice.parse("bf16", field: "f") == .fixed(WeightPrecision(dtype: .bf16)))
+    #expect(try WeightPrecisionChoice.parse(" Float16", field: "f") == .fixed(WeightPrecision(dtype: .fp16)))
     #expect(try WeightPrecisionChoice.parse("int4", field: "f") == .fixed(.int4(groupSize: 128)))
     #expect(try WeightPrecisionChoice.parse("int4-g64", field: "f") == .fixed(.int4(groupSize: 64)))
-    #expect(try WeightPrecisionChoice.parse("int8-g32", field: "f") == .fixed(.int8(groupSize: 32)))
+    #expect(try WeightPrecisionChoice.parse("int8-g32", field: "f") == .fixed(.int8WeightOnly(groupSize: 32)))
+    // One meaning of int8 everywhere: w8a8 (int8 activations too), vLLM's int8 W8A8.
+    let int8 = try WeightPrecisionChoice.parse("int8", field: "f")
+    #expect(int8 == .fixed(.int8))
+    #expect(WeightPrecision.int8.quantization?.quantizedActivations == true)
     #expect(WeightPrecision.int4(groupSize: 64).description == "int4-g64")
-    for bad in ["int4-g100", "fp4", "int3", "int4-", "bf8", ""] {
+    #expect(WeightPrecision.int8.description == "int8" && WeightPrecision.int8WeightOnly().description == "int8-g128")
+    for bad in ["fp4", "int3", "int4-", "bf8", "", "int4-g0", "autox"] {
       #expect(throws: PrecisionError.self, "\(bad)") { try WeightPrecisionChoice.parse(bad, field: "--weight-dtype") }
     }
     let error = #expect(throws: PrecisionError.self) { try WeightPrecisionChoice.parse("fp4", field: "--weight-dtype") }
@@ -24,11 +30,66 @@ import Testing
     #expect(throws: PrecisionError.self) { try KVPrecisionChoice.parse("int8", field: "k") }
   }
 
+  @Test func theChoiceReadsExactlyWhatWeightQuantizationParseReads() throws {
+    // Every spelling of the one parser, fixed to the same quantization (nil: a 16-bit dtype).
+    for text in [
+      "bf16", "fp16", "fp8", "fp8-b128", "int8", "int4", "awq", "gptq", "int4-g32", "int4-g100", "int8-g64",
+      "int4-channel", "int8-channel",
+    ] {
+      let choice = try WeightPrecisionChoice.parse(text, field: "f")
+      guard case .fixed(let precision) = choice else {
+        Issue.record("\(text) parsed as \(choice)")
+        continue
+      }
+      let quantization = try WeightQuantization.parse(text)
+      #expect(precision.quantization == quantization, "\(text)")
+      #expect(precision.dtype == WeightQuantization.unquantizedDType(text), "\(text)")
+    }
+    // Group sizes: the Plausibility range, not a list of kernel sizes (int4-g100 is read above).
+    let range = Plausibility.quantizationGroupSize
+    for group in [range.lower - 1, range.upper + 1] {
+      let error = #expect(throws: PrecisionError.self) {
+        try WeightPrecisionChoice.parse("int4-g\(group)", field: "precision.weights")
+      }
+      let text = error?.description ?? ""
+      #expect(text.hasPrefix("precision.weights \"int4-g\(group)\"") && !text.contains("\n"), "\(text)")
+      #expect(text.contains(range.description), "\(text)")
+    }
+    #expect(
+      try WeightPrecisionChoice.parse("int8-g\(range.upper)", field: "f")
+        == .fixed(.int8WeightOnly(groupSize: range.upper)))
+  }
+
   @Test func bytesPerWeightFollowTheFormat() {
-    // 4 bits + one 16-bit scale per 128 weights = 0.5 + 2/128 bytes; fp8 1 byte; bf16 2.
-    #expect(WeightPrecision.int4(groupSize: 128).bytesPerWeight == 0.5 + 2.0 / 128)
-    #expect(WeightPrecision.fp8.bytesPerWeight == 1)
+    // On an n × n matrix (n = 8,192, a multiple of 128): AWQ int4-g128 stores 4 bits per weight
+    // + per group of 128 a 2-byte fp16 scale and a 4-bit zero point; fp8 and int8 (w8a8) 1 byte
+    // + one 4-byte fp32 scale per output channel of n weights; GPTQ int8-g128 1 byte + a 2-byte
+    // scale and 1-byte zero point per 128 + g_idx, 4 bytes per input feature (n per n² weights).
+    let n = Double(WeightPrecision.referenceMatrixWidth)
+    #expect(n == 8192)
+    func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-12 * b }
+    #expect(close(WeightPrecision.int4(groupSize: 128).bytesPerWeight, 0.5 + 2.5 / 128))
+    #expect(close(WeightPrecision.fp8.bytesPerWeight, 1 + 4 / n))
+    #expect(close(WeightPrecision.int8.bytesPerWeight, 1 + 4 / n))
+    #expect(close(WeightPrecision.int8WeightOnly(groupSize: 128).bytesPerWeight, 1 + 3.0 / 128 + 4 / n))
     #expect(WeightPrecision(dtype: .bf16).bytesPerWeight == 2)
+    // The same formula checkpoint sizes use: one matrix of the reference width.
+    let q = WeightQuantization.int4WeightOnly(groupSize: 64)
+    #expect(WeightPrecision.int4(groupSize: 64).bytesPerWeight == q.bytes(inputs: 8192, outputs: 8192) / (n * n))
+  }
+
+  @Test func appliedIsWithWeightsPlusTheDType() throws {
+    let llama = try Fixtures.catalog.model("llama-2-7b")  // fp16 checkpoint
+    for precision in [WeightPrecision.fp8, .int8, .int4(), .int8WeightOnly(groupSize: 64)] {
+      let served = precision.applied(to: llama)
+      #expect(served == llama.withWeights(precision.quantization), "\(precision)")
+      #expect(served.weightBytes() == llama.quantizedWeightBytes(try #require(precision.quantization)))
+    }
+    // A 16-bit precision drops the quantization and sets the dtype.
+    let awq = WeightPrecision.int4().applied(to: llama)
+    let bf16 = WeightPrecision(dtype: .bf16).applied(to: awq)
+    #expect(bf16.weightQuantization == nil && bf16.dtype == .bf16)
+    #expect(bf16.weightBytes() == llama.parameterCount * 2)
   }
 
   @Test func searchedOptionsDependOnTheGPU() throws {
@@ -53,10 +114,31 @@ import Testing
     scenario.precision.weights = .fixed(.fp8)
     let error = #expect(throws: PrecisionError.self) { try PlanRequest(scenario: scenario, catalog: Fixtures.catalog) }
     let text = error?.description ?? ""
-    #expect(!text.contains("\n") && text.contains("fp8") && text.contains("int4") && text.contains("int8"))
-    // int4 weight-only is fine there.
-    scenario.precision.weights = .fixed(.int4())
-    #expect(throws: Never.self) { try PlanRequest(scenario: scenario, catalog: Fixtures.catalog) }
+    #expect(!text.contains("\n") && text.contains("fp8"), "\(text)")
+    // Every spelling offered parses and runs there (int8-g128 and int4-g128 weight-only).
+    for offered in ["int8-g128", "int4-g128"] {
+      #expect(text.contains(offered), "\(text)")
+      scenario.precision.weights = try WeightPrecisionChoice.parse(offered, field: "f")
+      #expect(throws: Never.self) { try PlanRequest(scenario: scenario, catalog: Fixtures.catalog) }
+    }
+    // The A100 file lists no int8 peak: plain int8 (w8a8) is neither offered nor accepted.
+    let a100 = try Fixtures.catalog.gpu("a100-80gb-sxm")
+    #expect(a100.peakFLOPS(.int8) == nil)
+    #expect(!text.contains("or int8 ("), "\(text)")
+    scenario.precision.weights = .fixed(.int8)
+    let int8Error = #expect(throws: PrecisionError.self) {
+      try PlanRequest(scenario: scenario, catalog: Fixtures.catalog)
+    }
+    #expect(int8Error?.description.contains("int8-g128") == true)
+    // A GPU that lists an int8 peak is offered plain int8 too (624 TOP/s: A100 datasheet's
+    // dense int8 tensor rate, https://www.nvidia.com/en-us/data-center/a100/).
+    var withInt8 = a100
+    withInt8.peakFLOPSPerSecond[.int8] = 624e12
+    let offer = #expect(throws: PrecisionError.self) {
+      try WeightPrecision.fp8.checkSupported(on: withInt8, field: "--weight-dtype")
+    }
+    #expect(offer?.description.contains("or int8 (") == true)
+    #expect(throws: Never.self) { try WeightPrecision.int8.checkSupported(on: withInt8, field: "--weight-dtype") }
   }
 
   @Test func searchedPrecisionsAreAllPlannedAndTheShortlistKeepsEach() throws {
