@@ -69,7 +69,10 @@ public enum FuzzPlan {
       ]
     case .scenario:
       let s = ["--scenario", scenarioPath]
-      lines = [["recommend"] + c + s + ["--top-k", "1", "--no-max-rate-search", "--no-report", "--json"]]
+      // The short plan's flags override the scenario's durations: the mutated fields are still
+      // read and checked, but a mutation that deletes `duration` (a 10-minute default) or
+      // lengthens it is a slow plan, not a hang.
+      lines = [["recommend"] + c + s + shortPlan + ["--json"]]
       // `simulate` needs the scenario's layout; without one it only says so.
       if file.text.contains("\nlayout:") { lines.append(["simulate"] + c + s + ["--json"]) }
     }
