@@ -103,15 +103,90 @@ private func near(_ a: Double, _ b: Double, _ tolerance: Double) -> Bool {
     }
   }
 
-  /// One prefill instance is an M/M/1 queue of service rate μ = 1/p whose sojourn adds the
-  /// prefill p itself: the wait W has P(W > w) = ρ e^{−(μ−λ) w}, so TTFT p90 of the pool is
-  /// p + ln(10ρ)/(μ − λ) for ρ > 0.1. p = 0.1 s, λ = 6/s: ρ = 0.6, 0.1 + ln 6 / 4 = 0.5479 s.
-  @Test func prefillPoolIsAnMM1Queue() throws {
+  /// One prefill instance fed Poisson arrivals, all prompts of one length: an M/D/1 queue.
+  /// Pollaczek–Khinchine: E[W] = ρ/(1 − ρ) · (1 + c_s²)/2 · E[S] with c_s² = 0; p = 0.1 s,
+  /// λ = 6/s: ρ = 0.6, E[W] = 1.5 · 0.5 · 0.1 = 0.075 s, half the M/M/1 wait ρ/(μ − λ) = 0.15 s.
+  /// With P(W > 0) = ρ and an exponential tail of the same mean, E[W | W > 0] = 0.075/0.6 =
+  /// 0.125 s and P(W > w) = 0.6 e^{−w/0.125}: TTFT p90 = 0.1 + 0.125 ln(0.6/0.1) = 0.3240 s
+  /// (M/M/1 gave 0.1 + ln 6/4 = 0.5479 s), p50 = 0.1 + 0.125 ln(0.6/0.5) = 0.1228 s.
+  @Test func prefillPoolIsAnMD1QueueByPollaczekKhinchine() throws {
     let pools = try Self.pools(prefillInstances: 1, decodeInstances: 4)
     let prediction = try DisaggregatedLoadModel.evaluate(
       rateRequestsPerSecond: 6, pools: pools, router: .roundRobin, slo: Self.slo)
-    let p90 = try #require(prediction.prefillTTFTP90Seconds)
-    #expect(near(p90, 0.1 + log(6.0) / 4, 1e-4))
+    #expect(near(try #require(prediction.prefillTTFTP90Seconds), 0.1 + 0.125 * log(6.0), 1e-6))
+    #expect(near(try #require(prediction.prefillTTFTP50Seconds), 0.1 + 0.125 * log(1.2), 1e-6))
+  }
+
+  /// Round-robin over x = 2 instances hands each every other arrival of a Poisson stream of
+  /// 12/s: Erlang-2 gaps, c_a² = 1/2, 6/s per instance. Kingman: E[W] = ρ/(1 − ρ) ·
+  /// (c_a² + c_s²)/2 · E[S] = 1.5 · 0.25 · 0.1 = 0.0375 s, so E[W | W > 0] = 0.0375/0.6 =
+  /// 0.0625 s and TTFT p90 = 0.1 + 0.0625 ln 6 = 0.2120 s.
+  @Test func roundRobinMakesPrefillArrivalsErlang() throws {
+    let pools = try Self.pools(prefillInstances: 2, decodeInstances: 4)
+    let prediction = try DisaggregatedLoadModel.evaluate(
+      rateRequestsPerSecond: 12, pools: pools, router: .roundRobin, slo: Self.slo)
+    #expect(near(try #require(prediction.prefillTTFTP90Seconds), 0.1 + 0.0625 * log(6.0), 1e-6))
+  }
+
+  /// Evenly spaced arrivals (c_a² = 0) and prompts of one length (c_s² = 0) are a D/D/1 queue:
+  /// at ρ = 0.6 no prompt ever waits, the prefill pool's TTFT is the prefill itself.
+  @Test func evenlySpacedPromptsOfOneLengthNeverWait() throws {
+    let pools = try Self.pools(prefillInstances: 1, decodeInstances: 4)
+    let prediction = try DisaggregatedLoadModel.evaluate(
+      rateRequestsPerSecond: 6, pools: pools, router: .roundRobin, slo: Self.slo, arrivals: .constant)
+    #expect(try #require(prediction.prefillTTFTP90Seconds) == 0.1)
+    #expect(try #require(prediction.prefillTTFTP50Seconds) == 0.1)
+  }
+
+  /// A mix of 0.05 s (weight 0.8) and 0.3 s (weight 0.2) prefills: E[S] = 0.04 + 0.06 = 0.1 s,
+  /// E[S²] = 0.8 · 0.0025 + 0.2 · 0.09 = 0.02 s², c_s² = 0.02/0.01 − 1 = 1, exponential-like
+  /// variability: the rescaled wait is the M/M/1 chain's own, E[W] = ρ/(μ − λ) = 0.6/4 = 0.15 s
+  /// at λ = 6/s, and P(W > w) = 0.6 e^{−4w}.
+  @Test func serviceOfUnitVariabilityKeepsTheMM1Wait() throws {
+    let mix = try PrefillTimeMix(seconds: [0.05, 0.3], weights: [0.8, 0.2])
+    #expect(near(mix.meanSeconds, 0.1, 1e-12))
+    #expect(near(mix.squaredCoefficientOfVariation, 1, 1e-12))
+    #expect(PrefillTimeMix(singleSeconds: 0.1).squaredCoefficientOfVariation == 0)
+    let service = try DisaggregatedLoadModel.prefillService(prefillSeconds: mix.meanSeconds, queueCapacity: nil)
+    let chain = try #require(
+      try LoadModel.evaluate(
+        rateRequestsPerSecond: 6, replicas: 1, router: .roundRobin, service: service, slo: Self.slo
+      )
+      .steadyState)
+    let wait = PrefillPoolWait.allenCunneen(
+      chainProbabilityOfWaiting: chain.waitingProbability, chainMeanSeconds: chain.waitingMeanSeconds,
+      chainArrivalSquaredCV: 1, arrivalSquaredCV: 1, serviceSquaredCV: mix.squaredCoefficientOfVariation)
+    #expect(near(wait.meanSeconds, 0.15, 1e-9))
+    #expect(near(wait.survival(seconds: 0.2), 0.6 * exp(-0.8), 1e-9))
+    // P(TTFT ≤ 0.3) = 0.8 (1 − 0.6 e^{−4 · 0.25}) + 0.2 (1 − 0.6).
+    #expect(near(wait.ttftCumulativeProbability(seconds: 0.3, prefill: mix), 0.8 * (1 - 0.6 * exp(-1)) + 0.08, 1e-9))
+  }
+
+  /// At a vanishing rate nobody waits and TTFT of the pool is the prompt's own prefill: with the
+  /// mix above, p50 is the short prompts' 0.05 s and p90 the long ones' 0.3 s (0.8 of the mass
+  /// lies at 0.05 s). Capacity is x/E[S] = 10/s.
+  @Test func idlePrefillPoolTTFTIsThePromptMix() throws {
+    let mix = try PrefillTimeMix(seconds: [0.05, 0.3], weights: [0.8, 0.2])
+    let pools = DisaggregatedPools(
+      prefillInstances: 1,
+      prefillService: try DisaggregatedLoadModel.prefillService(prefillSeconds: mix.meanSeconds, queueCapacity: nil),
+      decodeInstances: 1,
+      decodeService: try DisaggregatedLoadModel.decodeService(
+        decodeStepSecondsByBatch: Self.decodeTable, meanOutputTokens: 100, queueCapacity: nil),
+      transfer: .free(bytesPerRequest: 0, overlap: .layerwise), prefillTimes: mix)
+    #expect(near(pools.prefillCapacityRequestsPerSecond, 10, 1e-12))
+    let prediction = try DisaggregatedLoadModel.evaluate(
+      rateRequestsPerSecond: 1e-4, pools: pools, router: .roundRobin, slo: Self.slo)
+    #expect(near(try #require(prediction.prefillTTFTP50Seconds), 0.05, 1e-6))
+    #expect(near(try #require(prediction.prefillTTFTP90Seconds), 0.3, 1e-6))
+  }
+
+  /// A mix without points, or with a non-positive time or weight, is refused.
+  @Test func badPrefillMixIsRefused() {
+    #expect(throws: LoadModelError.self) { try PrefillTimeMix(seconds: [], weights: []) }
+    #expect(throws: LoadModelError.self) { try PrefillTimeMix(seconds: [0.1, 0], weights: [0.5, 0.5]) }
+    #expect(throws: LoadModelError.self) { try PrefillTimeMix(seconds: [0.1], weights: [-1]) }
+    #expect(throws: LoadModelError.self) { try PrefillTimeMix(seconds: [0.1, 0.2], weights: [1]) }
   }
 
   /// Infinitely fast links and no interference: the disaggregated TPOT is the decode pool's

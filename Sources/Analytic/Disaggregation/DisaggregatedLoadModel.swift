@@ -3,9 +3,12 @@ import PlanCore
 
 /// The two pools of a disaggregated deployment as the load model sees them.
 public struct DisaggregatedPools: Sendable, Hashable {
-  /// x prefill instances, each a single server of prompts (`DisaggregatedLoadModel.prefillService`).
+  /// x prefill instances, each a single server of prompts (`DisaggregatedLoadModel.prefillService`,
+  /// whose prefill time is the mean of `prefillTimes`).
   public var prefillInstances: Int
   public var prefillService: ReplicaServiceModel
+  /// The prefill times over the prompt-length mix (`PrefillPoolWait` takes their c_s²).
+  public var prefillTimes: PrefillTimeMix
   /// y decode instances, each a continuous batch of decodes only (`DisaggregatedLoadModel.decodeService`).
   public var decodeInstances: Int
   public var decodeService: ReplicaServiceModel
@@ -14,10 +17,12 @@ public struct DisaggregatedPools: Sendable, Hashable {
 
   public init(
     prefillInstances: Int, prefillService: ReplicaServiceModel, decodeInstances: Int,
-    decodeService: ReplicaServiceModel, transfer: KVTransferCost
+    decodeService: ReplicaServiceModel, transfer: KVTransferCost, prefillTimes: PrefillTimeMix? = nil
   ) {
     self.prefillInstances = prefillInstances
     self.prefillService = prefillService
+    // Default: every prompt of the mean length, a deterministic prefill (c_s² = 0).
+    self.prefillTimes = prefillTimes ?? PrefillTimeMix(singleSeconds: prefillService.prefillSeconds)
     self.decodeInstances = decodeInstances
     self.decodeService = decodeService
     self.transfer = transfer
@@ -46,7 +51,7 @@ public struct DisaggregatedLoadPrediction: Sendable, Hashable, Codable {
   /// min of the two.
   public var capacityRequestsPerSecond: Double
   public var stable: Bool
-  /// Prefill pool: wait for an instance + prefill of the mean prompt (its own TTFT quantiles).
+  /// Prefill pool: wait for an instance + the prompt's prefill over the mix (`PrefillPoolWait`).
   public var prefillTTFTP50Seconds: Double?
   public var prefillTTFTP90Seconds: Double?
   /// Decode pool: wait for a batch slot or the running iteration before the request joins.
@@ -104,10 +109,13 @@ public struct DisaggregatedLoadPrediction: Sendable, Hashable, Codable {
 /// Disaggregated serving under load (Splitwise, arXiv:2311.18677; DistServe, arXiv:2401.09670).
 ///
 /// - **Prefill pool**: x instances, each a single server of prompts with no decode work in its
-///   way: the load model's chain with one slot and one output token (`prefillService`), i.e.
-///   an M/M/1 queue per instance of service rate 1/p (exponential service: conservative for
-///   prompts of one length, whose M/D/1 wait is half). Requests reach the instances by the
-///   scenario's router. TTFT of the pool = its wait + p.
+///   way: the load model's chain with one slot and one output token (`prefillService`, p =
+///   E[S] over the prompt mix) gives stability, blocking and P(wait), an M/M/1 queue per
+///   instance (M/M/x pooled, by the scenario's router). Its exponential service over-states
+///   the wait of nearly deterministic prefills, so the wait is rescaled to the mix's c_s² and
+///   the router's c_a² (`PrefillPoolWait`: Pollaczek–Khinchine / Kingman / Allen–Cunneen, an
+///   atom at zero and an exponential tail). TTFT of the pool = its wait + the prompt's prefill,
+///   over the mix (`prefillTimes`).
 /// - **Decode pool**: y instances whose batch is bounded by their own KV cache
 ///   (`LayoutEvaluator.meanHeldBatch` of the decode layout) and whose iterations are decodes
 ///   only: the load model's chain with p = 0 (`decodeService`), so μ(b) = b / ((N − 1) d(b))
@@ -168,23 +176,31 @@ public enum DisaggregatedLoadModel {
     // The prefill pool's own TTFT bound: what is left of the SLO after the handoff and the join.
     let shift = pools.transfer.exposedSeconds + d.ttftMeanSeconds
     let left = slo.ttftSeconds - shift
-    let prefillSLO = SLO(
-      ttftSeconds: max(left, 1e-9), tpotSeconds: slo.tpotSeconds, successRateFloor: slo.successRateFloor)
     let prefill = try LoadModel.evaluate(
       rateRequestsPerSecond: rate, replicas: pools.prefillInstances, router: router, service: pools.prefillService,
-      slo: prefillSLO, arrivals: arrivals)
+      slo: slo, arrivals: arrivals)
     guard let p = prefill.steadyState else { return result }
+    // One slot per instance: no admission wait, the chain's slot wait is the whole wait.
+    let chainCV = prefill.chainArrivalCoefficientOfVariation
+    let wait = PrefillPoolWait.allenCunneen(
+      chainProbabilityOfWaiting: p.waitingProbability, chainMeanSeconds: p.waitingMeanSeconds,
+      chainArrivalSquaredCV: chainCV * chainCV,
+      arrivalSquaredCV: LoadModel.admissionArrivalVariability(
+        arrivals, router: router, replicas: pools.prefillInstances),
+      serviceSquaredCV: pools.prefillTimes.squaredCoefficientOfVariation)
+    let prefillP50 = wait.ttftQuantileSeconds(0.5, prefill: pools.prefillTimes)
+    let prefillP90 = wait.ttftQuantileSeconds(0.9, prefill: pools.prefillTimes)
     result.stable = true
-    result.prefillTTFTP50Seconds = p.ttftP50Seconds
-    result.prefillTTFTP90Seconds = p.ttftP90Seconds
+    result.prefillTTFTP50Seconds = prefillP50
+    result.prefillTTFTP90Seconds = prefillP90
     // With p = 0 the decode pool's "TTFT" is its join wait alone.
     result.decodeJoinWaitP50Seconds = d.ttftP50Seconds
     result.decodeJoinWaitP90Seconds = d.ttftP90Seconds
-    result.ttftP50Seconds = p.ttftP50Seconds + pools.transfer.exposedSeconds + d.ttftP50Seconds
-    result.ttftP90Seconds = p.ttftP90Seconds + pools.transfer.exposedSeconds + d.ttftP90Seconds
+    result.ttftP50Seconds = prefillP50 + pools.transfer.exposedSeconds + d.ttftP50Seconds
+    result.ttftP90Seconds = prefillP90 + pools.transfer.exposedSeconds + d.ttftP90Seconds
     result.tpotMeanSeconds = d.tpotMeanSeconds
     let admitted = (1 - p.blockingProbability) * (1 - d.blockingProbability)
-    let withinTTFT = left > 0 ? p.ttftWithinSLOProbability : 0
+    let withinTTFT = left > 0 ? wait.ttftCumulativeProbability(seconds: left, prefill: pools.prefillTimes) : 0
     let success = admitted * withinTTFT * d.tpotWithinSLOProbability
     result.successRate = success
     result.goodputRequestsPerSecond = rate * success

@@ -11,6 +11,9 @@ struct DisaggregationPoolShape: Sendable {
   var gpus: Int { tp * pp }
   /// Lone prefill of the mean prompt on one instance (nil: the prompt does not fit).
   let prefillSeconds: Double?
+  /// Lone prefills over the workload's prompt-length mix (`PromptMix` points, scaled so that the
+  /// mean prompt's evaluation matches `prefillSeconds`): the prefill queue's service times.
+  let prefillTimes: PrefillTimeMix?
   /// d(b), b = 1…B of a decode-only instance (empty: not one mean sequence fits).
   let decodeStepSecondsByBatch: [Double]
   /// KV tokens one instance holds.
@@ -38,9 +41,14 @@ struct DisaggregationPoolShape: Sendable {
         let inputs = try evaluator.loadInputs(promptTokens: prompt, outputTokens: output)
         let prefillFits = evaluator.memory.maxConcurrentSequences(tokensPerSequence: prompt + 1) >= 1
         guard prefillFits else { continue }
+        let mix = try PromptMix(workload: request.scenario.workload, evaluator: evaluator)
+        let meanPromptSeconds = try evaluator.evaluate(promptTokens: prompt, outputTokens: 1).ttftSeconds
+        let scale = meanPromptSeconds > 0 ? inputs.prefillSeconds / meanPromptSeconds : 1
         result.append(
           DisaggregationPoolShape(
             tp: tp, pp: pp, prefillSeconds: inputs.prefillSeconds,
+            prefillTimes: try PrefillTimeMix(
+              seconds: mix.points.map { $0.prefillSeconds * scale }, weights: mix.points.map(\.weight)),
             decodeStepSecondsByBatch: inputs.decodeIterationSeconds,
             kvTokens: evaluator.memory.maxKVTokens))
         break

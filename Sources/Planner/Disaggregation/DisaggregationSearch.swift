@@ -38,8 +38,10 @@ public struct DisaggregationSearch: Sendable {
     let bytes = KVTransferCost.kvBytes(promptTokens: request.meanPromptTokens, kvBytesPerToken: kvPerToken)
     var result: [DisaggregatedCandidate] = []
     for p in prefillShapes {
+      // The prefill queue serves the mix: its service rate is 1/E[S] over the prompt lengths.
+      let prefillTimes = p.prefillTimes ?? PrefillTimeMix(singleSeconds: p.prefillSeconds!)
       let prefillService = try DisaggregatedLoadModel.prefillService(
-        prefillSeconds: p.prefillSeconds!, queueCapacity: request.scenario.scheduler.waitingQueueCap)
+        prefillSeconds: prefillTimes.meanSeconds, queueCapacity: request.scenario.scheduler.waitingQueueCap)
       for d in decodeShapes where p.gpus + d.gpus <= budget {
         let decodeService = try DisaggregatedLoadModel.decodeService(
           decodeStepSecondsByBatch: d.decodeStepSecondsByBatch, meanOutputTokens: Double(request.meanOutputTokens),
@@ -58,7 +60,7 @@ public struct DisaggregationSearch: Sendable {
               prefillSeconds: p.prefillSeconds!, layers: request.model.numLayers, overlap: overlap)
             let pools = DisaggregatedPools(
               prefillInstances: x, prefillService: prefillService, decodeInstances: y, decodeService: decodeService,
-              transfer: transfer)
+              transfer: transfer, prefillTimes: prefillTimes)
             result.append(
               try candidate(
                 layout: DisaggregatedLayout(
