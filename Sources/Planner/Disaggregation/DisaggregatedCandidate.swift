@@ -77,6 +77,8 @@ extension LoadFigures {
     outputTokensPerSecond = d.outputTokensPerSecond
     blockingProbability = d.blockingProbability
     meanBatchSizePerReplica = d.meanDecodeBatchPerInstance
-    ttftOverPromptMix = false
+    // The planner gives the prefill pool the prompt mix's prefill times (`PrefillTimeMix`), so
+    // its TTFT quantiles are over the mix, as the aggregated layouts' are.
+    ttftOverPromptMix = true
   }
 }
