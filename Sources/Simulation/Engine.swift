@@ -728,24 +728,9 @@ struct Engine {
   }
 
   private mutating func finishContendedTransfers() throws {
-    contention.advance(to: now)
-    // Transfers within a nanosecond of done are done (rounding of rate × time).
     var finished = ContiguousArray<ContentionState.Transfer>()
     swap(&finished, &finishedScratch)
-    var index = 0
-    while index < contention.transfers.count {
-      let transfer = contention.transfers[index]
-      if transfer.remaining <= 1e-9 {
-        for resource in links.resources[Int(transfer.replica)][Int(transfer.boundary)] {
-          contention.users[Int(resource)] -= 1
-        }
-        finished.append(transfer)
-        contention.transfers.remove(at: index)
-      } else {
-        index += 1
-      }
-    }
-    contention.recomputeRates(links)
+    contention.completeTransfers(at: now, links: links, into: &finished)
     scheduleContentionCheck()
     for transfer in finished {
       try arriveAtStage(Int(transfer.replica), slot: Int(transfer.slot), stage: Int(transfer.boundary) + 1)

@@ -121,6 +121,27 @@ struct ContentionState {
     }
   }
 
+  /// Moves the transfers forward to `now`, takes those within a nanosecond of done (rounding of
+  /// rate × time) off their links into `finished`, and shares the links anew among the rest.
+  /// `finished` is the caller's scratch array (kept allocated between calls).
+  mutating func completeTransfers(at now: Double, links: SharedLinks, into finished: inout ContiguousArray<Transfer>) {
+    advance(to: now)
+    var index = 0
+    while index < transfers.count {
+      let transfer = transfers[index]
+      if transfer.remaining <= 1e-9 {
+        for resource in links.resources[Int(transfer.replica)][Int(transfer.boundary)] {
+          users[Int(resource)] -= 1
+        }
+        finished.append(transfer)
+        transfers.remove(at: index)
+      } else {
+        index += 1
+      }
+    }
+    recomputeRates(links)
+  }
+
   /// Earliest completion among the active transfers, if any.
   func nextCompletion() -> Double? {
     var best: Double?

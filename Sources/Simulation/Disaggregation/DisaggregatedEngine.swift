@@ -260,24 +260,9 @@ struct DisaggregatedEngine {
   }
 
   private mutating func finishTransfers() throws {
-    contention.advance(to: now)
     var finished = ContiguousArray<ContentionState.Transfer>()
     swap(&finished, &finishedScratch)
-    var index = 0
-    while index < contention.transfers.count {
-      let transfer = contention.transfers[index]
-      // Within a nanosecond of done is done (rounding of rate × time).
-      if transfer.remaining <= 1e-9 {
-        for resource in kvLinks.resources[Int(transfer.replica)][Int(transfer.boundary)] {
-          contention.users[Int(resource)] -= 1
-        }
-        finished.append(transfer)
-        contention.transfers.remove(at: index)
-      } else {
-        index += 1
-      }
-    }
-    contention.recomputeRates(kvLinks)
+    contention.completeTransfers(at: now, links: kvLinks, into: &finished)
     transferDue = contention.nextCompletion() ?? .infinity
     for transfer in finished { try completeTransfer(Int(transfer.slot)) }
     finished.removeAll(keepingCapacity: true)
