@@ -26,12 +26,28 @@ public struct FleetReport: Sendable, Codable {
 /// Markdown of the hardware-and-money sections: the GPU-type comparison, prices, the growth
 /// curve and the Pareto frontier; then the whole plan of the recommended type.
 public enum FleetMarkdown {
+  /// The GPU types whose own plan finds disaggregated prefill/decode pools better than their
+  /// best aggregated layout (the side-by-side comparison is of aggregated layouts); nil: none.
+  public static func disaggregationNote(_ fleet: FleetPlan) -> String? {
+    let wins = fleet.plans.compactMap { plan -> String? in
+      guard let comparison = plan.disaggregation?.comparison, comparison.winner == .disaggregated,
+        let pools = comparison.disaggregatedLayout
+      else { return nil }
+      return "\(plan.question.gpuDisplayName): \(pools) on \(pools.totalGPUs) GPUs (\(comparison.basis))"
+    }
+    guard !wins.isEmpty else { return nil }
+    return "The comparison below is of aggregated layouts; separate prefill and decode pools do better for "
+      + wins.joined(separator: "; ")
+      + ". Each type's own plan (its section Aggregated or disaggregated serving) gives the figures and launch."
+  }
+
   public static func render(_ report: FleetReport) -> String {
     let fleet = report.fleet
     let first = fleet.plans.first?.question
     var sections: [String] = [ReportFile.marker]
     sections.append("# Hardware plan: \(first?.scenario ?? "fleet")")
     sections.append("> **Recommendation.** \(fleet.recommendationReason)")
+    if let note = disaggregationNote(fleet) { sections.append("> **Disaggregated serving.** \(note)") }
     if let first {
       sections.append(
         "\(first.modelDisplayName) at \(Format.rate(fleet.rateRequestsPerSecond)), SLO TTFT p90 ≤ "

@@ -23,7 +23,13 @@ public enum FleetHTML {
       .element(
         "p", ["class": fleet.recommendedGPU == nil ? "callout warn" : "callout"],
         [.element("strong", text: "Recommendation. "), .prose(headline(fleet))]),
-      HTMLDocument.contents(sections.map { ($0.id, $0.title) }),
+    ]
+    if let note = FleetMarkdown.disaggregationNote(fleet) {
+      body.append(
+        .element("p", ["class": "callout"], [.element("strong", text: "Disaggregated serving. "), .prose(note)]))
+    }
+    body += [
+      HTMLDocument.contents(sections.map { ($0.id, $0.title) })
     ]
     body += sections.map(\.body)
     return HTMLDocument.render(title: "Which GPU: \(scenario)", body: body)
