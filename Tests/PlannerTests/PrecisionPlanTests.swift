@@ -121,24 +121,24 @@ import Testing
       scenario.precision.weights = try WeightPrecisionChoice.parse(offered, field: "f")
       #expect(throws: Never.self) { try PlanRequest(scenario: scenario, catalog: Fixtures.catalog) }
     }
-    // The A100 file lists no int8 peak: plain int8 (w8a8) is neither offered nor accepted.
+    // The A100 file lists the datasheet's dense int8 tensor rate (624 TOP/s, NVIDIA A100
+    // datasheet): plain int8 (w8a8) is offered and accepted there.
     let a100 = try Fixtures.catalog.gpu("a100-80gb-sxm")
-    #expect(a100.peakFLOPS(.int8) == nil)
-    #expect(!text.contains("or int8 ("), "\(text)")
+    #expect(a100.peakFLOPS(.int8) == 624e12)
+    #expect(text.contains("or int8 ("), "\(text)")
     scenario.precision.weights = .fixed(.int8)
+    #expect(throws: Never.self) { try PlanRequest(scenario: scenario, catalog: Fixtures.catalog) }
+    // A GPU that lists no int8 peak is neither offered plain int8 nor does it accept it.
+    var withoutInt8 = a100
+    withoutInt8.peakFLOPSPerSecond[.int8] = nil
+    let offer = #expect(throws: PrecisionError.self) {
+      try WeightPrecision.fp8.checkSupported(on: withoutInt8, field: "--weight-dtype")
+    }
+    #expect(offer?.description.contains("or int8 (") == false)
     let int8Error = #expect(throws: PrecisionError.self) {
-      try PlanRequest(scenario: scenario, catalog: Fixtures.catalog)
+      try WeightPrecision.int8.checkSupported(on: withoutInt8, field: "--weight-dtype")
     }
     #expect(int8Error?.description.contains("int8-g128") == true)
-    // A GPU that lists an int8 peak is offered plain int8 too (624 TOP/s: A100 datasheet's
-    // dense int8 tensor rate, https://www.nvidia.com/en-us/data-center/a100/).
-    var withInt8 = a100
-    withInt8.peakFLOPSPerSecond[.int8] = 624e12
-    let offer = #expect(throws: PrecisionError.self) {
-      try WeightPrecision.fp8.checkSupported(on: withInt8, field: "--weight-dtype")
-    }
-    #expect(offer?.description.contains("or int8 (") == true)
-    #expect(throws: Never.self) { try WeightPrecision.int8.checkSupported(on: withInt8, field: "--weight-dtype") }
   }
 
   @Test func searchedPrecisionsAreAllPlannedAndTheShortlistKeepsEach() throws {
