@@ -82,7 +82,7 @@ public struct Simulator: Sendable {
     }
     self.workload = workload
     self.layout = layout
-    self.timings = timings
+    self.timings = timings.map(iterationTimingByReference)
     self.scheduler = scheduler
     self.router = router
     self.slo = slo

@@ -76,3 +76,33 @@ public protocol IterationTiming: Sendable {
   /// Seconds to send the activations of `batch` from `stage` to `stage + 1`.
   func transferSeconds(afterStage stage: Int, batch: BatchShape) -> Double
 }
+
+/// An `IterationTiming` held by reference. A large timing value (a `ReplicaCostModel` holds its
+/// cost model, collective curves and layer split) behind `any IterationTiming` is copied on
+/// each call in the simulator's event loop; behind this class the existential holds one
+/// pointer and every call reads the value in place.
+public final class IterationTimingReference<Timing: IterationTiming>: IterationTiming {
+  public let timing: Timing
+
+  public init(_ timing: Timing) { self.timing = timing }
+
+  public var stageCount: Int { timing.stageCount }
+
+  public func stageSeconds(stage: Int, batch: BatchShape) -> Double {
+    timing.stageSeconds(stage: stage, batch: batch)
+  }
+
+  public func transferSeconds(afterStage stage: Int, batch: BatchShape) -> Double {
+    timing.transferSeconds(afterStage: stage, batch: batch)
+  }
+}
+
+/// `timing` behind a reference (`IterationTimingReference`, the existential opened to its
+/// concrete type); a timing already held by reference is returned as it is. The simulators
+/// store their timings this way.
+public func iterationTimingByReference(_ timing: any IterationTiming) -> any IterationTiming {
+  func wrap<T: IterationTiming>(_ value: T) -> any IterationTiming {
+    T.self is AnyObject.Type ? value : IterationTimingReference<T>(value)
+  }
+  return wrap(timing)
+}

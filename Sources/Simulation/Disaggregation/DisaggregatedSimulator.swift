@@ -140,8 +140,8 @@ public struct DisaggregatedSimulator: Sendable {
     }
     self.workload = workload
     self.layout = layout
-    self.prefillTimings = prefillTimings
-    self.decodeTimings = decodeTimings
+    self.prefillTimings = prefillTimings.map(iterationTimingByReference)
+    self.decodeTimings = decodeTimings.map(iterationTimingByReference)
     self.prefillScheduler = prefillScheduler
     self.decodeScheduler = decodeScheduler
     self.kvBytesPerToken = kvBytesPerToken
